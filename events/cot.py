@@ -1,0 +1,128 @@
+"""Each domain model in its Cotalker COT* JSON shape.
+
+camelCase keys, `_id`, ObjectId strings, ISO-8601 UTC dates with
+milliseconds and `Z`. Never a password hash.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models
+
+from events.models import Element, Note, SurveyAnswer, Task, User
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _ids(manager: models.Manager) -> list[str]:
+    return sorted(str(pk) for pk in manager.values_list("pk", flat=True))
+
+
+def user_to_cot(user: User) -> dict[str, Any]:
+    return {
+        "_id": user.pk,
+        "email": user.email,
+        "name": {
+            "displayName": user.display_name,
+            "names": user.names,
+            "lastName": user.last_name,
+            "secondLastName": user.second_last_name,
+        },
+        "jobTitle": user.job_title,
+        "phone": user.phone,
+        "avatar": {"small": user.avatar, "square": user.avatar, "original": user.avatar},
+        "properties": _ids(user.properties),
+        "companies": [{"companyId": user.company_id}] if user.company_id else [],
+        "isActive": user.is_active,
+        "createdAt": iso(user.created_at),
+        "modifiedAt": iso(user.modified_at),
+    }
+
+
+def task_to_cot(task: Task) -> dict[str, Any]:
+    return {
+        "_id": task.pk,
+        "company": task.company_id,
+        "taskGroup": task.workflow_id,
+        "name": task.name,
+        "info": task.info,
+        "serial": task.serial,
+        "owner": "manual",
+        "assignee": task.assignee_id,
+        "createdBy": task.created_by_id,
+        "followers": _ids(task.followers),
+        "status": task.status_id,
+        "startDate": iso(task.start_date),
+        "endDate": iso(task.end_date),
+        "closedAt": iso(task.closed_at),
+        "isActive": task.is_active,
+        "createdAt": iso(task.created_at),
+        "modifiedAt": iso(task.modified_at),
+    }
+
+
+def survey_answer_to_cot(answer: SurveyAnswer) -> dict[str, Any]:
+    return {
+        "_id": answer.pk,
+        "surveyId": answer.survey_id,
+        "group": answer.group_id,
+        "answeredBy": answer.answered_by_id,
+        "surveyData": answer.answers,
+        "createdAt": iso(answer.created_at),
+        "modifiedAt": iso(answer.modified_at),
+    }
+
+
+def element_to_cot(element: Element) -> dict[str, Any]:
+    return {
+        "_id": element.pk,
+        "company": element.company_id,
+        "name": {"code": element.code, "display": element.display},
+        "propertyType": element.collection.code,
+        "schemaInstance": element.schema_instance,
+        "subproperty": [],
+        "isActive": element.is_active,
+        "createdAt": iso(element.created_at),
+        "modifiedAt": iso(element.modified_at),
+    }
+
+
+def note_to_cot(note: Note) -> dict[str, Any]:
+    context = {"task": {"taskId": note.task_id, "taskGroupId": note.task.workflow_id}} if note.task_id else {}
+    return {
+        "_id": note.pk,
+        "company": note.company_id,
+        "title": note.title,
+        "description": note.description,
+        "content": note.content,
+        "createdBy": note.created_by_id,
+        "context": context,
+        "isActive": note.is_active,
+        "createdAt": iso(note.created_at),
+        "modifiedAt": iso(note.modified_at),
+    }
+
+
+@dataclass(frozen=True)
+class CotKind:
+    """How one domain model becomes events: its COT `type` and its JSON shape."""
+
+    type: str
+    to_cot: Callable[[Any], dict[str, Any]]
+    company_id: Callable[[Any], str | None]
+
+
+KINDS: dict[type[models.Model], CotKind] = {
+    User: CotKind("COTUser", user_to_cot, lambda user: user.company_id),
+    Task: CotKind("COTTask", task_to_cot, lambda task: task.company_id),
+    SurveyAnswer: CotKind("COTSurvey", survey_answer_to_cot, lambda answer: answer.company_id),
+    Element: CotKind("COTProperty", element_to_cot, lambda element: element.company_id),
+    Note: CotKind("COTNote", note_to_cot, lambda note: note.company_id),
+}

@@ -1,0 +1,62 @@
+"""Thin signal receivers: every change of a tracked model becomes a COTEvent."""
+
+from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+
+from events import services
+from events.cot import KINDS
+from events.models import Task, User
+
+TRACKED_M2M = (Task.followers.through, User.properties.through)
+
+
+def before_save(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        instance._cot_previous = services.stored_snapshot(instance)
+
+
+def after_save(sender, instance, created, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    previous = instance.__dict__.pop("_cot_previous", None)
+    event = services.CREATE if created else services.EDIT
+    services.object_event_emit(instance=instance, event=event, previous=previous)
+
+
+def before_delete(sender, instance, **kwargs) -> None:
+    instance._cot_deleted = services.cot_snapshot(instance)
+
+
+def after_delete(sender, instance, **kwargs) -> None:
+    previous = instance.__dict__.pop("_cot_deleted", None)
+    services.object_event_emit(instance=instance, event=services.DELETE, previous=previous)
+
+
+def m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    if action.startswith("pre_"):
+        owners = services.m2m_owners(
+            instance=instance, through=sender, reverse=reverse, model=model, pk_set=pk_set
+        )
+        instance._cot_m2m_before = {owner.pk: services.cot_snapshot(owner) for owner in owners}
+        return
+    before = instance.__dict__.pop("_cot_m2m_before", {})
+    owners = [instance] if not reverse else model._default_manager.filter(pk__in=before)
+    for owner in owners:
+        if owner.pk in before:
+            services.object_event_emit(instance=owner, event=services.EDIT, previous=before[owner.pk])
+
+
+def logged_out(sender, request, user, **kwargs) -> None:
+    services.logout_emit(user=user)
+
+
+def connect() -> None:
+    for model in KINDS:
+        uid = f"events.capture.{model.__name__}"
+        pre_save.connect(before_save, sender=model, dispatch_uid=f"{uid}.pre_save")
+        post_save.connect(after_save, sender=model, dispatch_uid=f"{uid}.post_save")
+        pre_delete.connect(before_delete, sender=model, dispatch_uid=f"{uid}.pre_delete")
+        post_delete.connect(after_delete, sender=model, dispatch_uid=f"{uid}.post_delete")
+    for through in TRACKED_M2M:
+        m2m_changed.connect(m2m_change, sender=through, dispatch_uid=f"events.m2m.{through.__name__}")
+    user_logged_out.connect(logged_out, dispatch_uid="events.logout")

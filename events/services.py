@@ -1,0 +1,109 @@
+"""Building COTEvents and announcing them to other apps.
+
+Public entry points for code outside `events`:
+- `object_event_emit()` for changes that bypass model signals
+  (`QuerySet.update()`, `bulk_create()`, raw SQL);
+- `event_emit()` for anything else that should reach webhooks.
+"""
+
+import time
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from events.cot import KINDS, iso
+from events.diff import changed_top_level_keys, json_diff
+from events.models import User
+from events.signals import event_emitted
+
+CREATE, EDIT, DELETE, LOGOUT = "create", "edit", "delete", "logout"
+
+
+def event_emit(
+    *,
+    company_id: str | None,
+    type: str,
+    event: str,
+    data: dict[str, Any] | None,
+    diff: dict[str, Any] | None = None,
+    extra_data: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Announce a COTEvent; returns it, or None when it has no company to go to."""
+    if not company_id:
+        return None
+    payload = {
+        "company": company_id,
+        "type": type,
+        "event": event,
+        "data": data,
+        "diff": diff or {},
+        "extraData": extra_data,
+        "createdAt": iso(timezone.now()),
+    }
+    event_emitted.send(sender=type, event=payload)
+    return payload
+
+
+def cot_snapshot(instance: models.Model) -> dict[str, Any]:
+    """The COT JSON of a tracked instance, to pass later as `previous`."""
+    return KINDS[type(instance)].to_cot(instance)
+
+
+def object_event_emit(
+    *, instance: models.Model, event: str, previous: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Emit create/edit/delete for a tracked model instance.
+
+    For `edit`, `previous` is `cot_snapshot()` taken before the change; no
+    event is emitted when nothing but volatile keys (modifiedAt) changed.
+    For `delete`, `previous` is the snapshot taken before the row went away.
+    """
+    kind = KINDS[type(instance)]
+    if event == DELETE:
+        data = previous if previous is not None else kind.to_cot(instance)
+        return event_emit(company_id=kind.company_id(instance), type=kind.type, event=DELETE, data=data)
+    after = kind.to_cot(instance)
+    if event == CREATE or previous is None:
+        return event_emit(company_id=kind.company_id(instance), type=kind.type, event=CREATE, data=after)
+    diff = json_diff(previous, after)
+    if not diff:
+        return None
+    data = after
+    if isinstance(instance, User):
+        # Cotalker sends only the edited fields of a user (plus its `_id`).
+        data = {"_id": after["_id"], **{key: after[key] for key in changed_top_level_keys(diff)}}
+    return event_emit(company_id=kind.company_id(instance), type=kind.type, event=EDIT, data=data, diff=diff)
+
+
+def logout_emit(*, user: User | None) -> dict[str, Any] | None:
+    if user is None or not user.pk:
+        return None
+    return event_emit(
+        company_id=user.company_id,
+        type="Auth",
+        event=LOGOUT,
+        data=None,
+        extra_data={"userId": user.pk, "timestamp": int(time.time() * 1000)},
+    )
+
+
+def stored_snapshot(instance: models.Model) -> dict[str, Any] | None:
+    """The COT JSON of the row as it is in the database now, before a save changes it."""
+    if instance._state.adding or instance.pk is None:
+        return None
+    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+    return cot_snapshot(stored) if stored is not None else None
+
+
+def m2m_owners(
+    *, instance: models.Model, through: type[models.Model], reverse: bool, model, pk_set
+) -> list[models.Model]:
+    """The tracked objects whose many-to-many list an `m2m_changed` signal is about."""
+    if not reverse:
+        return [instance]
+    field = next(f for f in model._meta.many_to_many if f.remote_field.through is through)
+    owners = model._default_manager.filter(**{field.name: instance})
+    if pk_set is not None:
+        owners = model._default_manager.filter(pk__in=pk_set)
+    return list(owners)

@@ -1,0 +1,58 @@
+"""Shared fixtures: two companies with a staff admin each, and a non-staff user."""
+
+import pytest
+
+from events.models import Collection, Company, Element, Group, Survey, User, Workflow
+
+
+@pytest.fixture
+def company_a(db) -> Company:
+    return Company.objects.create(name="Company A")
+
+
+@pytest.fixture
+def company_b(db) -> Company:
+    return Company.objects.create(name="Company B")
+
+
+@pytest.fixture
+def admin_a(company_a) -> User:
+    return User.objects.create_user("admin-a@example.com", "pw-admin-a-1", company=company_a, is_staff=True)
+
+
+@pytest.fixture
+def admin_b(company_b) -> User:
+    return User.objects.create_user("admin-b@example.com", "pw-admin-b-1", company=company_b, is_staff=True)
+
+
+@pytest.fixture
+def member_a(company_a) -> User:
+    """A non-staff user of company A."""
+    return User.objects.create_user("member-a@example.com", "pw-member-a-1", company=company_a)
+
+
+@pytest.fixture
+def workflow_a(company_a) -> Workflow:
+    return Workflow.objects.create(company=company_a, name="Work Orders", code="work_orders")
+
+
+@pytest.fixture
+def group_a(company_a) -> Group:
+    return Group.objects.create(company=company_a, name_code="notifications", name_display="Notifications")
+
+
+@pytest.fixture
+def survey_a(company_a) -> Survey:
+    return Survey.objects.create(company=company_a, code="create_notification", name="Create Notification")
+
+
+@pytest.fixture
+def collection_a(company_a) -> Collection:
+    return Collection.objects.create(company=company_a, code="data_equipment", display="Equipment")
+
+
+@pytest.fixture
+def element_a(company_a, collection_a) -> Element:
+    return Element.objects.create(
+        company=company_a, collection=collection_a, code="equipment_2c", display="Equipment 2-C"
+    )

@@ -1,0 +1,239 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from events.ids import new_object_id
+from events.models import Company, Group, Survey, Workflow, code_validator
+from webhooks.signing import secret_generate
+
+
+class Trigger(models.TextChoices):
+    USER = "create-edit-delete-user", "Create/Edit/Remove User"
+    TASK = "create-edit-delete-task", "Create/Edit/Remove Task"
+    SURVEY = "create-edit-delete-survey", "Create/Edit/Remove Survey"
+    PROPERTY = "create-edit-delete-property", "Create/Edit/Remove Element"
+    NOTE = "create-edit-delete-note", "Create/Edit/Remove Note"
+    LOGOUT = "logout-user", "User Logout"
+
+
+TRIGGER_BY_EVENT_TYPE = {
+    "COTUser": Trigger.USER,
+    "COTTask": Trigger.TASK,
+    "COTSurvey": Trigger.SURVEY,
+    "COTProperty": Trigger.PROPERTY,
+    "COTNote": Trigger.NOTE,
+    "Auth": Trigger.LOGOUT,
+}
+EVENT_TYPE_BY_TRIGGER = {trigger: event_type for event_type, trigger in TRIGGER_BY_EVENT_TYPE.items()}
+
+
+class WebhookQuerySet(models.QuerySet):
+    def for_company(self, company_id: str | None) -> "WebhookQuerySet":
+        return self.filter(company_id=company_id)
+
+    def matching(self, event: dict) -> "WebhookQuerySet":
+        """Active webhooks of the event's company whose trigger and context match it."""
+        trigger = TRIGGER_BY_EVENT_TYPE.get(event["type"])
+        matches = self.filter(company_id=event["company"], trigger=trigger, is_active=True)
+        data = event.get("data") or {}
+        if trigger == Trigger.TASK:
+            matches = matches.filter(workflow_id=data.get("taskGroup"))
+        elif trigger == Trigger.SURVEY:
+            matches = matches.filter(survey_id=data.get("surveyId"), group_id=data.get("group"))
+        return matches
+
+
+class Webhook(models.Model):
+    id = models.CharField(primary_key=True, max_length=24, default=new_object_id, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhooks")
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=60, validators=[code_validator])
+    url = models.URLField(
+        max_length=2000, validators=[URLValidator(schemes=["http", "https"], message="Enter an http(s) URL.")]
+    )
+    description = models.TextField(blank=True, max_length=2000)
+    trigger = models.CharField(max_length=40, choices=Trigger.choices, default=Trigger.USER)
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
+    )
+    survey = models.ForeignKey(
+        Survey, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
+    )
+    is_active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100, default=secret_generate, editable=False)
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    objects = WebhookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="webhook_code_unique")]
+        indexes = [models.Index(fields=["company", "trigger", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """Context fields: required for their trigger, of the same company, cleared otherwise."""
+        if self.trigger != Trigger.TASK:
+            self.workflow = None
+        if self.trigger != Trigger.SURVEY:
+            self.survey = self.group = None
+        errors = {}
+        required = {Trigger.TASK: ["workflow"], Trigger.SURVEY: ["survey", "group"]}.get(self.trigger, [])
+        for name in required:
+            if getattr(self, f"{name}_id") is None:
+                errors[name] = f"A {name} is required for the {self.trigger} trigger."
+        for name in ("workflow", "survey", "group"):
+            related = getattr(self, name)
+            if related is not None and related.company_id != self.company_id:
+                errors[name] = f"Select a {name} of your company."
+        if errors:
+            raise ValidationError(errors)
+
+    def activate(self) -> None:
+        self.is_active = True
+        self.save(update_fields=["is_active", "modified_at"])
+
+    def deactivate(self) -> None:
+        self.is_active = False
+        self.save(update_fields=["is_active", "modified_at"])
+
+    def signing_secrets(self) -> list[str]:
+        """The current secret, plus the previous one while a rotation is in its grace period."""
+        active = [self.secret]
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and self.previous_secret_expires_at > timezone.now()
+        ):
+            active.append(self.previous_secret)
+        return active
+
+    def rotate_secret(self) -> None:
+        grace = timedelta(seconds=settings.WEBHOOK_SECRET_ROTATION_GRACE)
+        self.previous_secret = self.secret
+        self.previous_secret_expires_at = timezone.now() + grace
+        self.secret = secret_generate()
+        self.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "modified_at"])
+
+
+class Event(models.Model):
+    """One COTEvent, stored once and shared by its deliveries.
+
+    `body` is the exact JSON text POSTed, so retries and redeliveries send
+    (and sign) the same bytes.
+    """
+
+    object_id = models.CharField(max_length=24, unique=True, default=new_object_id, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=20)
+    action = models.CharField(max_length=20)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.action}"
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def pending(self) -> "DeliveryQuerySet":
+        return self.filter(state=Delivery.State.PENDING)
+
+    def unleased(self, now) -> "DeliveryQuerySet":
+        return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+
+    def due(self, now=None) -> "DeliveryQuerySet":
+        """Pending deliveries of active webhooks that may be attempted now (if first in line)."""
+        now = now or timezone.now()
+        return self.pending().unleased(now).filter(next_attempt_at__lte=now, webhook__is_active=True)
+
+    def needing_ring(self, now) -> "DeliveryQuerySet":
+        """Due deliveries whose doorbell has not rung since they became due, or long ago (lost)."""
+        lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
+        return self.due(now).filter(
+            Q(rung_at__isnull=True) | Q(rung_at__lt=models.F("next_attempt_at")) | Q(rung_at__lt=lost)
+        )
+
+    def head_of(self, webhook_id: str) -> "Delivery | None":
+        """The oldest unfinished delivery of a webhook: the only one that may be attempted."""
+        return self.pending().filter(webhook_id=webhook_id).order_by("id").first()
+
+
+class Delivery(models.Model):
+    """One event on its way to one webhook: the log row of the panel and API."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCESS = "success", "SUCCESS"
+        FAILED = "failed", "FAILED"
+
+    class Kind(models.TextChoices):
+        EVENT = "event", "Event"
+        REDELIVERY = "redelivery", "Redelivery"
+        TEST = "test", "Test"
+
+    object_id = models.CharField(max_length=24, unique=True, default=new_object_id, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.EVENT)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    rung_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.TextField(blank=True)
+    response_truncated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["webhook", "state", "id"]),
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["webhook", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook} ({self.state})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state != self.State.PENDING
+
+
+class Attempt(models.Model):
+    """One HTTP try of a delivery. Request headers are stored without secrets."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_set")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    response_truncated = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    request_headers = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"
