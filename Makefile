@@ -20,7 +20,7 @@ run: migrate
 	$(BIN)/python manage.py run_all
 
 test: $(STAMP)
-	$(BIN)/pytest --create-db
+	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

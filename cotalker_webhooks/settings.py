@@ -3,6 +3,8 @@
 Every variable is listed, with its default, in `.env.example`.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -90,7 +92,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file (not :memory:) so that end-to-end tests can share it with a qcluster process.
-    DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", str(BASE_DIR / "test_db.sqlite3"))}
+    # One file per test run, so parallel runs on one machine do not share it.
+    _test_db = Path(tempfile.gettempdir()) / f"cotalker_webhooks_test_{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", str(_test_db))}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
 
