@@ -5,5 +5,24 @@ from webhooks import views
 app_name = "webhooks"
 
 urlpatterns = [
+    # The staff panel: Administrator -> AUTOMATIONS -> Webhooks.
+    path("webhooks/", views.webhook_list, name="list"),
+    path("webhooks/deactivate/", views.webhooks_deactivate, name="deactivate"),
+    path("webhooks/new/", views.webhook_create, name="create"),
+    path("webhooks/<str:pk>/", views.webhook_edit, name="edit"),
+    path("webhooks/<str:pk>/active/", views.webhook_set_active, name="set_active"),
+    path("webhooks/<str:pk>/logs/", views.webhook_logs, name="logs"),
+    path("webhooks/<str:pk>/logs/<str:delivery_id>/", views.delivery_detail, name="delivery"),
+    path(
+        "webhooks/<str:pk>/logs/<str:delivery_id>/redeliver/",
+        views.delivery_redeliver,
+        name="redeliver",
+    ),
+    path("webhooks/<str:pk>/test/", views.webhook_send_test, name="send_test"),
+    path("webhooks/<str:pk>/secret/", views.webhook_secret, name="secret"),
+    path("webhooks/<str:pk>/secret/rotate/", views.webhook_rotate_secret, name="rotate_secret"),
+    # SECURITY -> API token, for the REST API.
+    path("security/api-token/", views.api_token, name="token"),
+    # Development only (WEBHOOK_DEMO_RECEIVER).
     path("demo/receiver/", views.demo_receiver, name="demo_receiver"),
 ]

@@ -1,15 +1,392 @@
+"""The staff panel (DESIGN §5) and the development demo receiver.
+
+Views only parse input, call services and respond. Every view renders the
+whole page for a plain request and just the changed fragment (a template
+partial) for an HTMX request, so each interaction also works without JS.
+"""
+
 import contextlib
+import functools
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from rest_framework.authtoken.models import Token
+
+from webhooks import panel, services
+from webhooks.forms import WebhookForm, WebhookSelectionForm
+from webhooks.models import Delivery, Webhook
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
 DEMO_KEEP = 20
+
+PER_PAGE_CHOICES = (10, 25, 50, 100)
+LOGS_PER_PAGE = 10
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def staff_required(view):
+    """Signed-in staff of a company only: others are sent to log in, or refused (403)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            login_url = reverse("login")
+            if request.htmx:
+                return HttpResponseClientRedirect(f"{login_url}?{urlencode({'next': request.path})}")
+            return redirect_to_login(request.get_full_path(), login_url)
+        if not (request.user.is_staff and request.user.company_id):
+            raise PermissionDenied("The panel is for staff of a company.")
+        response = view(request, *args, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    return never_cache(wrapper)
+
+
+def _fragment(request: HttpRequest) -> bool:
+    """True when HTMX asks for a fragment (not when it restores history, which needs a page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _int(value, default: int, *, choices=None) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    if choices is not None and number not in choices:
+        return default
+    return max(number, 1)
+
+
+def _pager(page, url: str, params: dict, *, param: str = "page") -> dict:
+    """Links of a paginator: each is both an href and an hx-get."""
+
+    def link(number: int) -> str:
+        return f"{url}?{urlencode({**params, param: number})}"
+
+    paginator = page.paginator
+    return {
+        "start": page.start_index(),
+        "end": page.end_index(),
+        "count": paginator.count,
+        "first": link(1) if page.number > 1 else None,
+        "previous": link(page.previous_page_number()) if page.has_previous() else None,
+        "next": link(page.next_page_number()) if page.has_next() else None,
+        "last": link(paginator.num_pages) if page.number < paginator.num_pages else None,
+        "number": page.number,
+        "num_pages": paginator.num_pages,
+    }
+
+
+def _company_webhook(request: HttpRequest, pk: str) -> Webhook:
+    return get_object_or_404(Webhook.objects.for_company(request.user.company_id), pk=pk)
+
+
+# --- list ------------------------------------------------------------------
+
+
+def _list_context(request: HttpRequest, params, notice: str = "") -> dict:
+    show_disabled = params.get("disabled") == "1"
+    per_page = _int(params.get("per_page"), 10, choices=PER_PAGE_CHOICES)
+    webhooks = panel.webhooks_in_company(request.user.company_id, show_disabled=show_disabled)
+    page = Paginator(panel.webhooks_with_health(webhooks), per_page).get_page(params.get("page"))
+    state = {"disabled": "1"} if show_disabled else {}
+    if per_page != 10:
+        state["per_page"] = per_page
+    list_url = reverse("webhooks:list")
+    toggle = {k: v for k, v in state.items() if k != "disabled"}
+    if not show_disabled:
+        toggle["disabled"] = "1"
+    return {
+        "page": page,
+        "rows": [{"webhook": webhook, "health": panel.health(webhook)} for webhook in page],
+        "pager": _pager(page, list_url, state),
+        "show_disabled": show_disabled,
+        "per_page": per_page,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "state": {**state, "page": page.number},
+        "toggle_disabled_url": f"{list_url}?{urlencode(toggle)}",
+        "notice": notice,
+    }
+
+
+@require_GET
+@staff_required
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    context = _list_context(request, request.GET)
+    if _fragment(request):
+        return render(request, "webhooks/list.html#table", context)
+    return render(request, "webhooks/list.html", context)
+
+
+@require_POST
+@staff_required
+def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
+    form = WebhookSelectionForm(request.POST)
+    ids = form.cleaned_data["ids"] if form.is_valid() else []
+    count = services.webhooks_deactivate(company_id=request.user.company_id, webhook_ids=ids)
+    if not ids:
+        notice = "Select the webhooks to deactivate."
+    else:
+        notice = f"{count} webhook{'s' if count != 1 else ''} deactivated."
+    if _fragment(request):
+        context = _list_context(request, request.POST, notice=notice)
+        return render(request, "webhooks/list.html#table", context)
+    state = {k: request.POST[k] for k in ("disabled", "per_page", "page") if request.POST.get(k)}
+    url = reverse("webhooks:list")
+    return redirect(f"{url}?{urlencode(state)}" if state else url)
+
+
+# --- settings panel --------------------------------------------------------
+
+
+def _logs_context(request: HttpRequest, webhook: Webhook, page_number, *, oob: bool = False) -> dict:
+    page = Paginator(panel.deliveries_for(webhook), LOGS_PER_PAGE).get_page(page_number)
+    rows = [{"delivery": d, "result": panel.result_of(d.state, d.attempts)} for d in page]
+    pending = panel.has_pending(page)
+    poll = None
+    if pending:
+        poll = "every 2s"
+    elif page.number == 1:
+        poll = "every 4s"  # new rows appear on the first page without a reload
+    return {
+        "webhook": webhook,
+        "logs_page": page,
+        "log_rows": rows,
+        "logs_pager": _pager(page, reverse("webhooks:logs", args=[webhook.pk]), {}),
+        "logs_poll": poll,
+        "logs_poll_url": reverse("webhooks:logs", args=[webhook.pk]) + f"?page={page.number}",
+        "oob": oob,
+    }
+
+
+def _settings_page(
+    request: HttpRequest,
+    webhook: Webhook | None,
+    form: WebhookForm,
+    *,
+    logs_page=1,
+    secret_revealed: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"webhook": webhook, "form": form, "secret_revealed": secret_revealed}
+    if webhook is not None:
+        context.update(_logs_context(request, webhook, logs_page))
+    return render(request, "webhooks/settings.html", context, status=status)
+
+
+def _form_fragment(request: HttpRequest, webhook: Webhook | None, form: WebhookForm) -> HttpResponse:
+    return render(request, "webhooks/settings.html#general", {"webhook": webhook, "form": form})
+
+
+def _trigger_preview(request: HttpRequest, webhook: Webhook | None) -> WebhookForm:
+    """An unsaved form laid out for the trigger in the query string (trigger change)."""
+    initial = {}
+    if webhook is not None:
+        initial = WebhookForm(company_id=request.user.company_id, webhook=webhook).initial
+    for name in ("name", "code", "url", "description", "trigger", "workflow", "survey", "group"):
+        if name in request.GET:
+            initial[name] = request.GET[name]
+    return WebhookForm(company_id=request.user.company_id, webhook=webhook, initial=initial)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def webhook_create(request: HttpRequest) -> HttpResponse:
+    company_id = request.user.company_id
+    if request.method == "GET":
+        form = _trigger_preview(request, None)
+        if _fragment(request):
+            return _form_fragment(request, None, form)
+        return _settings_page(request, None, form)
+    form = WebhookForm(request.POST, company_id=company_id)
+    if form.is_valid() and "refresh" not in request.POST:
+        try:
+            webhook = services.webhook_create(
+                company_id=company_id,
+                code=form.cleaned_data["code"],
+                is_active=request.POST.get("is_active", "1") == "1",
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            return redirect("webhooks:edit", pk=webhook.pk)
+    elif "refresh" in request.POST:
+        form = WebhookForm(initial=request.POST.dict(), company_id=company_id)
+    if _fragment(request):
+        return _form_fragment(request, None, form)
+    return _settings_page(request, None, form)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    webhook = _company_webhook(request, pk)
+    company_id = request.user.company_id
+    if request.method == "GET":
+        form = _trigger_preview(request, webhook)
+        if _fragment(request):
+            return _form_fragment(request, webhook, form)
+        return _settings_page(request, webhook, form, logs_page=request.GET.get("logs_page"))
+    form = WebhookForm(request.POST, company_id=company_id, webhook=webhook)
+    if "refresh" in request.POST:
+        form = WebhookForm(initial=request.POST.dict(), company_id=company_id, webhook=webhook)
+    elif form.is_valid():
+        try:
+            # The posted code, if any, goes to the service, which refuses a change.
+            services.webhook_update(
+                webhook=webhook, code=request.POST.get("code") or None, **form.service_fields()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+            webhook.refresh_from_db()
+        else:
+            return redirect("webhooks:edit", pk=webhook.pk)
+    if _fragment(request):
+        return _form_fragment(request, webhook, form)
+    return _settings_page(request, webhook, form)
+
+
+@require_POST
+@staff_required
+def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
+    webhook = _company_webhook(request, pk)
+    services.webhook_set_active(webhook=webhook, active=request.POST.get("active") == "1")
+    if _fragment(request):
+        return render(request, "webhooks/settings.html#header", {"webhook": webhook})
+    return redirect("webhooks:edit", pk=webhook.pk)
+
+
+@require_GET
+@staff_required
+def webhook_logs(request: HttpRequest, pk: str) -> HttpResponse:
+    webhook = _company_webhook(request, pk)
+    if _fragment(request):
+        context = _logs_context(request, webhook, request.GET.get("page"))
+        return render(request, "webhooks/settings.html#logs", context)
+    form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
+    return _settings_page(request, webhook, form, logs_page=request.GET.get("page"))
+
+
+def _company_delivery(request: HttpRequest, pk: str, delivery_id: str) -> Delivery:
+    webhook = _company_webhook(request, pk)
+    return get_object_or_404(
+        Delivery.objects.select_related("event", "webhook").prefetch_related("attempt_set"),
+        webhook=webhook,
+        object_id=delivery_id,
+    )
+
+
+@require_GET
+@staff_required
+def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
+    delivery = _company_delivery(request, pk, delivery_id)
+    context = {
+        "webhook": delivery.webhook,
+        "delivery": delivery,
+        "result": panel.result_of(delivery.state, delivery.attempts),
+        "event_json": panel.pretty_json(delivery.event.body),
+        "response_text": panel.pretty_json(delivery.response),
+        "attempts": delivery.attempt_set.all(),
+    }
+    if _fragment(request):
+        return render(request, "webhooks/delivery.html#log", context)
+    return render(request, "webhooks/delivery.html", context)
+
+
+@require_POST
+@staff_required
+def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
+    delivery = _company_delivery(request, pk, delivery_id)
+    services.delivery_redeliver(delivery=delivery)
+    if _fragment(request):
+        return render(request, "webhooks/settings.html#logs", _logs_context(request, delivery.webhook, 1))
+    return redirect(reverse("webhooks:edit", args=[delivery.webhook_id]) + "#logs")
+
+
+@require_POST
+@staff_required
+def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
+    webhook = _company_webhook(request, pk)
+    delivery = services.webhook_send_test(webhook=webhook)
+    if not _fragment(request):
+        return redirect("webhooks:delivery", pk=webhook.pk, delivery_id=delivery.object_id)
+    context = {
+        "webhook": webhook,
+        "delivery": delivery,
+        "result": panel.result_of(delivery.state, delivery.attempts),
+        "response_text": panel.pretty_json(delivery.response),
+    }
+    result = render_to_string("webhooks/settings.html#test_result", context, request=request)
+    logs = render_to_string(
+        "webhooks/settings.html#logs", _logs_context(request, webhook, 1, oob=True), request=request
+    )
+    return HttpResponse(result + logs)
+
+
+@require_GET
+@staff_required
+def webhook_secret(request: HttpRequest, pk: str) -> HttpResponse:
+    webhook = _company_webhook(request, pk)
+    revealed = request.GET.get("reveal", "1") == "1"
+    if _fragment(request):
+        return render(
+            request, "webhooks/settings.html#secret", {"webhook": webhook, "secret_revealed": revealed}
+        )
+    form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
+    return _settings_page(request, webhook, form, secret_revealed=revealed)
+
+
+@require_POST
+@staff_required
+def webhook_rotate_secret(request: HttpRequest, pk: str) -> HttpResponse:
+    webhook = _company_webhook(request, pk)
+    webhook.rotate_secret()
+    if _fragment(request):
+        context = {"webhook": webhook, "secret_revealed": True, "rotated": True}
+        return render(request, "webhooks/settings.html#secret", context)
+    return redirect(reverse("webhooks:secret", args=[webhook.pk]) + "#secret")
+
+
+# --- API token -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def api_token(request: HttpRequest) -> HttpResponse:
+    token = Token.objects.filter(user=request.user).first()
+    created = False
+    if request.method == "POST":
+        if token is not None:
+            token.delete()
+        token = Token.objects.create(user=request.user)
+        created = True
+        if not _fragment(request):
+            return redirect("webhooks:token")
+    context = {"token": token, "created": created}
+    if _fragment(request):
+        return render(request, "webhooks/token.html#token", context)
+    return render(request, "webhooks/token.html", context)
+
+
+# --- development demo receiver -------------------------------------------------
 
 
 @csrf_exempt

@@ -1,0 +1,156 @@
+"""webhooks:list — the Webhooks panel (Administrator → AUTOMATIONS → Webhooks)."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from webhooks.models import Delivery, Event, Trigger, Webhook
+
+URL = reverse("webhooks:list")
+
+
+def make(company, code, **fields):
+    fields.setdefault("url", f"https://example.com/{code}")
+    fields.setdefault("trigger", Trigger.USER)
+    return Webhook.objects.create(company=company, name=fields.pop("name", code.title()), code=code, **fields)
+
+
+def deliver(webhook, state, *, status=None, attempts=1, ago=timedelta(minutes=5)):
+    event = Event.objects.create(company=webhook.company, type="COTUser", action="edit", body="{}")
+    return Delivery.objects.create(
+        company=webhook.company,
+        webhook=webhook,
+        event=event,
+        state=state,
+        status_code=status,
+        attempts=attempts,
+        created_at=timezone.now() - ago,
+    )
+
+
+@pytest.fixture
+def staff_client(client, admin_a):
+    client.force_login(admin_a)
+    return client
+
+
+def test_lists_the_company_webhooks_with_name_trigger_url_and_edit(staff_client, company_a, company_b):
+    mine = make(company_a, "wo_update", name="Work Orders Update", url="https://www.server.com")
+    make(company_b, "theirs", name="Other company hook")
+    response = staff_client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    assert "Work Orders Update" in html
+    assert "create-edit-delete-user" in html  # the raw trigger value
+    assert "https://www.server.com" in html
+    assert reverse("webhooks:edit", args=[mine.pk]) in html
+    assert reverse("webhooks:create") in html
+    assert 'name="ids"' in html
+    assert "Other company hook" not in html
+    assert reverse("admin:index") in html  # the Django admin one click away
+    assert ">Webhooks</a>" in html and "AUTOMATIONS" in html
+
+
+def test_hides_disabled_unless_asked(staff_client, company_a):
+    make(company_a, "on", name="Enabled hook")
+    make(company_a, "off", name="Disabled hook", is_active=False)
+    html = staff_client.get(URL).content.decode()
+    assert "Enabled hook" in html and "Disabled hook" not in html
+    assert "Show disabled" in html
+    html = staff_client.get(URL, {"disabled": "1"}).content.decode()
+    assert "Enabled hook" in html and "Disabled hook" in html
+    assert "Hide disabled" in html
+
+
+def test_paginates_ten_per_page(staff_client, company_a):
+    for n in range(23):
+        make(company_a, f"hook_{n:02d}", name=f"Hook {n:02d}")
+    html = staff_client.get(URL).content.decode()
+    assert "1 – 10 of 23" in html
+    assert "Hook 09" in html and "Hook 10" not in html
+    html = staff_client.get(URL, {"page": 3}).content.decode()
+    assert "21 – 23 of 23" in html and "Hook 22" in html and "Hook 00" not in html
+    html = staff_client.get(URL, {"per_page": 25}).content.decode()
+    assert "1 – 23 of 23" in html
+
+
+def test_health_mark_shows_last_result_and_24h_success_rate(staff_client, company_a):
+    hook = make(company_a, "healthy", name="Healthy")
+    deliver(hook, Delivery.State.SUCCESS, status=200)
+    deliver(hook, Delivery.State.SUCCESS, status=200)
+    deliver(hook, Delivery.State.SUCCESS, status=201)
+    deliver(hook, Delivery.State.FAILED, status=500, ago=timedelta(minutes=1))
+    deliver(hook, Delivery.State.FAILED, status=500, ago=timedelta(days=2))  # outside the window
+    html = staff_client.get(URL).content.decode()
+    assert "75% of 4" in html
+    assert "Last result: FAILED (500)" in html
+
+
+def test_fragment_for_htmx(staff_client, company_a):
+    make(company_a, "frag", name="Fragment hook")
+    response = staff_client.get(URL, {"disabled": "1"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert 'id="webhooks-panel"' in html and "Fragment hook" in html
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_requires_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_htmx_without_login_redirects_the_whole_page(client):
+    response = client.get(URL, HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_non_staff_refused(client, member_a):
+    client.force_login(member_a)
+    assert client.get(URL).status_code == 403
+
+
+def test_staff_without_company_refused(client, db):
+    from events.models import User
+
+    client.force_login(User.objects.create_user("loner@example.com", "pw-loner-1", is_staff=True))
+    assert client.get(URL).status_code == 403
+
+
+def test_wrong_method(staff_client):
+    assert staff_client.post(URL).status_code == 405
+
+
+def test_fixed_number_of_queries_with_1000_webhooks_and_10000_logs(
+    staff_client, company_a, django_assert_num_queries
+):
+    hooks = Webhook.objects.bulk_create(
+        Webhook(company=company_a, name=f"Hook {n:04d}", code=f"hook_{n:04d}", url="https://example.com/")
+        for n in range(1000)
+    )
+    event = Event.objects.create(company=company_a, type="COTUser", action="edit", body="{}")
+    now = timezone.now()
+    states = [Delivery.State.SUCCESS, Delivery.State.FAILED, Delivery.State.PENDING]
+    Delivery.objects.bulk_create(
+        Delivery(
+            company=company_a,
+            webhook=hooks[n % 10],
+            event=event,
+            state=states[n % 3],
+            status_code=200 if n % 3 == 0 else 500,
+            created_at=now - timedelta(minutes=n),
+        )
+        for n in range(10_000)
+    )
+    # session, user, the user's company (top bar), count, the page (health marks are subqueries of it)
+    with django_assert_num_queries(5):
+        response = staff_client.get(URL)
+    assert response.status_code == 200
+    assert "1 – 10 of 1000" in response.content.decode()
+    with django_assert_num_queries(4):  # a fragment has no top bar
+        staff_client.get(URL, {"page": 50, "disabled": "1"}, HTTP_HX_REQUEST="true")

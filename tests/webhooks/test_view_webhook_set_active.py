@@ -1,0 +1,69 @@
+"""webhooks:set_active — the Activate/Deactivate button of the settings panel."""
+
+import pytest
+from django.urls import reverse
+
+from webhooks.models import Webhook
+
+
+@pytest.fixture
+def webhook(company_a):
+    return Webhook.objects.create(company=company_a, name="Hook", code="hook", url="https://a.example/")
+
+
+@pytest.fixture
+def staff_client(client, admin_a):
+    client.force_login(admin_a)
+    return client
+
+
+def url(webhook):
+    return reverse("webhooks:set_active", args=[webhook.pk])
+
+
+def test_deactivates_and_activates(staff_client, webhook):
+    response = staff_client.post(url(webhook), {"active": "0"})
+    assert response.status_code == 302 and response["Location"] == reverse("webhooks:edit", args=[webhook.pk])
+    webhook.refresh_from_db()
+    assert not webhook.is_active
+    staff_client.post(url(webhook), {"active": "1"})
+    webhook.refresh_from_db()
+    assert webhook.is_active
+
+
+def test_htmx_returns_the_header_fragment(staff_client, webhook):
+    response = staff_client.post(url(webhook), {"active": "0"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert 'id="settings-header"' in html and "Disabled" in html and "Activate" in html
+
+
+def test_another_company_webhook_is_404(client, admin_b, webhook):
+    client.force_login(admin_b)
+    assert client.post(url(webhook), {"active": "0"}).status_code == 404
+    webhook.refresh_from_db()
+    assert webhook.is_active
+
+
+def test_requires_login(client, webhook):
+    response = client.post(url(webhook), {"active": "0"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_non_staff_refused(client, member_a, webhook):
+    client.force_login(member_a)
+    assert client.post(url(webhook), {"active": "0"}).status_code == 403
+
+
+def test_wrong_method(staff_client, webhook):
+    assert staff_client.get(url(webhook)).status_code == 405
+
+
+def test_csrf_is_required(client, admin_a, webhook):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(admin_a)
+    assert csrf_client.post(url(webhook), {"active": "0"}).status_code == 403
+    webhook.refresh_from_db()
+    assert webhook.is_active

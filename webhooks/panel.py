@@ -1,0 +1,115 @@
+"""Read-side helpers of the staff panel: queries and presentation, no writes.
+
+Each query here runs a fixed number of SQL statements whatever the number
+of webhooks or log rows (the health marks are correlated subqueries of the
+one page query, not a query per row).
+"""
+
+import json
+import re
+import unicodedata
+from datetime import timedelta
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from webhooks.models import Delivery, Webhook
+
+HEALTH_WINDOW = timedelta(hours=24)
+CODE_MAX_LENGTH = 60
+
+
+def code_suggest(name: str) -> str:
+    """The Code suggested for a Name: "Órdenes de Trabajo 2-C" -> "ordenes_de_trabajo_2c".
+
+    Accents are transliterated, whitespace becomes "_", anything else outside
+    [a-z0-9_] is dropped. static/js/panel.js does the same in the browser.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    code = re.sub(r"\s+", "_", ascii_name.strip())
+    code = re.sub(r"[^a-z0-9_]", "", code)
+    code = re.sub(r"_+", "_", code).strip("_")
+    return code[:CODE_MAX_LENGTH].rstrip("_")
+
+
+def webhooks_with_health(queryset: QuerySet[Webhook], *, now=None) -> QuerySet[Webhook]:
+    """Annotate each webhook with its last result and its success counts over the last 24 h.
+
+    Annotations: last_state, last_status, last_attempts, recent_total
+    (finished deliveries created in the window) and recent_ok.
+    """
+    since = (now or timezone.now()) - HEALTH_WINDOW
+    last = Delivery.objects.filter(webhook=OuterRef("pk")).order_by("-id")
+    finished = (
+        Delivery.objects.filter(webhook=OuterRef("pk"), created_at__gte=since)
+        .exclude(state=Delivery.State.PENDING)
+        .order_by()
+        .values("webhook")
+    )
+
+    def counted(deliveries):
+        return Coalesce(
+            Subquery(deliveries.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()),
+            Value(0),
+        )
+
+    return queryset.annotate(
+        last_state=Subquery(last.values("state")[:1]),
+        last_status=Subquery(last.values("status_code")[:1]),
+        last_attempts=Subquery(last.values("attempts")[:1]),
+        recent_total=counted(finished),
+        recent_ok=counted(finished.filter(state=Delivery.State.SUCCESS)),
+    )
+
+
+def health(webhook: Webhook) -> dict:
+    """Presentation of the annotations of `webhooks_with_health` for one row."""
+    rate = None
+    if webhook.recent_total:
+        rate = round(100 * webhook.recent_ok / webhook.recent_total)
+    result = result_of(webhook.last_state, webhook.last_attempts or 0) if webhook.last_state else None
+    if rate is None:
+        level = "none"
+    elif rate >= 95:
+        level = "good"
+    elif rate >= 50:
+        level = "warn"
+    else:
+        level = "bad"
+    return {"result": result, "status": webhook.last_status, "rate": rate, "level": level}
+
+
+def result_of(state: str, attempts: int) -> dict:
+    """The Result badge of a log row: a label (never colour alone) and a CSS modifier."""
+    if state == Delivery.State.SUCCESS:
+        return {"label": "SUCCESS", "css": "success"}
+    if state == Delivery.State.FAILED:
+        return {"label": "FAILED", "css": "failed"}
+    if attempts:
+        return {"label": "RETRYING", "css": "retrying"}
+    return {"label": "PENDING", "css": "pending"}
+
+
+def deliveries_for(webhook: Webhook) -> QuerySet[Delivery]:
+    """A webhook's log rows, newest first (served by the (webhook, -id) index)."""
+    return Delivery.objects.filter(webhook=webhook).order_by("-id")
+
+
+def has_pending(deliveries) -> bool:
+    return any(d.state == Delivery.State.PENDING for d in deliveries)
+
+
+def pretty_json(text: str) -> str:
+    """Indent a JSON text for display; anything that is not JSON is returned unchanged."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return text
+
+
+def webhooks_in_company(company_id: str, *, show_disabled: bool) -> QuerySet[Webhook]:
+    webhooks = Webhook.objects.for_company(company_id)
+    if not show_disabled:
+        webhooks = webhooks.filter(is_active=True)
+    return webhooks
