@@ -10,13 +10,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from events.models import Element, Note, SurveyAnswer, Task, User
 
 
-def iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | str | None) -> str | None:
+    """`YYYY-MM-DDTHH:mm:ss.SSSZ` in UTC. Accepts what an unsaved model field may
+    hold: an ISO string, or a naive datetime (read in the current time zone, as
+    Django stores it)."""
     if moment is None:
         return None
+    if isinstance(moment, str):
+        parsed = parse_datetime(moment)
+        if parsed is None:
+            raise ValueError(f"Not an ISO-8601 date-time: {moment!r}")
+        moment = parsed
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 

@@ -5,7 +5,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from events import services
 from events.cot import KINDS
-from events.models import Task, User
+from events.models import Company, Task, User
 
 TRACKED_M2M = (Task.followers.through, User.properties.through)
 
@@ -20,15 +20,28 @@ def after_save(sender, instance, created, raw=False, **kwargs) -> None:
         return
     previous = instance.__dict__.pop("_cot_previous", None)
     event = services.CREATE if created else services.EDIT
-    services.object_event_emit(instance=instance, event=event, previous=previous)
+    # Describe the row as stored, not the instance: `save(update_fields=...)`
+    # leaves other edited attributes unsaved, and unsaved values may still be
+    # strings or naive datetimes.
+    stored = services.stored_row(instance) or instance
+    services.object_event_emit(instance=stored, event=event, previous=previous)
 
 
-def before_delete(sender, instance, **kwargs) -> None:
-    instance._cot_deleted = services.cot_snapshot(instance)
+def _company_deletion(origin) -> bool:
+    """True when the delete cascades from deleting a whole company: its webhooks
+    go with it, so no event is due (and none could be stored against it)."""
+    return isinstance(origin, Company) or getattr(origin, "model", None) is Company
 
 
-def after_delete(sender, instance, **kwargs) -> None:
+def before_delete(sender, instance, origin=None, **kwargs) -> None:
+    if not _company_deletion(origin):
+        instance._cot_deleted = services.cot_snapshot(instance)
+
+
+def after_delete(sender, instance, origin=None, **kwargs) -> None:
     previous = instance.__dict__.pop("_cot_deleted", None)
+    if _company_deletion(origin):
+        return
     services.object_event_emit(instance=instance, event=services.DELETE, previous=previous)
 
 

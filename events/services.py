@@ -88,11 +88,18 @@ def logout_emit(*, user: User | None) -> dict[str, Any] | None:
     )
 
 
+def stored_row(instance: models.Model) -> models.Model | None:
+    """A fresh copy of the instance's row as the database holds it, or None."""
+    if instance.pk is None:
+        return None
+    return type(instance)._base_manager.using(instance._state.db).filter(pk=instance.pk).first()
+
+
 def stored_snapshot(instance: models.Model) -> dict[str, Any] | None:
     """The COT JSON of the row as it is in the database now, before a save changes it."""
     if instance._state.adding or instance.pk is None:
         return None
-    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+    stored = stored_row(instance)
     return cot_snapshot(stored) if stored is not None else None
 
 
@@ -102,8 +109,8 @@ def m2m_owners(
     """The tracked objects whose many-to-many list an `m2m_changed` signal is about."""
     if not reverse:
         return [instance]
-    field = next(f for f in model._meta.many_to_many if f.remote_field.through is through)
-    owners = model._default_manager.filter(**{field.name: instance})
     if pk_set is not None:
-        owners = model._default_manager.filter(pk__in=pk_set)
-    return list(owners)
+        return list(model._default_manager.filter(pk__in=pk_set))
+    # A reverse clear(): every owner currently linked to the instance.
+    field = next(f for f in model._meta.many_to_many if f.remote_field.through is through)
+    return list(model._default_manager.filter(**{field.name: instance}))

@@ -1,0 +1,100 @@
+"""Events follow the transaction that made the change: a rollback leaves nothing behind."""
+
+import pytest
+from django.db import connection, transaction
+
+from events.models import Task
+from events.signals import event_emitted
+from webhooks.models import Event, Webhook
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture
+def committed():
+    """Events as a well-behaved receiver sees them: recorded only once their transaction commits."""
+    recorded = []
+
+    def record(sender, event, **kwargs):
+        transaction.on_commit(lambda: recorded.append((event["type"], event["event"])))
+
+    event_emitted.connect(record, dispatch_uid="tests.events.committed")
+    yield recorded
+    event_emitted.disconnect(dispatch_uid="tests.events.committed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_change_leaves_no_committed_event(member_a, workflow_a, committed):
+    with pytest.raises(Boom), transaction.atomic():
+        member_a.names = "Rolled back"
+        member_a.save()
+        Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Rolled back")
+        raise Boom
+
+    assert committed == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_change_reaches_an_on_commit_receiver_once(member_a, committed):
+    with transaction.atomic():
+        member_a.names = "Committed"
+        member_a.save()
+        assert committed == []
+
+    assert committed == [("COTUser", "edit")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_drops_only_its_own_events(member_a, admin_a, committed):
+    with transaction.atomic():
+        member_a.names = "Kept"
+        member_a.save()
+        with pytest.raises(Boom), transaction.atomic():
+            admin_a.names = "Dropped"
+            admin_a.save()
+            raise Boom
+
+    assert committed == [("COTUser", "edit")]
+
+
+def test_a_rolled_back_change_leaves_no_stored_webhook_event(company_a, member_a):
+    Webhook.objects.create(
+        company=company_a,
+        name="Users",
+        code="users",
+        url="https://example.com/hook",
+        trigger="create-edit-delete-user",
+    )
+
+    with pytest.raises(Boom), transaction.atomic():
+        member_a.names = "Rolled back"
+        member_a.save()
+        assert list(Event.objects.values_list("type", "action")) == [("COTUser", "edit")]
+        raise Boom
+
+    assert Event.objects.count() == 0
+
+
+def test_deleting_a_company_with_webhooks_leaves_consistent_rows(company_a, member_a, element_a):
+    Webhook.objects.create(
+        company=company_a,
+        name="Users",
+        code="users",
+        url="https://example.com/hook",
+        trigger="create-edit-delete-user",
+    )
+    Webhook.objects.create(
+        company=company_a,
+        name="Elements",
+        code="elements",
+        url="https://example.com/hook",
+        trigger="create-edit-delete-property",
+    )
+
+    company_a.delete()
+
+    connection.check_constraints()
+    assert Event.objects.count() == 0
+    assert Webhook.objects.count() == 0
