@@ -144,7 +144,9 @@ def test_htmx_trigger_change_returns_the_form_fragment_with_context_fields(staff
 
 
 def test_htmx_post_errors_return_the_form_fragment(staff_client):
-    response = staff_client.post(URL, {"name": "x", "code": "BAD", "url": "https://a.example/"}, HTTP_HX_REQUEST="true")
+    response = staff_client.post(
+        URL, {"name": "x", "code": "BAD", "url": "https://a.example/"}, HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert "<html" not in html and 'id="general"' in html and "lowercase" in html
 

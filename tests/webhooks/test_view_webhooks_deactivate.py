@@ -29,7 +29,8 @@ def test_deactivates_checked_rows_and_redirects_to_the_list(staff_client, compan
 
 
 def test_htmx_returns_the_list_fragment_with_a_notice(staff_client, company_a):
-    one, two = make(company_a, "one"), make(company_a, "two")
+    one = make(company_a, "one")
+    make(company_a, "two")
     response = staff_client.post(URL, {"ids": [one.pk]}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html

@@ -1,0 +1,66 @@
+"""webhooks:send_test — send a test event now and show the response."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from webhooks.models import Delivery, Webhook
+
+
+@pytest.fixture
+def webhook(company_a, httpserver):
+    return Webhook.objects.create(
+        company=company_a, name="Hook", code="hook", url=httpserver.url_for("/hook")
+    )
+
+
+@pytest.fixture
+def staff_client(client, admin_a):
+    client.force_login(admin_a)
+    return client
+
+
+def url(webhook):
+    return reverse("webhooks:send_test", args=[webhook.pk])
+
+
+def test_sends_and_redirects_to_the_log(staff_client, webhook, httpserver):
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_json({"pong": True}, status=202)
+    response = staff_client.post(url(webhook))
+    delivery = Delivery.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("webhooks:delivery", args=[webhook.pk, delivery.object_id])
+    assert (delivery.kind, delivery.state, delivery.status_code) == ("test", "success", 202)
+    sent = json.loads(httpserver.log[0][0].get_data())
+    assert sent["event"] == "test" and sent["company"] == webhook.company_id
+
+
+def test_htmx_shows_the_response_and_refreshes_the_logs(staff_client, webhook, httpserver):
+    httpserver.expect_oneshot_request("/hook").respond_with_data("<i>nope</i>", status=500)
+    response = staff_client.post(url(webhook), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert 'id="test-result"' in html and ">FAILED<" in html and "500" in html
+    assert "&lt;i&gt;nope&lt;/i&gt;" in html and "<i>nope</i>" not in html
+    assert 'id="logs"' in html and 'hx-swap-oob="true"' in html and html.count("data-delivery=") == 1
+
+
+def test_another_company_webhook_is_404(client, admin_b, webhook, httpserver):
+    client.force_login(admin_b)
+    assert client.post(url(webhook)).status_code == 404
+    assert not httpserver.log
+
+
+def test_requires_login(client, webhook):
+    response = client.post(url(webhook))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_non_staff_refused(client, member_a, webhook):
+    client.force_login(member_a)
+    assert client.post(url(webhook)).status_code == 403
+
+
+def test_wrong_method(staff_client, webhook):
+    assert staff_client.get(url(webhook)).status_code == 405
