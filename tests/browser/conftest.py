@@ -1,0 +1,81 @@
+"""Playwright (headless Chromium) against pytest-django's live_server.
+
+Browser tests skip only when /usr/bin/chromium is missing (`.ci/browser.sh`
+installs it). The Playwright sync API runs an event loop in this thread, so
+Django's async-safety check is switched off for these tests.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "pw-browser-admin-1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives the panel in a real headless Chromium (Playwright)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (run .ci/browser.sh)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def staff(transactional_db, company_a):
+    from events.models import User
+
+    return User.objects.create_user("staff@example.com", PASSWORD, company=company_a, is_staff=True)
+
+
+def log_in(page, user) -> None:
+    page.goto("/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:text('Log in')")
+    page.wait_for_url("**/webhooks/")
+
+
+@pytest.fixture
+def panel(page, staff):
+    """A page signed in as a staff member of company A, on the Webhooks list."""
+    log_in(page, staff)
+    return page
