@@ -200,7 +200,10 @@ def _trigger_preview(request: HttpRequest, webhook: Webhook | None) -> WebhookFo
     initial = {}
     if webhook is not None:
         initial = WebhookForm(company_id=request.user.company_id, webhook=webhook).initial
-    for name in ("name", "code", "url", "description", "trigger", "workflow", "survey", "group"):
+    names = ["name", "url", "description", "trigger", "workflow", "survey", "group"]
+    if webhook is None:
+        names.append("code")  # a saved webhook's code is never taken from the request
+    for name in names:
         if name in request.GET:
             initial[name] = request.GET[name]
     return WebhookForm(company_id=request.user.company_id, webhook=webhook, initial=initial)
