@@ -56,3 +56,13 @@ def element_a(company_a, collection_a) -> Element:
     return Element.objects.create(
         company=company_a, collection=collection_a, code="equipment_2c", display="Equipment 2-C"
     )
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port with nothing listening on it."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

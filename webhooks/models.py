@@ -154,16 +154,25 @@ class DeliveryQuerySet(models.QuerySet):
     def unleased(self, now) -> "DeliveryQuerySet":
         return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
 
+    def claimable(self, now) -> "DeliveryQuerySet":
+        """Pending, unleased and due. No joins: PostgreSQL re-checks these conditions on the
+        locked row, which makes a conditional UPDATE with them a safe claim."""
+        return self.pending().unleased(now).filter(next_attempt_at__lte=now)
+
     def due(self, now=None) -> "DeliveryQuerySet":
         """Pending deliveries of active webhooks that may be attempted now (if first in line)."""
         now = now or timezone.now()
-        return self.pending().unleased(now).filter(next_attempt_at__lte=now, webhook__is_active=True)
+        return self.claimable(now).filter(webhook__is_active=True)
 
-    def needing_ring(self, now) -> "DeliveryQuerySet":
-        """Due deliveries whose doorbell has not rung since they became due, or long ago (lost)."""
+    def unrung(self, now) -> "DeliveryQuerySet":
+        """Not rung since they fell due or their lease (a crashed drain) expired, or rung so
+        long ago that the doorbell must have been lost."""
         lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
-        return self.due(now).filter(
-            Q(rung_at__isnull=True) | Q(rung_at__lt=models.F("next_attempt_at")) | Q(rung_at__lt=lost)
+        return self.filter(
+            Q(rung_at__isnull=True)
+            | Q(rung_at__lt=models.F("next_attempt_at"))
+            | Q(leased_until__isnull=False, rung_at__lt=models.F("leased_until"))
+            | Q(rung_at__lt=lost)
         )
 
     def head_of(self, webhook_id: str) -> "Delivery | None":

@@ -71,13 +71,13 @@ def webhooks_ring(*, webhook_ids: list[str]) -> None:
 def deliveries_ring_due(*, now=None) -> list[str]:
     """Ring webhooks whose head fell due (a retry) or whose doorbell was lost."""
     now = now or timezone.now()
-    candidates = set(
-        Delivery.objects.needing_ring(now).order_by().values_list("webhook_id", flat=True)[:1000]
-    )
+    due = Delivery.objects.due(now).unrung(now)
+    candidates = set(due.order_by().values_list("webhook_id", flat=True)[:1000])
+    # The update repeats the conditions without the join, so that concurrent clocks ring once.
     rung = [
         webhook_id
         for webhook_id in candidates
-        if Delivery.objects.needing_ring(now).filter(webhook_id=webhook_id).update(rung_at=now)
+        if Delivery.objects.claimable(now).unrung(now).filter(webhook_id=webhook_id).update(rung_at=now)
     ]
     webhooks_ring(webhook_ids=rung)
     return rung
@@ -95,7 +95,7 @@ def delivery_claim(*, webhook_id: str) -> Delivery | None:
         settings.WEBHOOK_CONNECT_TIMEOUT + settings.WEBHOOK_TIMEOUT + settings.WEBHOOK_LEASE_MARGIN
     )
     lease = now + timedelta(seconds=lease_seconds)
-    if not Delivery.objects.due(now).filter(pk=head.pk).update(leased_until=lease):
+    if not Delivery.objects.claimable(now).filter(pk=head.pk).update(leased_until=lease):
         return None
     head.leased_until = lease
     return head

@@ -1,0 +1,131 @@
+"""A real HTTP receiver on loopback for delivery tests.
+
+Each path can be given a script of responses; every request is recorded
+with its body, headers and arrival time, and the receiver notes whenever
+two requests for one path were in progress at once (an ordering bug).
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b'{"ok": true}'
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Received:
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    at: float
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.overlaps: list[str] = []
+        self._scripts: dict[str, list[Reply]] = {}
+        self._defaults: dict[str, Reply] = {}
+        self._in_flight: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def script(self, path: str, *replies: Reply, then: Reply | None = None) -> None:
+        """Answer `path` with `replies` in turn, then with `then` (200 by default)."""
+        with self._lock:
+            self._scripts[path] = list(replies)
+            self._defaults[path] = then or Reply()
+
+    def on(self, path: str) -> list[Received]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def wait_for(self, path: str, count: int, timeout: float = 60.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            received = self.on(path)
+            if len(received) >= count:
+                return received
+            time.sleep(0.02)
+        raise AssertionError(f"{path}: {len(self.on(path))} requests after {timeout}s, expected {count}")
+
+    def start(self) -> "Receiver":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _next_reply(self, path: str) -> Reply:
+        with self._lock:
+            script = self._scripts.get(path)
+            if script:
+                return script.pop(0)
+            return self._defaults.get(path, Reply())
+
+    def _handler_class(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Without this every keep-alive request stalls ~40 ms on a delayed ACK.
+            disable_nagle_algorithm = True
+
+            def do_POST(self) -> None:
+                path = self.path
+                finished = False
+                with receiver._lock:
+                    receiver._in_flight[path] = receiver._in_flight.get(path, 0) + 1
+                    if receiver._in_flight[path] > 1:
+                        receiver.overlaps.append(path)
+                try:
+                    length = int(self.headers.get("Content-Length", 0))
+                    body = self.rfile.read(length)
+                    with receiver._lock:
+                        receiver.requests.append(
+                            Received(
+                                path, body, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()
+                            )
+                        )
+                    reply = receiver._next_reply(path)
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                    # Out of flight once the reply starts: the sender may go on as soon as it has it.
+                    with receiver._lock:
+                        receiver._in_flight[path] -= 1
+                        finished = True
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                finally:
+                    if not finished:
+                        with receiver._lock:
+                            receiver._in_flight[path] -= 1
+
+            def log_message(self, format, *args) -> None:
+                pass
+
+        return Handler

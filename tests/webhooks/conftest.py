@@ -1,0 +1,30 @@
+import pytest
+
+from tests.receiver import Receiver
+from webhooks.models import Trigger, Webhook
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_webhook(company_a, workflow_a):
+    def make(url: str, *, code: str = "orders", trigger: str = Trigger.TASK, **fields) -> Webhook:
+        if trigger == Trigger.TASK:
+            fields.setdefault("workflow", workflow_a)
+        return Webhook.objects.create(
+            company=company_a, name=code.title(), code=code, url=url, trigger=trigger, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def fast_retries(settings):
+    settings.WEBHOOK_RETRY_DELAY = 0
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    return settings

@@ -1,0 +1,207 @@
+"""The engine in-process: drains against a real loopback receiver, no cluster."""
+
+import json
+
+import pytest
+from standardwebhooks import Webhook as StandardWebhook
+
+from events.models import Task
+from tests.receiver import Reply
+from webhooks import services
+from webhooks.models import Attempt, Delivery
+
+
+def create_tasks(workflow, count: int) -> list[Task]:
+    return [
+        Task.objects.create(company=workflow.company, workflow=workflow, name=f"Task {n}")
+        for n in range(count)
+    ]
+
+
+def test_it_posts_the_stored_event_signed_with_the_webhook_secret(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 1)
+
+    assert services.webhook_drain(webhook_id=webhook.pk) == 1
+
+    (request,) = receiver.on("/hook")
+    delivery = Delivery.objects.get()
+    assert request.body.decode() == delivery.event.body
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["user-agent"].startswith("CotalkerWebhooks/")
+    assert request.headers["webhook-id"] == delivery.object_id
+    verified = StandardWebhook(webhook.secret).verify(request.body, request.headers)
+    assert verified["type"] == "COTTask" and verified["event"] == "create"
+    assert (delivery.state, delivery.attempts, delivery.status_code) == ("success", 1, 200)
+    assert delivery.response == '{"ok": true}'
+
+
+def test_it_delivers_a_webhooks_events_in_creation_order(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    tasks = create_tasks(workflow_a, 5)
+
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    sent_ids = [json.loads(r.body)["data"]["_id"] for r in receiver.on("/hook")]
+    assert sent_ids == [task.pk for task in tasks]
+
+
+def test_it_retries_with_the_same_webhook_id_until_success(
+    db, receiver, make_webhook, workflow_a, fast_retries
+):
+    webhook = make_webhook(receiver.url("/hook"))
+    receiver.script("/hook", Reply(500), Reply(500))
+    create_tasks(workflow_a, 1)
+
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    requests = receiver.on("/hook")
+    assert len(requests) == 3
+    assert len({r.headers["webhook-id"] for r in requests}) == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.status_code) == ("success", 3, 200)
+    assert list(Attempt.objects.values_list("number", "status_code")) == [(1, 500), (2, 500), (3, 200)]
+
+
+def test_it_waits_for_the_retry_delay_before_the_next_attempt(
+    db, receiver, make_webhook, workflow_a, settings
+):
+    settings.WEBHOOK_RETRY_DELAY = 30
+    webhook = make_webhook(receiver.url("/hook"))
+    receiver.script("/hook", Reply(503))
+    create_tasks(workflow_a, 2)
+
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    # Only the first event was tried; the second waits behind its retry.
+    assert len(receiver.on("/hook")) == 1
+    first, second = Delivery.objects.order_by("id")
+    assert (first.state, first.attempts, first.status_code) == ("pending", 1, 503)
+    assert (first.next_attempt_at - first.attempt_set.get().started_at).total_seconds() >= 29
+    assert (second.state, second.attempts) == ("pending", 0)
+
+
+@pytest.mark.parametrize(
+    "reply, status, reason",
+    [
+        (Reply(500, b"boom"), 500, "boom"),
+        (Reply(302, b"", headers={"Location": "/elsewhere"}), 302, "redirect to /elsewhere not followed"),
+        (Reply(404, b"no such hook"), 404, "no such hook"),
+    ],
+)
+def test_it_fails_after_three_attempts_and_the_next_delivery_proceeds(
+    db, receiver, make_webhook, workflow_a, fast_retries, reply, status, reason
+):
+    webhook = make_webhook(receiver.url("/hook"))
+    receiver.script("/hook", reply, reply, reply)
+    create_tasks(workflow_a, 2)
+
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    first, second = Delivery.objects.order_by("id")
+    assert (first.state, first.attempts, first.status_code) == ("failed", 3, status)
+    assert reason in first.response
+    assert (second.state, second.attempts) == ("success", 1)
+    assert len(receiver.on("/hook")) == 4
+    assert receiver.on("/elsewhere") == []
+
+
+def test_it_fails_a_refused_connection_with_no_status_and_the_error(
+    db, unused_port, make_webhook, workflow_a, fast_retries
+):
+    webhook = make_webhook(f"http://127.0.0.1:{unused_port}/hook")
+    create_tasks(workflow_a, 1)
+
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.status_code) == ("failed", 3, None)
+    assert "refused" in delivery.response.lower()
+
+
+def test_it_fails_a_timeout_with_no_status(db, receiver, make_webhook, workflow_a, fast_retries, settings):
+    settings.WEBHOOK_TIMEOUT = 0.3
+    webhook = make_webhook(receiver.url("/slow"))
+    receiver.script("/slow", then=Reply(200, delay=1.0))
+    create_tasks(workflow_a, 1)
+
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.status_code) == ("failed", 3, None)
+    assert "timed out" in delivery.response.lower()
+
+
+def test_an_inactive_webhook_gets_nothing_new_and_resumes_its_queue_on_activation(
+    db, receiver, make_webhook, workflow_a
+):
+    webhook = make_webhook(receiver.url("/hook"))
+    queued = create_tasks(workflow_a, 2)
+    services.webhook_set_active(webhook=webhook, active=False)
+    create_tasks(workflow_a, 1)
+
+    assert services.webhook_drain(webhook_id=webhook.pk) == 0
+    assert Delivery.objects.count() == 2
+
+    services.webhook_set_active(webhook=webhook, active=True)
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    sent_ids = [json.loads(r.body)["data"]["_id"] for r in receiver.on("/hook")]
+    assert sent_ids == [task.pk for task in queued]
+
+
+def test_only_one_claim_wins_the_head_delivery(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 2)
+
+    first = services.delivery_claim(webhook_id=webhook.pk)
+    assert first is not None
+    # Neither the leased head nor the delivery behind it can be claimed now.
+    assert services.delivery_claim(webhook_id=webhook.pk) is None
+
+
+def test_a_redelivery_sends_the_same_event_again_behind_the_queue(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 1)
+    services.webhook_drain(webhook_id=webhook.pk)
+    original = Delivery.objects.get()
+
+    again = services.delivery_redeliver(delivery=original)
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    first, second = receiver.on("/hook")
+    assert first.body == second.body
+    assert first.headers["webhook-id"] != second.headers["webhook-id"]
+    again.refresh_from_db()
+    assert (again.kind, again.state, again.event_id) == ("redelivery", "success", original.event_id)
+
+
+def test_a_test_event_is_sent_at_once_and_logged(db, receiver, make_webhook):
+    webhook = make_webhook(receiver.url("/hook"))
+
+    delivery = services.webhook_send_test(webhook=webhook)
+
+    (request,) = receiver.on("/hook")
+    body = json.loads(request.body)
+    assert (body["type"], body["event"], body["extraData"]["test"]) == ("COTTask", "test", True)
+    StandardWebhook(webhook.secret).verify(request.body, request.headers)
+    assert (delivery.kind, delivery.state, delivery.status_code, delivery.attempts) == (
+        "test",
+        "success",
+        200,
+        1,
+    )
+
+
+def test_during_a_rotation_both_secrets_sign_and_either_verifies(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    old_secret = webhook.secret
+    webhook.rotate_secret()
+    create_tasks(workflow_a, 1)
+
+    services.webhook_drain(webhook_id=webhook.pk)
+
+    (request,) = receiver.on("/hook")
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    StandardWebhook(old_secret).verify(request.body, request.headers)
+    StandardWebhook(webhook.secret).verify(request.body, request.headers)
