@@ -166,3 +166,18 @@ LOGGING = {
 }
 WEBHOOK_SECRET_ROTATION_GRACE = env_int("WEBHOOK_SECRET_ROTATION_GRACE", 86400)
 WEBHOOK_DRAIN_BUDGET = env_float("WEBHOOK_DRAIN_BUDGET", 10.0)
+
+# REST API schema (drf-spectacular), served at /api/schema/ and rendered at /api/docs/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cotalker Webhooks API",
+    "DESCRIPTION": (
+        "Cotalker-compatible webhook subscriptions and logs (/api/v3/webhook/subscription), "
+        "plus management: create, update, activate/deactivate, send test, redeliver, rotate secret. "
+        "Lists are JSON arrays paginated with limit/offset, X-Total-Count and an RFC 8288 Link header."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v3",
+    "ENUM_NAME_OVERRIDES": {"TriggerEnum": "webhooks.models.Trigger"},
+}

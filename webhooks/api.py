@@ -1,0 +1,683 @@
+"""REST API for scripts (DESIGN §6): Cotalker-compatible reads plus management.
+
+Paths and JSON shapes follow Cotalker's `/api/v3/webhook/subscription`
+(COTWebhook) and `/api/v3/webhook/subscription/logs/{id}` (COTWebhookLog[]).
+Every request needs `Authorization: Bearer <token>` of a staff user with a
+company, and sees only that company's rows (anything else is a 404).
+Lists stay JSON arrays: `limit`/`offset` select the page, `X-Total-Count`
+and an RFC 8288 `Link` header describe it.
+"""
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.html import escape
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webhooks import services
+from webhooks.models import Delivery, Trigger, Webhook
+from webhooks.serializers import (
+    OBJECT_ID_PATTERN,
+    ErrorSerializer,
+    WebhookInputSerializer,
+    WebhookLogSerializer,
+    WebhookSecretSerializer,
+    WebhookSerializer,
+    is_object_id,
+)
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+
+# ---------------------------------------------------------------------------
+# Authentication and permission
+
+
+class BearerTokenAuthentication(TokenAuthentication):
+    """`Authorization: Bearer <token>` (DRF's `Token <token>` is accepted too)."""
+
+    keyword = "Bearer"
+    keywords = ("bearer", "token")
+
+    def authenticate(self, request):
+        parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+        if not parts or parts[0].lower() not in self.keywords:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid Authorization header: use 'Bearer <token>'.")
+        token = parts[1]
+        if len(token) > 40 or not token.isalnum():
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return self.authenticate_credentials(token)
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from `manage.py issue_api_token --email <staff user>`.",
+        }
+
+
+class IsCompanyStaff(BasePermission):
+    message = "Only staff users of a company may use this API."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and user.company_id)
+
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+# Model field -> API field, for errors raised by Webhook.full_clean / services.
+_CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
+_FIELD_ERROR_KEYS = {"is_active": "isActive", "__all__": "non_field_errors"}
+
+
+def _api_errors(error: DjangoValidationError) -> dict:
+    if not hasattr(error, "error_dict"):
+        return {"non_field_errors": list(error.messages)}
+    errors: dict = {}
+    for field, messages in error.message_dict.items():
+        if field in _CONTEXT_ERROR_KEYS:
+            errors.setdefault("context", {})[_CONTEXT_ERROR_KEYS[field]] = messages
+        else:
+            errors[_FIELD_ERROR_KEYS.get(field, field)] = messages
+    return errors
+
+
+ERROR_400 = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="Invalid input: an object of field name → list of messages (nested for `context`).",
+    examples=[
+        OpenApiExample(
+            "Field errors",
+            value={"code": ["The code cannot be changed once the webhook is saved."]},
+            response_only=True,
+        )
+    ],
+)
+ERROR_401 = OpenApiResponse(ErrorSerializer, description="No or invalid token.")
+ERROR_403 = OpenApiResponse(ErrorSerializer, description="The token's user is not staff of a company.")
+ERROR_404 = OpenApiResponse(ErrorSerializer, description="No such webhook (or log) in your company.")
+AUTH_ERRORS = {401: ERROR_401, 403: ERROR_403}
+
+# ---------------------------------------------------------------------------
+# Query parameters and pagination
+
+
+class PageQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, help_text="Page size (1-1000)."
+    )
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0, help_text="Rows to skip.")
+    createdAtFrom = serializers.DateTimeField(
+        required=False, help_text="Only rows created at or after this ISO-8601 time (UTC if naive)."
+    )
+    createdAtTo = serializers.DateTimeField(
+        required=False, help_text="Only rows created before this ISO-8601 time (UTC if naive)."
+    )
+
+
+class WebhookListQuerySerializer(PageQuerySerializer):
+    trigger = serializers.ChoiceField(choices=Trigger.values, required=False)
+    isActive = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="true or false; both when absent."
+    )
+
+
+class LogListQuerySerializer(PageQuerySerializer):
+    result = serializers.ChoiceField(
+        choices=["success", "failed", "pending"],
+        required=False,
+        help_text="SUCCESS, FAILED or PENDING (case-insensitive).",
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data.get("result"), str):
+            data = data.copy()
+            data["result"] = data["result"].lower()
+        return super().to_internal_value(data)
+
+
+def _query(serializer_class, request: Request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def _created_between(queryset: QuerySet, query: dict) -> QuerySet:
+    if "createdAtFrom" in query:
+        queryset = queryset.filter(created_at__gte=query["createdAtFrom"])
+    if "createdAtTo" in query:
+        queryset = queryset.filter(created_at__lt=query["createdAtTo"])
+    return queryset
+
+
+def _page_url(request: Request, *, limit: int, offset: int) -> str:
+    params = request.query_params.copy()
+    params.pop("limit", None)
+    params.pop("offset", None)
+    params.update({"limit": str(limit), "offset": str(offset)})
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+def _paginated(request: Request, queryset: QuerySet, serializer_class, query: dict) -> Response:
+    limit, offset = query["limit"], query["offset"]
+    total = queryset.count()
+    rows = list(queryset[offset : offset + limit])
+    response = Response(serializer_class(rows, many=True).data)
+    response["X-Total-Count"] = str(total)
+    links = []
+    if offset + limit < total:
+        links.append(f'<{_page_url(request, limit=limit, offset=offset + limit)}>; rel="next"')
+    if offset > 0:
+        previous = max(min(offset - limit, total - limit), 0)
+        links.append(f'<{_page_url(request, limit=limit, offset=previous)}>; rel="prev"')
+    links.append(f'<{_page_url(request, limit=limit, offset=0)}>; rel="first"')
+    if total > limit:
+        last = (total - 1) // limit * limit
+        links.append(f'<{_page_url(request, limit=limit, offset=last)}>; rel="last"')
+    response["Link"] = ", ".join(links)
+    return response
+
+
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="Number of rows matching the filters, across all pages.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='RFC 8288 links: rel="next", "prev", "first" and "last" pages, when they exist.',
+    ),
+]
+WEBHOOK_ID = OpenApiParameter(
+    "id",
+    {"type": "string", "pattern": OBJECT_ID_PATTERN},
+    OpenApiParameter.PATH,
+    description="The webhook's ObjectId (`_id`).",
+)
+LOG_ID = OpenApiParameter(
+    "log_id",
+    {"type": "string", "pattern": OBJECT_ID_PATTERN},
+    OpenApiParameter.PATH,
+    description="The log's ObjectId (`_id`).",
+)
+
+# ---------------------------------------------------------------------------
+# Views
+
+
+class SafeJSONParser(JSONParser):
+    """JSONParser whose too-deeply nested documents are a 400, not a RecursionError (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from error
+
+
+class CompanyAPIView(APIView):
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [IsCompanyStaff]
+    parser_classes = [SafeJSONParser]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, RequestDataTooBig):
+            exc = exceptions.ParseError("The request body is too large.")
+        return super().handle_exception(exc)
+
+    @property
+    def company_id(self) -> str:
+        return self.request.user.company_id
+
+    def webhooks(self) -> QuerySet:
+        return Webhook.objects.for_company(self.company_id)
+
+    def get_webhook(self, webhook_id: str, *, for_update: bool = False) -> Webhook:
+        if not is_object_id(webhook_id):
+            raise exceptions.NotFound("No webhook with this id in your company.")
+        queryset = self.webhooks()
+        if for_update:
+            queryset = queryset.select_for_update()
+        webhook = queryset.filter(pk=webhook_id).first()
+        if webhook is None:
+            raise exceptions.NotFound("No webhook with this id in your company.")
+        return webhook
+
+    def logs(self) -> QuerySet:
+        return (
+            Delivery.objects.filter(company_id=self.company_id)
+            .select_related("event")
+            .prefetch_related("attempt_set")
+            .order_by("-id")
+        )
+
+    def get_log(self, webhook_id: str, log_id: str) -> Delivery:
+        webhook = self.get_webhook(webhook_id)
+        log = None
+        if is_object_id(log_id):
+            log = self.logs().filter(webhook=webhook, object_id=log_id).first()
+        if log is None:
+            raise exceptions.NotFound("No log with this id for this webhook.")
+        return log
+
+    def log_response(self, delivery: Delivery, status_code: int) -> Response:
+        delivery = self.logs().get(pk=delivery.pk)
+        url = reverse("api:subscription-log", args=[delivery.webhook_id, delivery.object_id])
+        return Response(
+            WebhookLogSerializer(delivery).data,
+            status=status_code,
+            headers={"Location": self.request.build_absolute_uri(url)},
+        )
+
+
+def _validated_input(request: Request, *, mode: str, company_id: str) -> WebhookInputSerializer:
+    body = WebhookInputSerializer(
+        data=request.data, mode=mode, partial=mode == "patch", context={"company_id": company_id}
+    )
+    body.is_valid(raise_exception=True)
+    return body
+
+
+class SubscriptionListView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_list",
+        summary="List webhooks (COTWebhook[])",
+        description="Cotalker-compatible. Sorted by name. Paginated with `limit`/`offset`; "
+        "the body stays a JSON array.",
+        parameters=[WebhookListQuerySerializer, *PAGE_HEADERS],
+        responses={200: WebhookSerializer(many=True), 400: ERROR_400, **AUTH_ERRORS},
+        tags=["subscriptions"],
+    )
+    def get(self, request: Request) -> Response:
+        query = _query(WebhookListQuerySerializer, request)
+        webhooks = _created_between(self.webhooks(), query)
+        if "trigger" in query:
+            webhooks = webhooks.filter(trigger=query["trigger"])
+        if query.get("isActive") is not None:
+            webhooks = webhooks.filter(is_active=query["isActive"])
+        return _paginated(request, webhooks.order_by("name", "id"), WebhookSerializer, query)
+
+    @extend_schema(
+        operation_id="subscription_create",
+        summary="Create a webhook",
+        description="`code` must be unique in your company and cannot change later. "
+        "`context.taskGroup` is required for the task trigger, `context.survey` and "
+        '`context.group` for the survey trigger; keys the trigger does not use are stored as "".',
+        request=WebhookInputSerializer,
+        responses={201: WebhookSerializer, 400: ERROR_400, **AUTH_ERRORS},
+        tags=["subscriptions"],
+    )
+    def post(self, request: Request) -> Response:
+        body = _validated_input(request, mode="create", company_id=self.company_id)
+        code = body.validated_data["code"]
+        if self.webhooks().filter(code=code).exists():
+            raise exceptions.ValidationError({"code": ["A webhook with this code already exists."]})
+        try:
+            with transaction.atomic():
+                webhook = services.webhook_create(
+                    company_id=self.company_id,
+                    code=code,
+                    is_active=body.validated_data["isActive"],
+                    **body.model_fields(),
+                )
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(_api_errors(error)) from error
+        except IntegrityError as error:  # a concurrent create with the same code
+            raise exceptions.ValidationError(
+                {"code": ["A webhook with this code already exists."]}
+            ) from error
+        url = reverse("api:subscription-detail", args=[webhook.pk])
+        return Response(
+            WebhookSerializer(webhook).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(url)},
+        )
+
+
+class SubscriptionDetailView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_retrieve",
+        summary="Read a webhook (COTWebhook)",
+        parameters=[WEBHOOK_ID],
+        responses={200: WebhookSerializer, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["subscriptions"],
+    )
+    def get(self, request: Request, id: str) -> Response:
+        return Response(WebhookSerializer(self.get_webhook(id)).data)
+
+    def _update(self, request: Request, id: str, *, mode: str) -> Response:
+        try:
+            with transaction.atomic():
+                webhook = self.get_webhook(id, for_update=True)
+                body = _validated_input(request, mode=mode, company_id=self.company_id)
+                data = body.validated_data
+                webhook = services.webhook_update(
+                    webhook=webhook, code=data.get("code"), **body.model_fields()
+                )
+                if "isActive" in data and data["isActive"] != webhook.is_active:
+                    services.webhook_set_active(webhook=webhook, active=data["isActive"])
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(_api_errors(error)) from error
+        return Response(WebhookSerializer(webhook).data)
+
+    @extend_schema(
+        operation_id="subscription_update",
+        summary="Replace a webhook's settings",
+        description="Omitted `description` and `context` keys are cleared; an omitted `isActive` "
+        "is kept. `code` may be omitted or repeated, but not changed (400).",
+        parameters=[WEBHOOK_ID],
+        request=WebhookInputSerializer,
+        responses={200: WebhookSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["subscriptions"],
+    )
+    def put(self, request: Request, id: str) -> Response:
+        return self._update(request, id, mode="put")
+
+    @extend_schema(
+        operation_id="subscription_partial_update",
+        summary="Change some of a webhook's settings",
+        description="Only the keys sent change (within `context` too). Changing `code` is a 400.",
+        parameters=[WEBHOOK_ID],
+        request=WebhookInputSerializer(partial=True),
+        responses={200: WebhookSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["subscriptions"],
+    )
+    def patch(self, request: Request, id: str) -> Response:
+        return self._update(request, id, mode="patch")
+
+
+class _SetActiveView(CompanyAPIView):
+    def set_active(self, id: str, active: bool) -> Response:
+        with transaction.atomic():
+            webhook = self.get_webhook(id, for_update=True)
+            if webhook.is_active != active:
+                services.webhook_set_active(webhook=webhook, active=active)
+        return Response(WebhookSerializer(webhook).data)
+
+
+class SubscriptionActivateView(_SetActiveView):
+    @extend_schema(
+        operation_id="subscription_activate",
+        summary="Activate a webhook",
+        description="Deliveries queued while it was inactive resume, in order.",
+        parameters=[WEBHOOK_ID],
+        request=None,
+        responses={200: WebhookSerializer, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["subscriptions"],
+    )
+    def post(self, request: Request, id: str) -> Response:
+        return self.set_active(id, True)
+
+
+class SubscriptionDeactivateView(_SetActiveView):
+    @extend_schema(
+        operation_id="subscription_deactivate",
+        summary="Deactivate a webhook",
+        description="It gets no new deliveries; what was already queued waits for re-activation.",
+        parameters=[WEBHOOK_ID],
+        request=None,
+        responses={200: WebhookSerializer, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["subscriptions"],
+    )
+    def post(self, request: Request, id: str) -> Response:
+        return self.set_active(id, False)
+
+
+class SubscriptionSecretView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_secret",
+        summary="Read a webhook's signing secret",
+        parameters=[WEBHOOK_ID],
+        responses={200: WebhookSecretSerializer, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["signing"],
+    )
+    def get(self, request: Request, id: str) -> Response:
+        return Response(WebhookSecretSerializer(self.get_webhook(id)).data)
+
+
+class SubscriptionRotateSecretView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_rotate_secret",
+        summary="Rotate a webhook's signing secret",
+        description="Returns the new secret. The previous one keeps signing (both signatures are "
+        "sent) until `previousSecretExpiresAt`.",
+        parameters=[WEBHOOK_ID],
+        request=None,
+        responses={200: WebhookSecretSerializer, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["signing"],
+    )
+    def post(self, request: Request, id: str) -> Response:
+        with transaction.atomic():
+            webhook = self.get_webhook(id, for_update=True)
+            webhook.rotate_secret()
+        return Response(WebhookSecretSerializer(webhook).data)
+
+
+class SubscriptionTestView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_send_test",
+        summary="Send a test event now",
+        description='POSTs a signed test event (`event: "test"`) to the webhook\'s URL synchronously, '
+        "outside the queue, and returns its log (SUCCESS or FAILED, with the status and response).",
+        parameters=[WEBHOOK_ID],
+        request=None,
+        responses={
+            201: OpenApiResponse(WebhookLogSerializer, description="The log of the test delivery."),
+            404: ERROR_404,
+            **AUTH_ERRORS,
+        },
+        tags=["logs"],
+    )
+    def post(self, request: Request, id: str) -> Response:
+        webhook = self.get_webhook(id)
+        delivery = services.webhook_send_test(webhook=webhook)
+        return self.log_response(delivery, status.HTTP_201_CREATED)
+
+
+class SubscriptionLogsView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_logs",
+        summary="List a webhook's logs (COTWebhookLog[])",
+        description="Cotalker-compatible, newest first. `retry` is the number of attempts made; "
+        "`status` is null while pending or when no HTTP response came. Paginated with "
+        "`limit`/`offset`; the body stays a JSON array.",
+        parameters=[WEBHOOK_ID, LogListQuerySerializer, *PAGE_HEADERS],
+        responses={200: WebhookLogSerializer(many=True), 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["logs"],
+    )
+    def get(self, request: Request, id: str) -> Response:
+        webhook = self.get_webhook(id)
+        query = _query(LogListQuerySerializer, request)
+        logs = _created_between(self.logs().filter(webhook=webhook), query)
+        if "result" in query:
+            logs = logs.filter(state=query["result"])
+        return _paginated(request, logs, WebhookLogSerializer, query)
+
+
+class SubscriptionLogDetailView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_log_retrieve",
+        summary="Read one log (COTWebhookLog)",
+        parameters=[WEBHOOK_ID, LOG_ID],
+        responses={200: WebhookLogSerializer, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["logs"],
+    )
+    def get(self, request: Request, id: str, log_id: str) -> Response:
+        return Response(WebhookLogSerializer(self.get_log(id, log_id)).data)
+
+
+class SubscriptionLogRedeliverView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_log_redeliver",
+        summary="Redeliver a logged event",
+        description="Queues the same event to the webhook again, behind what is already queued, "
+        "and returns the new (PENDING) log. A log that is still pending cannot be redelivered (409). "
+        "An inactive webhook keeps it queued until re-activated.",
+        parameters=[WEBHOOK_ID, LOG_ID],
+        request=None,
+        responses={
+            202: OpenApiResponse(WebhookLogSerializer, description="The new, queued log."),
+            404: ERROR_404,
+            409: OpenApiResponse(ErrorSerializer, description="The log is still pending."),
+            **AUTH_ERRORS,
+        },
+        tags=["logs"],
+    )
+    def post(self, request: Request, id: str, log_id: str) -> Response:
+        log = self.get_log(id, log_id)
+        if not log.is_final:
+            return Response(
+                {"detail": "This log is still pending; redeliver it once it has succeeded or failed."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        with transaction.atomic():
+            again = services.delivery_redeliver(delivery=log)
+        return self.log_response(again, status.HTTP_202_ACCEPTED)
+
+
+# ---------------------------------------------------------------------------
+# Documentation page (self-contained: no CDN assets)
+
+
+def _resolve(schema: dict, node: dict) -> tuple[str, dict]:
+    ref = node.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        return name, schema["components"]["schemas"].get(name, {})
+    return "", node
+
+
+def _type_label(schema: dict, node: dict) -> str:
+    if "$ref" in node:
+        name, _ = _resolve(schema, node)
+        return f'<a href="#schema-{escape(name)}">{escape(name)}</a>'
+    if "allOf" in node and node["allOf"]:
+        return _type_label(schema, node["allOf"][0])
+    if node.get("type") == "array":
+        return f"array of {_type_label(schema, node.get('items', {}))}"
+    label = escape(node.get("type", "any"))
+    if node.get("enum"):
+        label += " (" + escape(", ".join(str(v) for v in node["enum"] if v not in ("", None))) + ")"
+    if node.get("format"):
+        label += f" <small>{escape(node['format'])}</small>"
+    return label
+
+
+def _docs_html(schema: dict) -> str:
+    info = schema.get("info", {})
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{escape(info.get('title', 'API'))}</title>",
+        "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+        "color:#1d2433}code,pre{font-family:ui-monospace,monospace;font-size:13px}"
+        "h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2.5rem}"
+        ".op{border:1px solid #dde;border-radius:6px;padding:.6rem 1rem;margin:1rem 0}"
+        ".m{display:inline-block;min-width:4.5rem;font-weight:700;color:#fff;border-radius:4px;"
+        "text-align:center;margin-right:.5rem}.get{background:#2b6cb0}.post{background:#2f855a}"
+        ".put,.patch{background:#b7791f}.delete{background:#c53030}"
+        "table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #e2e2ea;padding:.15rem .5rem;"
+        "text-align:left;vertical-align:top}</style></head><body>",
+        f"<h1>{escape(info.get('title', 'API'))} <small>{escape(info.get('version', ''))}</small></h1>",
+        f"<p>{escape(info.get('description', ''))}</p>",
+        "<p>Machine-readable schema: <a href='/api/schema/'>OpenAPI 3 (YAML)</a> · "
+        "<a href='/api/schema/?format=json'>JSON</a>. Authenticate with "
+        "<code>Authorization: Bearer &lt;token&gt;</code>.</p><h2>Operations</h2>",
+    ]
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            parts.append(f"<div class='op' id='{escape(op.get('operationId', ''))}'>")
+            parts.append(f"<p><span class='m {method}'>{method.upper()}</span><code>{escape(path)}</code>")
+            parts.append(f" — <strong>{escape(op.get('summary', ''))}</strong></p>")
+            if op.get("description"):
+                parts.append(f"<p>{escape(op['description'])}</p>")
+            params = op.get("parameters", [])
+            if params:
+                parts.append("<table><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr>")
+                for param in params:
+                    required = " *" if param.get("required") else ""
+                    parts.append(
+                        f"<tr><td><code>{escape(param['name'])}</code>{required}</td><td>{escape(param['in'])}"
+                        f"</td><td>{_type_label(schema, param.get('schema', {}))}</td>"
+                        f"<td>{escape(param.get('description', ''))}</td></tr>"
+                    )
+                parts.append("</table>")
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                parts.append(f"<p>Request body (JSON): {_type_label(schema, body.get('schema', {}))}</p>")
+            parts.append("<table><tr><th>Response</th><th>Body</th><th>Description</th></tr>")
+            for code, response in op.get("responses", {}).items():
+                content = response.get("content", {}).get("application/json", {})
+                body_label = _type_label(schema, content["schema"]) if "schema" in content else "—"
+                headers = ", ".join(response.get("headers", {}))
+                note = escape(response.get("description", "")) + (
+                    f" <small>Headers: {escape(headers)}</small>" if headers else ""
+                )
+                parts.append(f"<tr><td>{escape(code)}</td><td>{body_label}</td><td>{note}</td></tr>")
+            parts.append("</table></div>")
+    parts.append("<h2>Schemas</h2>")
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        parts.append(f"<div class='op' id='schema-{escape(name)}'><h3>{escape(name)}</h3>")
+        if component.get("description"):
+            parts.append(f"<p>{escape(component['description'])}</p>")
+        properties = component.get("properties", {})
+        if properties:
+            required = set(component.get("required", []))
+            parts.append("<table><tr><th>Field</th><th>Type</th><th>Description</th></tr>")
+            for field, node in properties.items():
+                mark = " *" if field in required else ""
+                parts.append(
+                    f"<tr><td><code>{escape(field)}</code>{mark}</td><td>{_type_label(schema, node)}</td>"
+                    f"<td>{escape(node.get('description', ''))}</td></tr>"
+                )
+            parts.append("</table>")
+        elif component.get("enum"):
+            parts.append(f"<p>One of: <code>{escape(', '.join(map(str, component['enum'])))}</code></p>")
+        parts.append("</div>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+class ApiDocsView(APIView):
+    """A self-contained HTML rendering of the OpenAPI schema."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    schema = None  # not part of the API it documents
+
+    def get(self, request: Request) -> HttpResponse:
+        generator = SchemaGenerator()
+        schema = generator.get_schema(request=None, public=True)
+        return HttpResponse(_docs_html(schema), content_type="text/html; charset=utf-8")

@@ -1,0 +1,286 @@
+"""REST API shapes: Cotalker's COTWebhook and COTWebhookLog, camelCase in and out.
+
+Output serializers are read-only renderings of the models (`_id`, ObjectId
+strings, ISO-8601 UTC dates with milliseconds and `Z`). Input serializers are
+strict: a string field takes only a JSON string, a boolean only a JSON
+boolean, so a wrong type is a 400 rather than a silent conversion.
+"""
+
+import json
+import re
+
+from django.core.validators import RegexValidator, URLValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from events.cot import iso
+from events.models import Group, Survey, Workflow
+from webhooks.models import Delivery, Trigger, Webhook
+
+OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
+OBJECT_ID_RE = re.compile(OBJECT_ID_PATTERN)
+
+RESULT_BY_STATE = {
+    Delivery.State.SUCCESS: "SUCCESS",
+    Delivery.State.FAILED: "FAILED",
+    Delivery.State.PENDING: "PENDING",
+}
+
+
+def is_object_id(value: object) -> bool:
+    return isinstance(value, str) and OBJECT_ID_RE.fullmatch(value) is not None
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and other non-strings instead of converting them."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2000})
+class StrictURLField(serializers.URLField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Replace DRF's default URL validator with one limited to http(s).
+        self.validators = [v for v in self.validators if not isinstance(v, URLValidator)]
+        self.validators.append(URLValidator(schemes=["http", "https"], message="Enter an http(s) URL."))
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+@extend_schema_field(
+    {"type": "string", "nullable": True, "pattern": OBJECT_ID_PATTERN, "example": "6261612a8f1e99002e5c8cce"}
+)
+class ObjectIdOrBlankField(StrictCharField):
+    """An ObjectId string, or "" / null for "none" (Cotalker stores unused context keys as "")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("max_length", 24)
+        super().__init__(**kwargs)
+        self.validators.append(
+            RegexValidator(r"^[0-9a-f]{24}$", "Enter a 24-character lowercase hexadecimal ObjectId.")
+        )
+
+
+# ---------------------------------------------------------------------------
+# Output: COTWebhook and COTWebhookLog
+
+
+class WebhookContextSerializer(serializers.Serializer):
+    survey = serializers.CharField(help_text='ObjectId of the survey, or "" when not a survey trigger.')
+    group = serializers.CharField(help_text='ObjectId of the group, or "" when not a survey trigger.')
+    taskGroup = serializers.CharField(help_text='ObjectId of the workflow, or "" when not a task trigger.')
+
+
+class WebhookSerializer(serializers.Serializer):
+    """A webhook in Cotalker's COTWebhook shape (plus createdAt/modifiedAt). Never the secret."""
+
+    _id = serializers.CharField(label="_id", help_text="The webhook's ObjectId (the panel's Identifier).")
+    company = serializers.CharField()
+    isActive = serializers.BooleanField()
+    trigger = serializers.ChoiceField(choices=Trigger.choices)
+    url = serializers.CharField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+    description = serializers.CharField()
+    context = WebhookContextSerializer()
+    createdAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
+    modifiedAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
+
+    def to_representation(self, webhook: Webhook) -> dict:
+        return {
+            "_id": webhook.pk,
+            "company": webhook.company_id,
+            "isActive": webhook.is_active,
+            "trigger": webhook.trigger,
+            "url": webhook.url,
+            "name": webhook.name,
+            "code": webhook.code,
+            "description": webhook.description,
+            "context": {
+                "survey": webhook.survey_id or "",
+                "group": webhook.group_id or "",
+                "taskGroup": webhook.workflow_id or "",
+            },
+            "createdAt": iso(webhook.created_at),
+            "modifiedAt": iso(webhook.modified_at),
+        }
+
+
+class AttemptSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    startedAt = serializers.CharField()
+    durationMs = serializers.IntegerField()
+    status = serializers.IntegerField(allow_null=True, help_text="HTTP status, or null when no response.")
+    response = serializers.CharField(help_text="The response body (capped) as received.")
+    responseTruncated = serializers.BooleanField()
+    error = serializers.CharField(help_text='Connection/TLS/timeout error text, "" when a response came.')
+
+
+class WebhookLogSerializer(serializers.Serializer):
+    """One delivery in Cotalker's COTWebhookLog shape, plus result, kind and per-attempt detail."""
+
+    _id = serializers.CharField(label="_id", help_text="The log's ObjectId.")
+    company = serializers.CharField()
+    createdAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
+    event = serializers.JSONField(help_text="The COTEvent that was (or will be) POSTed.")
+    retry = serializers.IntegerField(help_text="Number of attempts made so far (at most 3).")
+    subscription = serializers.CharField(help_text="The webhook's ObjectId.")
+    response = serializers.CharField(help_text="Response body of the last attempt, or its error text.")
+    status = serializers.IntegerField(allow_null=True, help_text="HTTP status of the last attempt.")
+    result = serializers.ChoiceField(choices=["SUCCESS", "FAILED", "PENDING"])
+    kind = serializers.ChoiceField(choices=Delivery.Kind.values)
+    attempts = AttemptSerializer(many=True)
+
+    def to_representation(self, delivery: Delivery) -> dict:
+        try:
+            event = json.loads(delivery.event.body)
+        except ValueError:
+            event = delivery.event.body
+        return {
+            "_id": delivery.object_id,
+            "company": delivery.company_id,
+            "createdAt": iso(delivery.created_at),
+            "event": event,
+            "retry": delivery.attempts,
+            "subscription": delivery.webhook_id,
+            "response": delivery.response,
+            "status": delivery.status_code,
+            "result": RESULT_BY_STATE.get(delivery.state, str(delivery.state).upper()),
+            "kind": delivery.kind,
+            "attempts": [
+                {
+                    "number": attempt.number,
+                    "startedAt": iso(attempt.started_at),
+                    "durationMs": attempt.duration_ms,
+                    "status": attempt.status_code,
+                    "response": attempt.response_body,
+                    "responseTruncated": attempt.response_truncated,
+                    "error": attempt.error,
+                }
+                for attempt in delivery.attempt_set.all()
+            ],
+        }
+
+
+class WebhookSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="whsec_ + base64 key; verify with the standardwebhooks library.")
+    previousSecretExpiresAt = serializers.CharField(
+        allow_null=True,
+        help_text="While a rotation's grace period runs, the previous secret still signs until this time.",
+    )
+
+    def to_representation(self, webhook: Webhook) -> dict:
+        in_grace = webhook.previous_secret in webhook.signing_secrets()[1:]
+        return {
+            "secret": webhook.secret,
+            "previousSecretExpiresAt": iso(webhook.previous_secret_expires_at) if in_grace else None,
+        }
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# ---------------------------------------------------------------------------
+# Input
+
+
+class WebhookContextInputSerializer(serializers.Serializer):
+    taskGroup = ObjectIdOrBlankField(help_text="Workflow ObjectId; required for the task trigger.")
+    survey = ObjectIdOrBlankField(help_text="Survey ObjectId; required for the survey trigger.")
+    group = ObjectIdOrBlankField(help_text="Group ObjectId; required for the survey trigger.")
+
+    # context key -> (model field on Webhook, model class)
+    TARGETS = {"taskGroup": ("workflow", Workflow), "survey": ("survey", Survey), "group": ("group", Group)}
+
+    def validate(self, attrs: dict) -> dict:
+        """Resolve each id to a row of the caller's company (else a field error)."""
+        company_id = self.context["company_id"]
+        resolved, errors = {}, {}
+        for key, value in attrs.items():
+            field, model = self.TARGETS[key]
+            if not value:
+                resolved[field] = None
+                continue
+            row = model.objects.filter(company_id=company_id, pk=value).first()
+            if row is None:
+                errors[key] = [f"No {model._meta.verbose_name} with this id in your company."]
+            resolved[field] = row
+        if errors:
+            raise serializers.ValidationError(errors)
+        return resolved
+
+
+class WebhookInputSerializer(serializers.Serializer):
+    """Create (POST) and update (PUT/PATCH) body. Read-only keys of the output (`_id`,
+    `company`, `createdAt`, `modifiedAt`) are ignored, so a GET body can be PUT back."""
+
+    name = StrictCharField(max_length=200, help_text="Free text, up to 200 characters.")
+    code = StrictCharField(
+        max_length=60,
+        validators=[
+            RegexValidator(r"^[a-z0-9_]{1,60}$", "Use 1-60 lowercase letters, digits or underscores.")
+        ],
+        help_text="Unique per company, [a-z0-9_]{1,60}. Cannot change once saved.",
+    )
+    url = StrictURLField(max_length=2000, help_text="http(s) URL receiving the POSTed events.")
+    description = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
+    trigger = serializers.ChoiceField(choices=Trigger.choices)
+    isActive = StrictBooleanField(required=False, default=True)
+    context = WebhookContextInputSerializer(
+        required=False,
+        allow_null=True,
+        help_text='Unused keys may be omitted, null or ""; keys not used by the trigger are stored as "".',
+    )
+
+    def __init__(self, *args, mode: str = "create", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+        if mode != "create":
+            # The code cannot change: it is only compared with the stored one.
+            self.fields["code"].required = False
+            # Absent keys keep their stored value on PATCH; PUT resets description
+            # and context, but never flips isActive by omission.
+            self.fields["isActive"].default = serializers.empty
+            if mode == "patch":
+                for field in self.fields.values():
+                    field.default = serializers.empty
+                    field.required = False
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object with the webhook's fields."]}
+            )
+        return super().to_internal_value(data)
+
+    def model_fields(self) -> dict:
+        """The validated body as Webhook model field values (without code and isActive)."""
+        data = self.validated_data
+        fields = {}
+        for key in ("name", "url", "description", "trigger"):
+            if key in data:
+                fields[key] = data[key]
+        if self.mode != "patch" or data.get("context", {}) is None:
+            fields.update(workflow=None, survey=None, group=None)
+        fields.update(data.get("context") or {})
+        return fields
