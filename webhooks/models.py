@@ -95,6 +95,9 @@ class Webhook(models.Model):
         for name in required:
             if getattr(self, f"{name}_id") is None:
                 errors[name] = f"A {name} is required for the {self.trigger} trigger."
+        duplicate = Webhook.objects.for_company(self.company_id).filter(code=self.code).exclude(pk=self.pk)
+        if self.code and duplicate.exists():
+            errors["code"] = "A webhook with this code already exists."
         for name in ("workflow", "survey", "group"):
             related = getattr(self, name)
             if related is not None and related.company_id != self.company_id:

@@ -20,7 +20,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -210,8 +210,14 @@ WEBHOOK_EDITABLE_FIELDS = ("name", "url", "description", "trigger", "workflow", 
 def webhook_create(*, company_id: str, code: str, **fields) -> Webhook:
     """Validate (ValidationError with field errors) and save a new webhook."""
     webhook = Webhook(company_id=company_id, code=code, **fields)
-    webhook.full_clean()
-    webhook.save()
+    # Webhook.clean() reports a taken code on the `code` field; the constraint still
+    # guards the race of two concurrent creates.
+    webhook.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            webhook.save()
+    except IntegrityError:
+        raise ValidationError({"code": "A webhook with this code already exists."}) from None
     return webhook
 
 
@@ -226,6 +232,12 @@ def webhook_update(*, webhook: Webhook, code: str | None = None, **fields) -> We
         setattr(webhook, name, value)
     webhook.full_clean()
     webhook.save()
+    return webhook
+
+
+def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
+    """New secret; the old one keeps signing for WEBHOOK_SECRET_ROTATION_GRACE seconds."""
+    webhook.rotate_secret()
     return webhook
 
 

@@ -361,7 +361,7 @@ def webhook_secret(request: HttpRequest, pk: str) -> HttpResponse:
 @staff_required
 def webhook_rotate_secret(request: HttpRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
-    webhook.rotate_secret()
+    services.webhook_rotate_secret(webhook=webhook)
     if _fragment(request):
         context = {"webhook": webhook, "secret_revealed": True, "rotated": True}
         return render(request, "webhooks/settings.html#secret", context)
