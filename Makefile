@@ -2,8 +2,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate cluster clean
+.PHONY: run test lint format migrate messages clean
 
 $(STAMP): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -11,7 +12,11 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-migrate: $(STAMP)
+# Translations are compiled at setup, so neither `make run` nor `make test` needs an extra step.
+messages: $(STAMP)
+	@if [ -d locale ]; then $(BIN)/python manage.py compilemessages --ignore=$(VENV) -v 0; fi
+
+migrate: messages
 	$(BIN)/python manage.py migrate --noinput
 
 # The embedded default: SQLite, django-q2's ORM broker, the web server and one qcluster.
@@ -19,8 +24,8 @@ run: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py run_all
 
-test: $(STAMP)
-	$(BIN)/pytest
+test: messages
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,4 +36,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3* test_db.sqlite3* staticfiles
+	rm -rf $(VENV) db.sqlite3* staticfiles
