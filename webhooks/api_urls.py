@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
-from webhooks import api
+from webhooks import api, api_docs
 
 app_name = "api"
 
@@ -47,5 +47,5 @@ urlpatterns = [
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
         name="schema",
     ),
-    path("docs/", api.ApiDocsView.as_view(), name="docs"),
+    path("docs/", api_docs.ApiDocsView.as_view(), name="docs"),
 ]
