@@ -98,6 +98,8 @@ class Receiver:
                 try:
                     length = int(self.headers.get("Content-Length", 0))
                     body = self.rfile.read(length)
+                    if len(body) < length:
+                        return  # the sender died mid-request: nothing was delivered
                     with receiver._lock:
                         receiver.requests.append(
                             Received(
