@@ -45,7 +45,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(self.style.SUCCESS("Demo data created."))
         self.stdout.write(
-            f"Sign in at http://127.0.0.1:8000/admin/ as {DEMO_EMAIL} with password: {password}"
+            f"Sign in at http://127.0.0.1:8000/ as {DEMO_EMAIL} with password: {password}"
         )
         if not os.environ.get("DEMO_ADMIN_PASSWORD"):
             self.stdout.write(
