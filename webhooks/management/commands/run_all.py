@@ -13,6 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport: str, **options):
+        # SIGTERM must unwind through `finally` too, or the cluster would be orphaned.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
         self.stdout.write(f"qcluster started (pid {cluster.pid}); web server on http://{addrport}/")
         try:
