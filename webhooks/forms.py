@@ -1,22 +1,52 @@
-"""Forms of the staff panel: they parse input; the services validate and save."""
+"""Forms of the staff panel: they parse input; the services validate and save.
+
+Every label, choice and message shown in the panel is marked for translation
+here (locale/es), so the panel does not depend on the wording of the models
+and services. Trigger values themselves are never translated.
+"""
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import RegexValidator, URLValidator
+from django.utils.translation import gettext_lazy as _
 
-from events.models import Group, Survey, Workflow, code_validator
+from events.models import Group, Survey, Workflow
 from webhooks.models import Trigger, Webhook
 from webhooks.panel import code_suggest
 
-REQUIRED_LABELS = {
-    "name": "Name *",
-    "code": "Code *",
-    "url": "Url *",
-    "trigger": "Trigger *",
-    "workflow": "Workflow *",
-    "survey": "Survey *",
-    "group": "Group *",
+TRIGGER_LABELS = {
+    Trigger.USER: _("Create/Edit/Remove User"),
+    Trigger.TASK: _("Create/Edit/Remove Task"),
+    Trigger.SURVEY: _("Create/Edit/Remove Survey"),
+    Trigger.PROPERTY: _("Create/Edit/Remove Element"),
+    Trigger.NOTE: _("Create/Edit/Remove Note"),
+    Trigger.LOGOUT: _("User Logout"),
 }
+TRIGGER_CHOICES = [(value, TRIGGER_LABELS.get(value, label)) for value, label in Trigger.choices]
 CONTEXT_FIELDS = {Trigger.TASK: ("workflow",), Trigger.SURVEY: ("survey", "group")}
+# Shown with a "*" (aria-required): the code is suggested from the Name when left
+# empty, and the context fields are required only for their trigger.
+MARKED_REQUIRED = ("name", "code", "url", "trigger", "workflow", "survey", "group")
+CONTEXT_REQUIRED_MESSAGES = {
+    "workflow": _("A workflow is required for this trigger."),
+    "survey": _("A survey is required for this trigger."),
+    "group": _("A group is required for this trigger."),
+}
+REQUIRED = _("This field is required.")
+INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
+CODE_TAKEN = _("A webhook with this code already exists.")
+# Messages of webhooks.services / the models, shown in the panel in the active language.
+SERVICE_MESSAGES = {
+    "A webhook with this code already exists.": CODE_TAKEN,
+    "The code cannot be changed once the webhook is saved.": _(
+        "The code cannot be changed once the webhook is saved."
+    ),
+    "Enter a valid URL.": _("Enter a valid URL."),
+    "Enter an http(s) URL.": _("Enter an http(s) URL."),
+}
+
+code_validator = RegexValidator(r"^[a-z0-9_]{1,60}$", _("Use 1-60 lowercase letters, digits or underscores."))
+url_validator = URLValidator(message=_("Enter a valid URL."))
 
 
 class WebhookForm(forms.Form):
@@ -27,19 +57,47 @@ class WebhookForm(forms.Form):
     change.
     """
 
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200, error_messages={"required": REQUIRED})
     code = forms.CharField(
+        label=_("Code"),
         max_length=60,
         required=False,
         validators=[code_validator],
-        help_text="Lowercase letters, digits and underscores. It cannot be changed once saved.",
+        help_text=_("Lowercase letters, digits and underscores. It cannot be changed once saved."),
     )
-    url = forms.CharField(label="Url", max_length=2000, widget=forms.URLInput)
-    description = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
-    trigger = forms.ChoiceField(choices=Trigger.choices, initial=Trigger.USER)
-    workflow = forms.ModelChoiceField(queryset=Workflow.objects.none(), required=False)
-    survey = forms.ModelChoiceField(queryset=Survey.objects.none(), required=False)
-    group = forms.ModelChoiceField(queryset=Group.objects.none(), required=False)
+    url = forms.CharField(
+        label=_("Url"), max_length=2000, widget=forms.URLInput, error_messages={"required": REQUIRED}
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    trigger = forms.ChoiceField(
+        label=_("Trigger"),
+        choices=TRIGGER_CHOICES,
+        initial=Trigger.USER,
+        error_messages={"required": REQUIRED, "invalid_choice": INVALID_CHOICE},
+    )
+    workflow = forms.ModelChoiceField(
+        label=_("Workflow"),
+        queryset=Workflow.objects.none(),
+        required=False,
+        empty_label=_("Select a workflow"),
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
+    survey = forms.ModelChoiceField(
+        label=_("Survey"),
+        queryset=Survey.objects.none(),
+        required=False,
+        empty_label=_("Select a survey"),
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=Group.objects.none(),
+        required=False,
+        empty_label=_("Select a group"),
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
 
     def __init__(self, *args, company_id: str, webhook: Webhook | None = None, **kwargs):
         if webhook is not None and "initial" not in kwargs:
@@ -59,12 +117,14 @@ class WebhookForm(forms.Form):
         self.fields["workflow"].queryset = Workflow.objects.filter(company_id=company_id, is_active=True)
         self.fields["survey"].queryset = Survey.objects.filter(company_id=company_id, is_active=True)
         self.fields["group"].queryset = Group.objects.filter(company_id=company_id, is_active=True)
-        for name, label in REQUIRED_LABELS.items():
-            self.fields[name].label = label
+        for name in MARKED_REQUIRED:
+            self.fields[name].marked_required = True
+            self.fields[name].widget.attrs["aria-required"] = "true"
         if webhook is not None:
             self.fields["code"].disabled = True
             self.fields["code"].validators = []
             self.fields["code"].widget.attrs["readonly"] = True
+            del self.fields["code"].widget.attrs["aria-required"]
         else:
             self.fields["code"].widget.attrs["data-code-suggest"] = "true"
             self.fields["name"].widget.attrs["data-code-source"] = "true"
@@ -87,10 +147,24 @@ class WebhookForm(forms.Form):
         if not code:
             code = code_suggest(self.data.get(self.add_prefix("name"), ""))
             if not code:
-                raise ValidationError("This field is required.", code="required")
+                raise ValidationError(REQUIRED, code="required")
         if Webhook.objects.for_company(self.company_id).filter(code=code).exists():
-            raise ValidationError("A webhook with this code already exists.", code="unique")
+            raise ValidationError(CODE_TAKEN, code="unique")
         return code
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data.get("url", "").strip()
+        url_validator(url)
+        if url.split(":", 1)[0].lower() not in ("http", "https"):
+            raise ValidationError(SERVICE_MESSAGES["Enter an http(s) URL."], code="invalid")
+        return url
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name in CONTEXT_FIELDS.get(data.get("trigger"), ()):
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, ValidationError(CONTEXT_REQUIRED_MESSAGES[name], code="required"))
+        return data
 
     def service_fields(self) -> dict:
         """cleaned_data as the keyword arguments of webhook_create/webhook_update."""
@@ -106,18 +180,23 @@ class WebhookForm(forms.Form):
         }
 
     def add_service_errors(self, error: ValidationError) -> None:
-        """Show a service's ValidationError next to the fields it names."""
+        """Show a service's ValidationError next to the fields it names, in the active language."""
         if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
+            self.add_error(None, _translated(error))
             return
         for field, errors in error.error_dict.items():
             if field == NON_FIELD_ERRORS and any(e.code == "unique" for e in errors):
                 # The (company, code) unique constraint: a concurrent create won the code.
-                self.add_error("code", "A webhook with this code already exists.")
+                self.add_error("code", CODE_TAKEN)
             elif field in self.fields:
-                self.add_error(field, errors)
+                self.add_error(field, _translated(ValidationError(errors)))
             else:
-                self.add_error(None, errors)
+                self.add_error(None, _translated(ValidationError(errors)))
+
+
+def _translated(error: ValidationError) -> ValidationError:
+    """The service's messages, each swapped for its translation when the panel knows it."""
+    return ValidationError([SERVICE_MESSAGES.get(str(message), message) for message in error.messages])
 
 
 class WebhookSelectionForm(forms.Form):

@@ -13,11 +13,19 @@ from datetime import timedelta
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from webhooks.models import Delivery, Webhook
 
 HEALTH_WINDOW = timedelta(hours=24)
 CODE_MAX_LENGTH = 60
+
+# Shown in the panel in the active language; the stored values (and the API) stay as they are.
+KIND_LABELS = {
+    Delivery.Kind.EVENT: _("Event"),
+    Delivery.Kind.REDELIVERY: _("Redelivery"),
+    Delivery.Kind.TEST: _("Test"),
+}
 
 
 def code_suggest(name: str) -> str:
@@ -83,12 +91,17 @@ def health(webhook: Webhook) -> dict:
 def result_of(state: str, attempts: int) -> dict:
     """The Result badge of a log row: a label (never colour alone) and a CSS modifier."""
     if state == Delivery.State.SUCCESS:
-        return {"label": "SUCCESS", "css": "success"}
+        return {"label": _("SUCCESS"), "css": "success"}
     if state == Delivery.State.FAILED:
-        return {"label": "FAILED", "css": "failed"}
+        return {"label": _("FAILED"), "css": "failed"}
     if attempts:
-        return {"label": "RETRYING", "css": "retrying"}
-    return {"label": "PENDING", "css": "pending"}
+        return {"label": _("RETRYING"), "css": "retrying"}
+    return {"label": _("PENDING"), "css": "pending"}
+
+
+def kind_label(kind: str) -> str:
+    """What started a delivery (Event, Redelivery, Test), in the active language."""
+    return KIND_LABELS.get(kind, kind)
 
 
 def deliveries_for(webhook: Webhook) -> QuerySet[Delivery]:

@@ -11,6 +11,7 @@ import json
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,7 +54,7 @@ def staff_required(view):
                 return HttpResponseClientRedirect(f"{login_url}?{urlencode({'next': request.path})}")
             return redirect_to_login(request.get_full_path(), login_url)
         if not (request.user.is_staff and request.user.company_id):
-            raise PermissionDenied("The panel is for staff of a company.")
+            raise PermissionDenied(_("The panel is for staff of a company."))
         response = view(request, *args, **kwargs)
         patch_vary_headers(response, ["HX-Request"])
         return response
@@ -142,9 +145,11 @@ def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
     ids = form.cleaned_data["ids"] if form.is_valid() else []
     count = services.webhooks_deactivate(company_id=request.user.company_id, webhook_ids=ids)
     if not ids:
-        notice = "Select the webhooks to deactivate."
+        notice = _("Select the webhooks to deactivate.")
     else:
-        notice = f"{count} webhook{'s' if count != 1 else ''} deactivated."
+        notice = ngettext("%(count)d webhook deactivated.", "%(count)d webhooks deactivated.", count) % {
+            "count": count
+        }
     if _fragment(request):
         context = _list_context(request, request.POST, notice=notice)
         return render(request, "webhooks/list.html#table", context)
@@ -156,9 +161,14 @@ def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
 # --- settings panel --------------------------------------------------------
 
 
-def _logs_context(request: HttpRequest, webhook: Webhook, page_number, *, oob: bool = False) -> dict:
+def _logs_context(
+    request: HttpRequest, webhook: Webhook, page_number, *, oob: bool = False, announce: str = ""
+) -> dict:
     page = Paginator(panel.deliveries_for(webhook), LOGS_PER_PAGE).get_page(page_number)
-    rows = [{"delivery": d, "result": panel.result_of(d.state, d.attempts)} for d in page]
+    rows = [
+        {"delivery": d, "result": panel.result_of(d.state, d.attempts), "kind": panel.kind_label(d.kind)}
+        for d in page
+    ]
     pending = panel.has_pending(page)
     poll = None
     if pending:
@@ -173,6 +183,7 @@ def _logs_context(request: HttpRequest, webhook: Webhook, page_number, *, oob: b
         "logs_poll": poll,
         "logs_poll_url": reverse("webhooks:logs", args=[webhook.pk]) + f"?page={page.number}",
         "oob": oob,
+        "announce": announce,
     }
 
 
@@ -230,6 +241,7 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_service_errors(error)
         else:
+            messages.success(request, _("Webhook created."))
             return redirect("webhooks:edit", pk=webhook.pk)
     elif "refresh" in request.POST:
         form = WebhookForm(initial=request.POST.dict(), company_id=company_id)
@@ -261,6 +273,7 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
             form.add_service_errors(error)
             webhook.refresh_from_db()
         else:
+            messages.success(request, _("Saved."))
             return redirect("webhooks:edit", pk=webhook.pk)
     if _fragment(request):
         return _form_fragment(request, webhook, form)
@@ -272,8 +285,10 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
 def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
     services.webhook_set_active(webhook=webhook, active=request.POST.get("active") == "1")
+    notice = _("Webhook activated.") if webhook.is_active else _("Webhook deactivated.")
     if _fragment(request):
-        return render(request, "webhooks/settings.html#header", {"webhook": webhook})
+        return render(request, "webhooks/settings.html#header", {"webhook": webhook, "announce": notice})
+    messages.success(request, notice)
     return redirect("webhooks:edit", pk=webhook.pk)
 
 
@@ -305,6 +320,7 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
         "webhook": delivery.webhook,
         "delivery": delivery,
         "result": panel.result_of(delivery.state, delivery.attempts),
+        "kind": panel.kind_label(delivery.kind),
         "event_json": panel.pretty_json(delivery.event.body),
         "response_text": panel.pretty_json(delivery.response),
         "attempts": delivery.attempt_set.all(),
@@ -319,8 +335,11 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
 def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
     delivery = _company_delivery(request, pk, delivery_id)
     services.delivery_redeliver(delivery=delivery)
+    notice = _("Redelivery queued.")
     if _fragment(request):
-        return render(request, "webhooks/settings.html#logs", _logs_context(request, delivery.webhook, 1))
+        context = _logs_context(request, delivery.webhook, 1, announce=notice)
+        return render(request, "webhooks/settings.html#logs", context)
+    messages.success(request, notice)
     return redirect(reverse("webhooks:edit", args=[delivery.webhook_id]) + "#logs")
 
 
@@ -365,6 +384,13 @@ def webhook_rotate_secret(request: HttpRequest, pk: str) -> HttpResponse:
     if _fragment(request):
         context = {"webhook": webhook, "secret_revealed": True, "rotated": True}
         return render(request, "webhooks/settings.html#secret", context)
+    messages.success(
+        request,
+        _(
+            "Secret rotated. The previous secret keeps signing requests, "
+            "alongside the new one, for a grace period."
+        ),
+    )
     return redirect(reverse("webhooks:secret", args=[webhook.pk]) + "#secret")
 
 
@@ -382,6 +408,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
         token = Token.objects.create(user=request.user)
         created = True
         if not _fragment(request):
+            messages.success(request, _("A new token was created. Any previous token no longer works."))
             return redirect("webhooks:token")
     context = {"token": token, "created": created}
     if _fragment(request):

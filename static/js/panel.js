@@ -2,8 +2,13 @@
  * - Code suggestion from the Name (same rule as webhooks.panel.code_suggest);
  * - Copy buttons (navigator.clipboard);
  * - select-all checkbox of the list;
- * - opening the Logs dialog once HTMX has loaded a log into it.
+ * - the Logs dialog: opened with showModal() once HTMX has loaded a log into it,
+ *   focus moves into it and returns to the opener when it closes (Escape, Close);
+ * - announcing what an HTMX swap changed (elements with data-announce) in the
+ *   polite live region #announcer, and keeping keyboard focus across swaps;
+ * - the language switch returns to the current address (HTMX may have pushed one).
  * Listeners are delegated on document, so content swapped in by HTMX works too.
+ * UI texts come from the server (data-text-* on <body>), already translated.
  */
 (function () {
   "use strict";
@@ -23,6 +28,35 @@
   }
   window.codeSuggest = codeSuggest;
 
+  function text(name, fallback) {
+    return (document.body && document.body.dataset[name]) || fallback;
+  }
+
+  // --- live announcements ----------------------------------------------------
+
+  var announceTimer = null;
+  function announce(message) {
+    var region = document.getElementById("announcer");
+    if (!region || !message) return;
+    // Clear first so that the same message twice in a row is read twice.
+    region.textContent = "";
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(function () { region.textContent = message; }, 100);
+  }
+  window.panelAnnounce = announce;
+
+  function announceIn(root) {
+    if (!root || !root.querySelectorAll) return;
+    var elements = Array.prototype.slice.call(root.querySelectorAll("[data-announce]"));
+    if (root.matches && root.matches("[data-announce]")) elements.unshift(root);
+    var messages = elements.map(function (element) {
+      return (element.dataset.announce || element.textContent || "").trim();
+    }).filter(Boolean);
+    if (messages.length) announce(messages.join(" "));
+  }
+
+  // --- code suggestion ---------------------------------------------------------
+
   document.addEventListener("input", function (event) {
     var target = event.target;
     if (target.matches("[data-code-source]")) {
@@ -37,10 +71,13 @@
     }
   });
 
-  function flash(button, text) {
+  // --- Copy and select-all -----------------------------------------------------
+
+  function flash(button, label) {
     var original = button.dataset.label || button.textContent;
     button.dataset.label = original;
-    button.textContent = text;
+    button.textContent = label;
+    announce(label);
     setTimeout(function () { button.textContent = original; }, 1500);
   }
 
@@ -49,14 +86,14 @@
     if (button) {
       var source = document.querySelector(button.dataset.copy);
       if (!source) return;
-      var text = source.textContent;
+      var value = source.textContent;
       if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(text).then(
-          function () { flash(button, "Copied"); },
-          function () { flash(button, "Copy failed"); }
+        navigator.clipboard.writeText(value).then(
+          function () { flash(button, text("textCopied", "Copied")); },
+          function () { flash(button, text("textCopyFailed", "Copy failed")); }
         );
       } else {
-        flash(button, "Copy not available");
+        flash(button, text("textCopyUnavailable", "Copy not available"));
       }
       return;
     }
@@ -67,10 +104,84 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "log-dialog-body") {
-      var dialog = document.getElementById("log-dialog");
-      if (dialog && !dialog.open) dialog.showModal();
+  // --- language switch -----------------------------------------------------------
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches("[data-language-switch]") && form.elements.next) {
+      form.elements.next.value = window.location.pathname + window.location.search + window.location.hash;
     }
   });
+
+  // --- the Logs dialog -------------------------------------------------------------
+
+  var opener = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "log-dialog-body") opener = event.detail.elt;
+  });
+
+  function focusOpener() {
+    if (!opener) return;
+    // A live refresh of the Logs table may have replaced the opener: find it again by id.
+    var element = opener.isConnected ? opener : (opener.id && document.getElementById(opener.id));
+    opener = null;
+    if (element) element.focus();
+  }
+
+  document.addEventListener("close", function (event) {
+    if (event.target.id === "log-dialog") focusOpener();
+  }, true);
+
+  // --- focus across swaps, and announcements ------------------------------------
+
+  var swap = null;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    swap = {
+      id: target && target.id,
+      hadFocus: Boolean(target && active && active !== document.body && target.contains(active))
+    };
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "log-dialog-body") {
+      var dialog = document.getElementById("log-dialog");
+      if (dialog && !dialog.open) dialog.showModal();
+      var title = dialog && dialog.querySelector("#log-title");
+      if (title) title.focus();
+      return;
+    }
+    var root = (swap && swap.id && document.getElementById(swap.id)) || target;
+    // HTMX puts focus back on an element with the same id; if there is none, keep
+    // the keyboard user in the part of the page that changed.
+    if (swap && swap.hadFocus && root && (!document.activeElement || document.activeElement === document.body)) {
+      var fallback = root.querySelector("[data-focus-fallback]") || root.closest("[tabindex]");
+      if (fallback) fallback.focus();
+    }
+    swap = null;
+    announceIn(root);
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    announceIn(event.detail.target);
+  });
+
+  // Messages rendered with the page (after a redirect: "Saved.", ...), and the first
+  // field with an error, so that a screen reader user hears what happened.
+  function onLoad() {
+    var messages = document.querySelector(".messages");
+    if (messages) setTimeout(function () { announceIn(messages); }, 400);
+    var invalid = document.querySelector("#webhook-form [aria-invalid=true], #general [aria-invalid=true]");
+    if (invalid) invalid.focus();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onLoad);
+  } else {
+    onLoad();
+  }
 })();

@@ -3,6 +3,9 @@
 Browser tests skip only when /usr/bin/chromium is missing (`.ci/browser.sh`
 installs it). The Playwright sync API runs an event loop in this thread, so
 Django's async-safety check is switched off for these tests.
+
+`page` is an English browser (Accept-Language: en-US); `page_es` a Chilean
+Spanish one (es-CL), as LocaleMiddleware sees them.
 """
 
 import os
@@ -49,14 +52,38 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+@pytest.fixture(scope="session", autouse=True)
+def compiled_messages():
+    from tests.browser.i18n_support import ensure_messages_compiled
+
+    ensure_messages_compiled()
+
+
+def new_page(browser, live_server, *, locale: str, accept_language: str):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 860},
+        locale=locale,
+        extra_http_headers={"Accept-Language": accept_language},
+    )
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = new_page(browser, live_server, locale="en-US", accept_language="en-US,en;q=0.9")
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def page_es(browser, live_server):
+    page = new_page(browser, live_server, locale="es-CL", accept_language="es-CL,es;q=0.9")
+    yield page
+    page.context.close()
 
 
 @pytest.fixture
@@ -70,7 +97,7 @@ def log_in(page, user) -> None:
     page.goto("/login/")
     page.fill("#id_username", user.email)
     page.fill("#id_password", PASSWORD)
-    page.click("button:text('Log in')")
+    page.click("form[action='/login/'] button[type=submit]")
     page.wait_for_url("**/webhooks/")
 
 

@@ -253,6 +253,7 @@ def test_api_token_page(panel, staff):
     page.click("nav a:text('API token')")
     expect(page.locator("#token")).to_contain_text("You have no token yet.")
     page.click("button:text('Create token')")
+    expect(page.locator("#token-value")).to_be_visible()
     token = Token.objects.get(user=staff)
     expect(page.locator("#token-value")).to_have_text(token.key)
 
