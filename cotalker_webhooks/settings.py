@@ -31,7 +31,44 @@ elif not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set in production: the host names this site answers to, comma-separated"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# HTTPS. Production defaults are the safe ones; each can be turned off from the environment
+# (e.g. SECURE_SSL_REDIRECT=false when a proxy already redirects, or for a local HTTP check).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Load balancers probe /healthz over plain HTTP: answer them instead of redirecting.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto,https` (or Django's `HTTP_X_FORWARDED_PROTO,https`) → the META tuple."""
+    if not raw.strip():
+        return None
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be 'Header-Name,value' (e.g. X-Forwarded-Proto,https), not {raw!r}"
+        )
+    header, value = parts
+    header = header.upper().replace("-", "_")
+    if not header.startswith("HTTP_"):
+        header = f"HTTP_{header}"
+    return header, value
+
+
+# Only set this behind a proxy that sets the header itself (and strips it from clients' requests).
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env_str("SECURE_PROXY_SSL_HEADER"))
+# Without HSTS preload the site cannot join browsers' preload list; that is a choice, not a flaw.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -118,7 +155,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production serves `collectstatic` output (hashed, compressed names, cached forever) with
+    # whitenoise; development and tests serve straight from the app and STATICFILES_DIRS folders.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Development (and tests) find files where they are, at request time, so STATIC_ROOT need not
+# exist there (no "No directory at: .../staticfiles/" warning); production reads it once.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -148,6 +199,32 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Caches. "heartbeat" holds the delivery clocks' heartbeat (webhooks.health), so it must be
+# shared by every process on every machine: Redis when there is one (keyed by the cluster's
+# name, like django-q2's own keys), else a database table (created by `migrate`).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "heartbeat": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"cotalker_webhooks:{Q_CLUSTER['name']}",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "webhooks_cache"}
+    ),
+}
+
+# Health (GET /healthz): 503 when no delivery clock has beaten for this many seconds, or
+# (when above 0) when a due delivery has waited longer than HEALTH_DELIVERY_MAX_AGE seconds.
+HEALTH_HEARTBEAT_MAX_AGE = env_float("HEALTH_HEARTBEAT_MAX_AGE", 60.0, minimum=1.0)
+HEALTH_DELIVERY_MAX_AGE = env_float("HEALTH_DELIVERY_MAX_AGE", 0.0)
+
+# Retention: finished delivery logs (with their attempts) and unreferenced events older than
+# this many days are pruned daily (webhooks.retention, `manage.py prune_logs`).
+WEBHOOK_LOG_RETENTION_DAYS = env_int("WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
+WEBHOOK_LOG_PRUNE_BATCH = env_int("WEBHOOK_LOG_PRUNE_BATCH", 1000, minimum=1)
+
 # Delivery engine (DESIGN §4). Delay and attempts are settings so tests can shrink them.
 WEBHOOK_RETRY_DELAY = env_float("WEBHOOK_RETRY_DELAY", 30.0)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 3, minimum=1)
@@ -160,12 +237,25 @@ WEBHOOK_SWEEP_AFTER = env_float("WEBHOOK_SWEEP_AFTER", 60.0)
 WEBHOOK_LEASE_MARGIN = env_float("WEBHOOK_LEASE_MARGIN", 30.0)
 WEBHOOK_DEMO_RECEIVER = env_bool("WEBHOOK_DEMO_RECEIVER", default=DEBUG)
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
+# One line per record on stderr: ISO-8601 time (with offset), level, logger, message. The `webhooks.delivery`
+# logger writes one line per attempt (webhook, delivery, attempt, status, duration, state):
+# never a payload, a response body, a header or a secret.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 WEBHOOK_SECRET_ROTATION_GRACE = env_int("WEBHOOK_SECRET_ROTATION_GRACE", 86400)

@@ -11,3 +11,4 @@ class WebhooksConfig(AppConfig):
 
         receivers.connect()
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
+        import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

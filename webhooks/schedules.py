@@ -1,0 +1,60 @@
+"""What `migrate` sets up besides tables: the daily log pruning schedule and the heartbeat cache table.
+
+Connected to `post_migrate` (webhooks.apps), so it runs after every `migrate`,
+including the test database's. Both steps are idempotent.
+"""
+
+from datetime import UTC, datetime, time, timedelta
+
+from django.core.management import call_command
+from django.db import connections
+from django.db.models.signals import post_migrate
+from django.utils import timezone
+
+PRUNE_SCHEDULE_NAME = "Prune webhook logs"
+PRUNE_TASK = "webhooks.retention.logs_prune_daily"
+# The daily run's time of day (UTC), away from midnight's crowd of other jobs.
+PRUNE_AT = time(3, 17)
+
+
+def prune_next_run(*, now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    run = datetime.combine(now.astimezone(UTC).date(), PRUNE_AT, tzinfo=UTC)
+    return run if run > now else run + timedelta(days=1)
+
+
+def prune_schedule_ensure(*, using: str = "default"):
+    """Create the daily pruning Schedule if missing; a present one keeps its operator's edits."""
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.using(using).filter(name=PRUNE_SCHEDULE_NAME).order_by("id").first()
+    if schedule is None:
+        return Schedule.objects.using(using).create(
+            name=PRUNE_SCHEDULE_NAME,
+            func=PRUNE_TASK,
+            schedule_type=Schedule.DAILY,
+            repeats=-1,
+            next_run=prune_next_run(),
+        )
+    if schedule.func != PRUNE_TASK:
+        schedule.func = PRUNE_TASK
+        schedule.save(using=using, update_fields=["func"])
+    return schedule
+
+
+def after_migrate(sender, using: str = "default", **kwargs) -> None:
+    if getattr(sender, "label", None) != "webhooks":
+        return
+    # The "heartbeat" cache's table when it is a DatabaseCache (no-op for Redis or if it exists).
+    call_command("createcachetable", database=using, verbosity=0)
+    from django_q.models import Schedule
+
+    if Schedule._meta.db_table in connections[using].introspection.table_names():
+        prune_schedule_ensure(using=using)
+
+
+def connect() -> None:
+    post_migrate.connect(after_migrate, dispatch_uid="webhooks.schedules.after_migrate")
+
+
+connect()
