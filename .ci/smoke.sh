@@ -42,6 +42,7 @@ log() { printf '%s [smoke %6.1fs] %s\n' "$(date -u +%H:%M:%S)" "$(elapsed)" "$*"
 elapsed() { "$PYTHON" -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$T0" "$(date +%s.%N)"; }
 fail() {
     log "FAIL: $*"
+    if [[ -s "$WORK/healthz.json" ]]; then echo "last /healthz body: $(cat "$WORK/healthz.json")"; fi
     for f in "$WORK"/*.log; do
         [[ -f "$f" ]] || continue
         echo "----- last lines of $(basename "$f")"
