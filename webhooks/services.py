@@ -12,8 +12,10 @@ A drain that crashes mid-request leaves a lease that expires; the delivery
 is then attempted again: delivery is at-least-once.
 """
 
+import contextlib
 import json
 import logging
+import os
 import time
 from datetime import timedelta
 from functools import partial
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
 from events.cot import iso
@@ -58,14 +61,64 @@ def event_route(*, event: dict) -> Event | None:
         )
         for webhook_id in webhook_ids
     )
-    transaction.on_commit(partial(webhooks_ring, webhook_ids=webhook_ids))
+    _ring_on_commit(webhook_ids)
     return stored
+
+
+class _Doorbells:
+    """The webhooks to ring when the current transaction commits: one doorbell per
+    webhook per transaction, however many of its events the transaction stored."""
+
+    def __init__(self) -> None:
+        self.webhook_ids: dict[str, None] = {}
+
+    def __call__(self) -> None:
+        webhooks_ring(webhook_ids=list(self.webhook_ids))
+
+
+def _ring_on_commit(webhook_ids: list[str]) -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # Reuse this transaction's doorbells if still registered (a rolled-back
+        # savepoint discards them, and then a new set is registered).
+        for _, callback, _ in reversed(connection.run_on_commit):
+            if isinstance(callback, _Doorbells):
+                callback.webhook_ids.update(dict.fromkeys(webhook_ids))
+                return
+    doorbells = _Doorbells()
+    doorbells.webhook_ids.update(dict.fromkeys(webhook_ids))
+    transaction.on_commit(doorbells)
+
+
+_broker: Broker | None = None
+_broker_pid: int | None = None
+
+
+def _get_broker() -> Broker:
+    """One django-q2 broker per process (building one per task costs a connection check)."""
+    global _broker, _broker_pid
+    if _broker is None or _broker_pid != os.getpid():
+        _broker, _broker_pid = get_broker(), os.getpid()
+    return _broker
 
 
 def webhooks_ring(*, webhook_ids: list[str]) -> None:
     """Ask the cluster to drain these webhooks' queues (call on commit)."""
-    for webhook_id in webhook_ids:
-        async_task(DRAIN_TASK, webhook_id, q_options={"save": False, "task_name": "webhook_drain"})
+    if not webhook_ids:
+        return
+    broker = _get_broker()
+    # The ORM broker closes "old" connections before each enqueue when outside a
+    # transaction (with CONN_MAX_AGE=0: every time); one transaction for all the
+    # doorbells keeps the connection and commits once.
+    orm = settings.Q_CLUSTER.get("orm")
+    batch = transaction.atomic(using=orm) if orm else contextlib.nullcontext()
+    with batch:
+        for webhook_id in webhook_ids:
+            async_task(
+                DRAIN_TASK,
+                webhook_id,
+                q_options={"save": False, "task_name": "webhook_drain", "broker": broker},
+            )
 
 
 def deliveries_ring_due(*, now=None) -> list[str]:

@@ -1,0 +1,151 @@
+"""Benchmark 1 — capture cost.
+
+2,000 task creations and 2,000 task edits, each in its own transaction, in
+three modes measured in interleaved rounds in this one process:
+  baseline     capture signals disconnected;
+  no-webhook   capture on; the company has webhooks, none of them matching
+               (a user-trigger webhook and a task webhook of another workflow);
+  3-webhooks   capture on; three active webhooks match every task event.
+No qcluster runs: the doorbells queue up in the broker and are purged after.
+
+Targets: no-webhook <= 1.15x baseline, 3-webhooks <= 2.0x baseline.
+"""
+
+import os
+import time
+
+from bench.common import django_setup, scratch_database, summary, verdict
+
+N = int(os.environ.get("BENCH_CAPTURE_N", 2000))
+ROUNDS = 8
+MODES = ["baseline", "no-webhook", "3-webhooks"]
+TARGETS = {"no-webhook": 1.15, "3-webhooks": 2.0}
+
+
+def capture_disconnect() -> None:
+    from django.contrib.auth.signals import user_logged_out
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+
+    from events.cot import KINDS
+    from events.receivers import TRACKED_M2M
+
+    for model in KINDS:
+        uid = f"events.capture.{model.__name__}"
+        pre_save.disconnect(sender=model, dispatch_uid=f"{uid}.pre_save")
+        post_save.disconnect(sender=model, dispatch_uid=f"{uid}.post_save")
+        pre_delete.disconnect(sender=model, dispatch_uid=f"{uid}.pre_delete")
+        post_delete.disconnect(sender=model, dispatch_uid=f"{uid}.post_delete")
+    for through in TRACKED_M2M:
+        m2m_changed.disconnect(sender=through, dispatch_uid=f"events.m2m.{through.__name__}")
+    user_logged_out.disconnect(dispatch_uid="events.logout")
+
+
+def run() -> None:
+    from django.db import transaction
+
+    from events import receivers
+    from events.models import Company, Task, User, Workflow
+    from webhooks.models import Delivery, Event, Trigger, Webhook
+
+    company = Company.objects.create(name="Bench")
+    workflow = Workflow.objects.create(company=company, name="Orders", code="orders")
+    other = Workflow.objects.create(company=company, name="Other", code="other")
+    user = User.objects.create_user("bench@example.com", company=company)
+    Webhook.objects.create(company=company, name="users", code="users", url="http://127.0.0.1:9/u")
+    Webhook.objects.create(
+        company=company,
+        name="other",
+        code="other",
+        url="http://127.0.0.1:9/o",
+        trigger=Trigger.TASK,
+        workflow=other,
+    )
+    matching = [
+        Webhook.objects.create(
+            company=company,
+            name=f"m{i}",
+            code=f"m{i}",
+            url=f"http://127.0.0.1:9/m{i}",
+            trigger=Trigger.TASK,
+            workflow=workflow,
+            is_active=False,
+        )
+        for i in range(3)
+    ]
+
+    def set_mode(mode: str) -> None:
+        if mode == "baseline":
+            capture_disconnect()
+        else:
+            receivers.connect()
+        active = mode == "3-webhooks"
+        Webhook.objects.filter(pk__in=[w.pk for w in matching]).update(is_active=active)
+
+    per_round = N // ROUNDS
+    times = {mode: {"create": 0.0, "edit": 0.0} for mode in MODES}
+    serial = 0
+    for round_number in range(ROUNDS):
+        order = MODES[round_number % 3 :] + MODES[: round_number % 3]
+        for mode in order:
+            set_mode(mode)
+            tasks = []
+            started = time.perf_counter()
+            for _ in range(per_round):
+                serial += 1
+                with transaction.atomic():
+                    tasks.append(
+                        Task.objects.create(
+                            company=company,
+                            workflow=workflow,
+                            name=f"task {serial}",
+                            assignee=user,
+                            created_by=user,
+                        )
+                    )
+            middle = time.perf_counter()
+            for task in tasks:
+                with transaction.atomic():
+                    task.name = f"{task.name} edited"
+                    task.info = "changed"
+                    task.save()
+            ended = time.perf_counter()
+            times[mode]["create"] += middle - started
+            times[mode]["edit"] += ended - middle
+    receivers.connect()
+
+    expected = 2 * per_round * ROUNDS
+    stored = Delivery.objects.count()
+    print(f"events stored: {Event.objects.count()}, deliveries stored: {stored} (expected {3 * expected})")
+    assert stored == 3 * expected, "3-webhooks mode must store 3 deliveries per change"
+    try:
+        from django_q.brokers import get_broker
+
+        get_broker().purge_queue()
+    except Exception as error:  # pragma: no cover - best effort cleanup
+        print(f"(could not purge the queue: {error})")
+
+    ops = per_round * ROUNDS
+    print(f"{ops} creations + {ops} edits per mode, {ROUNDS} interleaved rounds")
+    print(f"{'mode':<12} {'create us/op':>13} {'edit us/op':>11} {'total s':>8} {'ratio':>6}")
+    base = sum(times["baseline"].values())
+    parts = []
+    for mode in MODES:
+        total = sum(times[mode].values())
+        ratio = total / base
+        print(
+            f"{mode:<12} {times[mode]['create'] / ops * 1e6:>13.0f} "
+            f"{times[mode]['edit'] / ops * 1e6:>11.0f} {total:>8.2f} {ratio:>5.2f}x"
+        )
+        if mode in TARGETS:
+            parts.append(f"{mode} {ratio:.2f}x (target <={TARGETS[mode]}) {verdict(ratio <= TARGETS[mode])}")
+    summary("capture", parts)
+
+
+def main() -> None:
+    with scratch_database():
+        django_setup()
+        run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A loopback receiver in its own process: answers every POST with 200 at once.
+
+`?size=N` in the URL makes the reply body N bytes long. Each POST is
+recorded as (path, seq, arrival time on CLOCK_MONOTONIC, which all
+processes of the machine share); seq is the number at the end of
+`data.name` in the JSON body. `GET /_stats` returns the records,
+`GET /_count?path=` how many arrived for a path and when the last did,
+`POST /_reset` forgets them.
+
+    python -m bench.receiver   # prints "PORT <n>" and serves until killed
+"""
+
+import json
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+SEQ = re.compile(rb'"name":"[^"]*?(\d+)"')
+OK = b'{"ok":true}'
+
+
+class State:
+    def __init__(self) -> None:
+        self.records: list[tuple[str, int | None, float]] = []
+        self.counts: dict[str, list] = {}
+        self.bodies: dict[int, bytes] = {}
+        self.lock = threading.Lock()
+
+
+def handler_class(state: State):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Without this every keep-alive request stalls ~40 ms on a delayed ACK (DESIGN §8).
+        disable_nagle_algorithm = True
+
+        def _reply(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            at = time.monotonic()
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            url = urlsplit(self.path)
+            if url.path == "/_reset":
+                with state.lock:
+                    state.records.clear()
+                    state.counts.clear()
+                return self._reply(200, OK)
+            match = SEQ.search(body)
+            seq = int(match.group(1)) if match else None
+            with state.lock:
+                state.records.append((url.path, seq, at))
+                entry = state.counts.setdefault(url.path, [0, 0.0])
+                entry[0] += 1
+                entry[1] = at
+            size = int(parse_qs(url.query).get("size", ["0"])[0])
+            if size:
+                reply = state.bodies.get(size)
+                if reply is None:
+                    reply = state.bodies.setdefault(size, b"x" * size)
+            else:
+                reply = OK
+            try:
+                self._reply(200, reply)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the sender stopped reading a capped body
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            with state.lock:
+                if url.path == "/_count":
+                    path = parse_qs(url.query)["path"][0]
+                    count, last = state.counts.get(path, [0, 0.0])
+                    payload = {"count": count, "last": last}
+                else:
+                    payload = {"records": state.records}
+            self._reply(200, json.dumps(payload).encode())
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    return Handler
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+def main() -> None:
+    state = State()
+    server = Server(("127.0.0.1", 0), handler_class(state))
+    print(f"PORT {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
