@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate messages clean
+.PHONY: run test lint format migrate messages smoke prune clean
 
 $(STAMP): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ run: migrate
 
 test: messages
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Production smoke test: gunicorn + two qclusters on PostgreSQL and Redis (docs/production.md).
+smoke: $(STAMP)
+	bash .ci/smoke.sh
+
+prune: $(STAMP)
+	$(BIN)/python manage.py prune_logs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

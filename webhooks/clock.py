@@ -29,6 +29,7 @@ def clock_start(**kwargs) -> None:
 
 
 def _tick_forever() -> None:
+    from webhooks.health import cluster_heartbeat_beat
     from webhooks.services import deliveries_ring_due
 
     while True:
@@ -37,5 +38,7 @@ def _tick_forever() -> None:
         try:
             close_old_connections()
             deliveries_ring_due()
+            # After the ring, so that a fresh heartbeat means "a clock tick succeeded".
+            cluster_heartbeat_beat()
         except Exception:
             logger.exception("delivery clock tick failed")

@@ -173,3 +173,13 @@ def test_a_10_mb_response_is_stored_capped(start_cluster, receiver, company_a, w
     wait_until(lambda: settled(count=1), message="the delivery to settle")
     delivery = Delivery.objects.get()
     assert (delivery.state, len(delivery.response), delivery.response_truncated) == ("success", 65536, True)
+
+
+def test_a_running_cluster_keeps_the_heartbeat_fresh_and_healthz_green(start_cluster, client):
+    from webhooks.health import cluster_heartbeat_age
+
+    start_cluster()
+
+    wait_until(lambda: (cluster_heartbeat_age() or 99) < 5, timeout=30, message="a fresh heartbeat")
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.content
