@@ -259,7 +259,7 @@ def test_api_token_page(panel, staff):
 
 
 def test_screenshots(panel, company_a, workflow_a, task_webhook, receiver, tmp_path):
-    """Screenshots of the list, the settings panel and an open Logs panel.
+    """Screenshots of the list, the settings panel (also in Spanish) and an open Logs panel.
 
     Written to docs/screenshots when PANEL_SCREENSHOTS=1, else to a temporary directory.
     """
@@ -300,3 +300,10 @@ def test_screenshots(panel, company_a, workflow_a, task_webhook, receiver, tmp_p
     expect(page.locator("dialog#log-dialog")).to_be_visible()
     page.screenshot(path=str(out / "logs-panel.png"))
     assert (out / "logs-panel.png").stat().st_size > 10_000
+
+    # The same panel in Spanish (the language switch in the top bar).
+    page.keyboard.press("Escape")
+    page.click("form[data-language-switch] button[lang=es]")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("#logs tbody tr[data-delivery]")).to_have_count(6)
+    page.screenshot(path=str(out / "settings-es.png"), full_page=True)
