@@ -358,10 +358,6 @@ def test_the_scan_is_not_vacuous(staff_client, webhook, deliveries):
     assert english_words('<td>Save</td><code>Save</code><pre>{"Name": 1}</pre>', "Save") == []
 
 
-@pytest.mark.xfail(
-    reason="the REST API follows Accept-Language until an API-in-English middleware is installed",
-    strict=False,
-)
 def test_the_rest_api_is_never_translated(client):
     response = client.get("/api/v3/webhook/subscription", **ES)
     assert response.status_code == 401
