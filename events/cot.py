@@ -129,12 +129,21 @@ class CotKind:
     type: str
     to_cot: Callable[[Any], dict[str, Any]]
     company_id: Callable[[Any], str | None]
+    # The `data` keys receivers filter on (webhook context), read without a query.
+    context: Callable[[Any], dict[str, Any]] = lambda instance: {}
 
 
 KINDS: dict[type[models.Model], CotKind] = {
     User: CotKind("COTUser", user_to_cot, lambda user: user.company_id),
-    Task: CotKind("COTTask", task_to_cot, lambda task: task.company_id),
-    SurveyAnswer: CotKind("COTSurvey", survey_answer_to_cot, lambda answer: answer.company_id),
+    Task: CotKind(
+        "COTTask", task_to_cot, lambda task: task.company_id, lambda task: {"taskGroup": task.workflow_id}
+    ),
+    SurveyAnswer: CotKind(
+        "COTSurvey",
+        survey_answer_to_cot,
+        lambda answer: answer.company_id,
+        lambda answer: {"surveyId": answer.survey_id, "group": answer.group_id},
+    ),
     Element: CotKind("COTProperty", element_to_cot, lambda element: element.company_id),
     Note: CotKind("COTNote", note_to_cot, lambda note: note.company_id),
 }

@@ -10,8 +10,14 @@ from events.models import Company, Task, User
 TRACKED_M2M = (Task.followers.through, User.properties.through)
 
 
-def before_save(sender, instance, raw=False, **kwargs) -> None:
-    if not raw:
+def before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    if raw:
+        return
+    # With update_fields the stored row may keep a company/context other than the
+    # instance's unsaved attributes: do the full work rather than guess.
+    wanted = update_fields is not None or services.instance_wanted(instance)
+    instance._cot_wanted = wanted
+    if wanted:
         instance._cot_previous = services.stored_snapshot(instance)
 
 
@@ -19,6 +25,8 @@ def after_save(sender, instance, created, raw=False, **kwargs) -> None:
     if raw:
         return
     previous = instance.__dict__.pop("_cot_previous", None)
+    if not instance.__dict__.pop("_cot_wanted", True):
+        return  # nobody wants events of this company, type and context
     event = services.CREATE if created else services.EDIT
     # Describe the row as stored, not the instance: `save(update_fields=...)`
     # leaves other edited attributes unsaved, and unsaved values may still be
@@ -34,14 +42,14 @@ def _company_deletion(origin) -> bool:
 
 
 def before_delete(sender, instance, origin=None, **kwargs) -> None:
-    if not _company_deletion(origin):
+    if not _company_deletion(origin) and services.instance_wanted(instance):
         instance._cot_deleted = services.cot_snapshot(instance)
 
 
 def after_delete(sender, instance, origin=None, **kwargs) -> None:
-    previous = instance.__dict__.pop("_cot_deleted", None)
-    if _company_deletion(origin):
-        return
+    if "_cot_deleted" not in instance.__dict__:
+        return  # a company deletion, or nobody wants the event
+    previous = instance.__dict__.pop("_cot_deleted")
     services.object_event_emit(instance=instance, event=services.DELETE, previous=previous)
 
 
@@ -50,7 +58,9 @@ def m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs) -> No
         owners = services.m2m_owners(
             instance=instance, through=sender, reverse=reverse, model=model, pk_set=pk_set
         )
-        instance._cot_m2m_before = {owner.pk: services.cot_snapshot(owner) for owner in owners}
+        instance._cot_m2m_before = {
+            owner.pk: services.cot_snapshot(owner) for owner in owners if services.instance_wanted(owner)
+        }
         return
     before = instance.__dict__.pop("_cot_m2m_before", {})
     owners = [instance] if not reverse else model._default_manager.filter(pk__in=before)

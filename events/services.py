@@ -7,6 +7,7 @@ Public entry points for code outside `events`:
 """
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models
@@ -18,6 +19,41 @@ from events.models import User
 from events.signals import event_emitted
 
 CREATE, EDIT, DELETE, LOGOUT = "create", "edit", "delete", "logout"
+
+# Receivers of `event_emitted` may declare, by their dotted name, a cheap
+# predicate `(company_id=, type=, context=) -> bool` telling whether an event
+# could matter to them. Capture asks before doing any work (snapshots,
+# re-reads, serialization) and skips it when no receiver wants the event; a
+# receiver without a predicate wants everything.
+_interest: dict[str, Callable[..., bool]] = {}
+
+
+def event_interest_register(receiver: str, predicate: Callable[..., bool]) -> None:
+    """Declare which events the `event_emitted` receiver named `module.function` wants."""
+    _interest[receiver] = predicate
+
+
+def event_wanted(*, company_id: str | None, type: str, context: dict[str, Any] | None = None) -> bool:
+    """Whether any receiver of `event_emitted` wants an event of this company, type and context
+    (`context` holds the `data` keys that receivers filter on, e.g. `taskGroup`)."""
+    if not company_id:
+        return False
+    try:
+        sync_receivers, async_receivers = event_emitted._live_receivers(type)
+    except (AttributeError, TypeError, ValueError):  # pragma: no cover - a Django API change
+        return True
+    for receiver in (*sync_receivers, *async_receivers):
+        name = f"{getattr(receiver, '__module__', '')}.{getattr(receiver, '__qualname__', '')}"
+        predicate = _interest.get(name)
+        if predicate is None or predicate(company_id=company_id, type=type, context=context or {}):
+            return True
+    return False
+
+
+def instance_wanted(instance: models.Model) -> bool:
+    """Whether a change of this tracked instance could become an event anybody wants."""
+    kind = KINDS[type(instance)]
+    return event_wanted(company_id=kind.company_id(instance), type=kind.type, context=kind.context(instance))
 
 
 def event_emit(

@@ -28,6 +28,7 @@ from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
 from events.cot import iso
+from events.services import event_interest_register
 from webhooks import http
 from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Webhook
 from webhooks.signing import signature_header
@@ -35,6 +36,40 @@ from webhooks.signing import signature_header
 logger = logging.getLogger("webhooks.delivery")
 
 DRAIN_TASK = "webhooks.tasks.webhook_drain"
+
+
+_WANT_SQL: dict[tuple, tuple[str, list]] = {}
+_SENTINEL = "\x00webhooks-want:"
+
+
+def webhooks_want(*, company_id: str, type: str, context: dict) -> bool:
+    """Whether an event of this company, type and context would match any active webhook.
+
+    Asked by event capture for every change before it does any other work, so
+    it is one indexed query whose SQL is compiled once (by the ORM, from
+    `Webhook.objects.matching()` with placeholder values) and then reused.
+    """
+    if None in context.values():
+        return Webhook.objects.matching({"company": company_id, "type": type, "data": context}).exists()
+    connection = transaction.get_connection(Webhook.objects.db)
+    key = (connection.alias, type, tuple(sorted(context)))
+    if key not in _WANT_SQL:
+        stub = {
+            "company": _SENTINEL + "company",
+            "type": type,
+            "data": {name: _SENTINEL + name for name in context},
+        }
+        query = Webhook.objects.matching(stub).values("pk")[:1].query
+        _WANT_SQL[key] = query.get_compiler(connection=connection).as_sql()
+    sql, template = _WANT_SQL[key]
+    values = {_SENTINEL + "company": company_id, **{_SENTINEL + k: v for k, v in context.items()}}
+    params = [values.get(p, p) if isinstance(p, str) else p for p in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+event_interest_register("webhooks.receivers.route_event", webhooks_want)
 
 
 def event_route(*, event: dict) -> Event | None:
