@@ -79,7 +79,11 @@ class Webhook(models.Model):
     class Meta:
         ordering = ["name", "id"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="webhook_code_unique")]
-        indexes = [models.Index(fields=["company", "trigger", "is_active"])]
+        indexes = [
+            models.Index(fields=["company", "trigger", "is_active"]),
+            # The panel list: a company's webhooks by name, read a page at a time.
+            models.Index(fields=["company", "name", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -221,6 +225,8 @@ class Delivery(models.Model):
             models.Index(fields=["webhook", "state", "id"]),
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["webhook", "-id"]),
+            # The panel's 24 h health counts read only the window, not a webhook's whole history.
+            models.Index(fields=["webhook", "created_at"]),
         ]
 
     def __str__(self) -> str:
