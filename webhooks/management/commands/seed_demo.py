@@ -44,9 +44,7 @@ class Command(BaseCommand):
                 workflow=workflow,
             )
         self.stdout.write(self.style.SUCCESS("Demo data created."))
-        self.stdout.write(
-            f"Sign in at http://127.0.0.1:8000/ as {DEMO_EMAIL} with password: {password}"
-        )
+        self.stdout.write(f"Sign in at http://127.0.0.1:8000/ as {DEMO_EMAIL} with password: {password}")
         if not os.environ.get("DEMO_ADMIN_PASSWORD"):
             self.stdout.write(
                 "(Generated once and not stored anywhere: note it down, or run `manage.py changepassword`.)"
