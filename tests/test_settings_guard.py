@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Variables the settings read that could leak in from the developer's or CI's shell.
 _CLEARED = (
+    # Set by the browser suite's conftest in this process; no deployment has it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "APP_ENV",
     "DEBUG",
     "SECRET_KEY",

@@ -8,6 +8,7 @@ however many clocks (workers, clusters, machines) are ticking.
 """
 
 import logging
+import multiprocessing
 import random
 import threading
 import time
@@ -22,7 +23,8 @@ _started = False
 def clock_start(**kwargs) -> None:
     """django-q2 `post_spawn` receiver: runs in each freshly spawned worker process."""
     global _started
-    if _started:
+    # django-q2's sync mode (tests) runs a worker in the main process: no clock there.
+    if _started or multiprocessing.current_process().name == "MainProcess":
         return
     _started = True
     threading.Thread(target=_tick_forever, name="webhook-clock", daemon=True).start()
