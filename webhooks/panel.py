@@ -10,9 +10,11 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from webhooks.models import Delivery, Webhook
@@ -48,7 +50,17 @@ def webhooks_with_health(queryset: QuerySet[Webhook], *, now=None) -> QuerySet[W
     (finished deliveries created in the window) and recent_ok.
     """
     since = (now or timezone.now()) - HEALTH_WINDOW
-    last = Delivery.objects.filter(webhook=OuterRef("pk")).order_by("-id")
+    # MAX(id) per webhook is an index lookup on (webhook, id). "ORDER BY id DESC LIMIT 1" is
+    # not: PostgreSQL may walk the primary key backwards through every delivery instead.
+    last_id = (
+        # Nested twice: the webhook is the outer query of `last` below, not of this one.
+        Delivery.objects.filter(webhook=OuterRef(OuterRef("pk")))
+        .order_by()
+        .values("webhook")
+        .annotate(last_id=Max("id"))
+        .values("last_id")
+    )
+    last = Delivery.objects.filter(pk=Subquery(last_id)).order_by()
     finished = (
         Delivery.objects.filter(webhook=OuterRef("pk"), created_at__gte=since)
         .exclude(state=Delivery.State.PENDING)
@@ -126,3 +138,25 @@ def webhooks_in_company(company_id: str, *, show_disabled: bool) -> QuerySet[Web
     if not show_disabled:
         webhooks = webhooks.filter(is_active=True)
     return webhooks
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows, so a log of a million rows pages as fast as one of a thousand.
+
+    Past the cap the total reads "10000+" and the pages end there; older logs
+    are reachable through the API's date filters.
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self._counted > self.cap

@@ -87,7 +87,7 @@ def _pager(page, url: str, params: dict, *, param: str = "page") -> dict:
     return {
         "start": page.start_index(),
         "end": page.end_index(),
-        "count": paginator.count,
+        "count": f"{paginator.count}+" if getattr(paginator, "capped", False) else paginator.count,
         "first": link(1) if page.number > 1 else None,
         "previous": link(page.previous_page_number()) if page.has_previous() else None,
         "next": link(page.next_page_number()) if page.has_next() else None,
@@ -164,7 +164,7 @@ def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
 def _logs_context(
     request: HttpRequest, webhook: Webhook, page_number, *, oob: bool = False, announce: str = ""
 ) -> dict:
-    page = Paginator(panel.deliveries_for(webhook), LOGS_PER_PAGE).get_page(page_number)
+    page = panel.CappedPaginator(panel.deliveries_for(webhook), LOGS_PER_PAGE).get_page(page_number)
     rows = [
         {"delivery": d, "result": panel.result_of(d.state, d.attempts), "kind": panel.kind_label(d.kind)}
         for d in page

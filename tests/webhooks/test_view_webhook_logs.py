@@ -118,3 +118,17 @@ def test_non_staff_refused(client, member_a, webhook):
 
 def test_wrong_method(staff_client, webhook):
     assert staff_client.post(url(webhook)).status_code == 405
+
+
+def test_a_long_log_is_counted_only_up_to_the_cap(staff_client, webhook, event, monkeypatch):
+    from webhooks.panel import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 20)
+    for _ in range(23):
+        log(webhook, event, state="success", status_code=200, attempts=1)
+
+    first = staff_client.get(url(webhook), HTTP_HX_REQUEST="true").content.decode()
+    last = staff_client.get(url(webhook), {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "1 – 10 of 20+" in first
+    assert "11 – 20 of 20+" in last
