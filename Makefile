@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate messages smoke prune clean
+.PHONY: run test lint format migrate messages smoke prune bench clean
 
 $(STAMP): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: messages
 # Production smoke test: gunicorn + two qclusters on PostgreSQL and Redis (docs/production.md).
 smoke: $(STAMP)
 	bash .ci/smoke.sh
+
+# Benchmarks (docs/performance.md): SQLite + ORM broker, or PostgreSQL/Redis with DATABASE_URL/REDIS_URL.
+bench: messages
+	$(BIN)/python -m bench
 
 prune: $(STAMP)
 	$(BIN)/python manage.py prune_logs
