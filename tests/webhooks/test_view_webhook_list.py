@@ -154,3 +154,16 @@ def test_fixed_number_of_queries_with_1000_webhooks_and_10000_logs(
     assert "1 – 10 of 1000" in response.content.decode()
     with django_assert_num_queries(4):  # a fragment has no top bar
         staff_client.get(URL, {"page": 50, "disabled": "1"}, HTTP_HX_REQUEST="true")
+
+
+def test_health_rate_covers_only_the_latest_sample_of_deliveries(staff_client, company_a, monkeypatch):
+    monkeypatch.setattr("webhooks.panel.HEALTH_SAMPLE", 3)
+    hook = make(company_a, "busy", name="Busy")
+    deliver(hook, Delivery.State.FAILED, status=500, ago=timedelta(hours=3))
+    deliver(hook, Delivery.State.FAILED, status=500, ago=timedelta(hours=2))
+    for minutes in (30, 20, 10):
+        deliver(hook, Delivery.State.SUCCESS, status=200, ago=timedelta(minutes=minutes))
+
+    html = staff_client.get(URL).content.decode()
+
+    assert "100% of 3+" in html
