@@ -36,6 +36,13 @@ class WebhookQuerySet(models.QuerySet):
     def for_company(self, company_id: str | None) -> "WebhookQuerySet":
         return self.filter(company_id=company_id)
 
+    def ring_queue(self, webhook_ids: list[str]) -> list[str]:
+        """Flag these webhooks as having a drain task queued; returns those that had none."""
+        idle = list(self.filter(pk__in=webhook_ids, ring_queued=False).values_list("pk", flat=True))
+        if idle:
+            self.filter(pk__in=idle).update(ring_queued=True)
+        return idle
+
     def matching(self, event: dict) -> "WebhookQuerySet":
         """Active webhooks of the event's company whose trigger and context match it."""
         trigger = TRIGGER_BY_EVENT_TYPE.get(event["type"])
@@ -68,6 +75,8 @@ class Webhook(models.Model):
         Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
     )
     is_active = models.BooleanField(default=True)
+    # A drain task is queued and has not started: further doorbells would only add idle tasks.
+    ring_queued = models.BooleanField(default=False, editable=False)
     secret = models.CharField(max_length=100, default=secret_generate, editable=False)
     previous_secret = models.CharField(max_length=100, blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -137,8 +137,13 @@ def _get_broker() -> Broker:
     return _broker
 
 
-def webhooks_ring(*, webhook_ids: list[str]) -> None:
-    """Ask the cluster to drain these webhooks' queues (call on commit)."""
+def webhooks_ring(*, webhook_ids: list[str], force: bool = False) -> None:
+    """Ask the cluster to drain these webhooks' queues (call on commit).
+
+    A webhook whose drain task is queued and not yet started is not rung again:
+    that drain will find the new deliveries too. `force` rings anyway; the clock
+    uses it, so a drain task the broker lost cannot leave a webhook silent.
+    """
     if not webhook_ids:
         return
     broker = _get_broker()
@@ -148,6 +153,8 @@ def webhooks_ring(*, webhook_ids: list[str]) -> None:
     orm = settings.Q_CLUSTER.get("orm")
     batch = transaction.atomic(using=orm) if orm else contextlib.nullcontext()
     with batch:
+        if not force:
+            webhook_ids = Webhook.objects.ring_queue(webhook_ids)
         for webhook_id in webhook_ids:
             async_task(
                 DRAIN_TASK,
@@ -167,7 +174,7 @@ def deliveries_ring_due(*, now=None) -> list[str]:
         for webhook_id in candidates
         if Delivery.objects.claimable(now).unrung(now).filter(webhook_id=webhook_id).update(rung_at=now)
     ]
-    webhooks_ring(webhook_ids=rung)
+    webhooks_ring(webhook_ids=rung, force=True)
     return rung
 
 
@@ -196,6 +203,8 @@ def webhook_drain(*, webhook_id: str) -> int:
     WEBHOOK_DRAIN_BUDGET seconds it rings itself again so a busy webhook
     does not keep a worker from the others.
     """
+    # From here on, a new doorbell queues a new drain: this one may already be past its delivery.
+    Webhook.objects.filter(pk=webhook_id, ring_queued=True).update(ring_queued=False)
     started = time.monotonic()
     attempted = 0
     while (delivery := delivery_claim(webhook_id=webhook_id)) is not None:

@@ -63,3 +63,13 @@ def test_it_does_not_ring_an_inactive_webhook(delivery, rung):
     delivery.webhook.deactivate()
 
     assert services.deliveries_ring_due(now=timezone.now() + timedelta(hours=1)) == []
+
+
+def test_it_rings_even_when_a_drain_is_believed_queued_so_a_lost_task_cannot_silence_a_webhook(
+    delivery, rung, settings
+):
+    settings.WEBHOOK_SWEEP_AFTER = 60
+    type(delivery.webhook).objects.filter(pk=delivery.webhook_id).update(ring_queued=True)
+
+    assert services.deliveries_ring_due(now=timezone.now() + timedelta(seconds=61)) == [delivery.webhook_id]
+    assert rung == [delivery.webhook_id]

@@ -84,3 +84,24 @@ def test_a_committed_change_rings_its_webhook_once_after_commit(company_a, workf
         assert rung == []
 
     assert rung == [("webhooks.tasks.webhook_drain", hook.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_with_a_drain_already_queued_is_not_rung_again_until_the_drain_starts(
+    company_a, workflow_a, monkeypatch
+):
+    from webhooks import services
+
+    rung = []
+    monkeypatch.setattr("webhooks.services.async_task", lambda *args, **kwargs: rung.append(args))
+    hook = webhook(company_a, "orders", Trigger.TASK, workflow=workflow_a)
+
+    Task.objects.create(company=company_a, workflow=workflow_a, name="First")
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Second")
+    assert rung == [("webhooks.tasks.webhook_drain", hook.pk)]
+
+    monkeypatch.setattr("webhooks.services.delivery_claim", lambda **kwargs: None)
+    services.webhook_drain(webhook_id=hook.pk)
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Third")
+
+    assert rung == [("webhooks.tasks.webhook_drain", hook.pk)] * 2
