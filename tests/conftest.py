@@ -32,6 +32,13 @@ def member_a(company_a) -> User:
 
 
 @pytest.fixture
+def staff_client(client, admin_a):
+    """A test client signed in as company A's staff administrator."""
+    client.force_login(admin_a)
+    return client
+
+
+@pytest.fixture
 def workflow_a(company_a) -> Workflow:
     return Workflow.objects.create(company=company_a, name="Work Orders", code="work_orders")
 

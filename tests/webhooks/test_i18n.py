@@ -154,12 +154,6 @@ def test_the_po_compiles_cleanly():
 
 
 @pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
-@pytest.fixture
 def webhook(company_a, workflow_a):
     return Webhook.objects.create(
         company=company_a,

@@ -1,16 +1,9 @@
 """webhooks:token — SECURITY → API token: see or create one's DRF token."""
 
-import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 URL = reverse("webhooks:token")
-
-
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
 
 
 def test_no_token_yet(staff_client):

@@ -37,12 +37,6 @@ def delivery(webhook, company_a):
     return delivery
 
 
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
 def url(delivery):
     return reverse("webhooks:delivery", args=[delivery.webhook_id, delivery.object_id])
 

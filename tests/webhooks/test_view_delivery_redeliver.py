@@ -19,12 +19,6 @@ def delivery(webhook, company_a):
     )
 
 
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
 def url(delivery):
     return reverse("webhooks:redeliver", args=[delivery.webhook_id, delivery.object_id])
 

@@ -8,12 +8,6 @@ from webhooks.models import Trigger, Webhook
 URL = reverse("webhooks:create")
 
 
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
 def post(client, **fields):
     data = {
         "name": "Work Orders Update",

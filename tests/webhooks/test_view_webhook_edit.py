@@ -18,12 +18,6 @@ def webhook(company_a, workflow_a):
     )
 
 
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
 def url(webhook):
     return reverse("webhooks:edit", args=[webhook.pk])
 

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,12 +27,6 @@ def deliver(webhook, state, *, status=None, attempts=1, ago=timedelta(minutes=5)
         attempts=attempts,
         created_at=timezone.now() - ago,
     )
-
-
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
 
 
 def test_lists_the_company_webhooks_with_name_trigger_url_and_edit(staff_client, company_a, company_b):

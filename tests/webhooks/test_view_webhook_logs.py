@@ -19,12 +19,6 @@ def event(company_a):
     return Event.objects.create(company=company_a, type="COTUser", action="edit", body='{"event": "edit"}')
 
 
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
 def url(webhook):
     return reverse("webhooks:logs", args=[webhook.pk])
 

@@ -11,12 +11,6 @@ def webhook(company_a):
     return Webhook.objects.create(company=company_a, name="Hook", code="hook", url="https://a.example/")
 
 
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
 def url(webhook):
     return reverse("webhooks:rotate_secret", args=[webhook.pk])
 

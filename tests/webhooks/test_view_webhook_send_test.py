@@ -15,12 +15,6 @@ def webhook(company_a, httpserver):
     )
 
 
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
-
-
 def url(webhook):
     return reverse("webhooks:send_test", args=[webhook.pk])
 

@@ -1,6 +1,5 @@
 """webhooks:deactivate — bulk deactivation of the checked rows of the list."""
 
-import pytest
 from django.urls import reverse
 
 from webhooks.models import Webhook
@@ -10,12 +9,6 @@ URL = reverse("webhooks:deactivate")
 
 def make(company, code):
     return Webhook.objects.create(company=company, name=code.title(), code=code, url="https://a.example/")
-
-
-@pytest.fixture
-def staff_client(client, admin_a):
-    client.force_login(admin_a)
-    return client
 
 
 def test_deactivates_checked_rows_and_redirects_to_the_list(staff_client, company_a):
