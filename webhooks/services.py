@@ -96,33 +96,10 @@ def event_route(*, event: dict) -> Event | None:
         )
         for webhook_id in webhook_ids
     )
-    _ring_on_commit(webhook_ids)
+    # Several events of one transaction ring a webhook once: the first doorbell marks
+    # its drain as queued (Webhook.ring_queued) and the others find it so.
+    transaction.on_commit(partial(webhooks_ring, webhook_ids=webhook_ids))
     return stored
-
-
-class _Doorbells:
-    """The webhooks to ring when the current transaction commits: one doorbell per
-    webhook per transaction, however many of its events the transaction stored."""
-
-    def __init__(self) -> None:
-        self.webhook_ids: dict[str, None] = {}
-
-    def __call__(self) -> None:
-        webhooks_ring(webhook_ids=list(self.webhook_ids))
-
-
-def _ring_on_commit(webhook_ids: list[str]) -> None:
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        # Reuse this transaction's doorbells if still registered (a rolled-back
-        # savepoint discards them, and then a new set is registered).
-        for _, callback, _ in reversed(connection.run_on_commit):
-            if isinstance(callback, _Doorbells):
-                callback.webhook_ids.update(dict.fromkeys(webhook_ids))
-                return
-    doorbells = _Doorbells()
-    doorbells.webhook_ids.update(dict.fromkeys(webhook_ids))
-    transaction.on_commit(doorbells)
 
 
 _broker: Broker | None = None
