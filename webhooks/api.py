@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +23,15 @@ from rest_framework.views import APIView
 
 from webhooks import services
 from webhooks.api_auth import BearerTokenAuthentication, IsCompanyStaff
-from webhooks.models import Delivery, Trigger, Webhook
+from webhooks.api_pagination import (
+    PAGE_HEADERS,
+    LogListQuerySerializer,
+    WebhookListQuerySerializer,
+    created_between,
+    paginated,
+    query_params,
+)
+from webhooks.models import Delivery, Webhook
 from webhooks.serializers import (
     OBJECT_ID_PATTERN,
     ErrorSerializer,
@@ -34,14 +42,23 @@ from webhooks.serializers import (
     is_object_id,
 )
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
-MAX_OFFSET = 1_000_000_000
-
-
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
 _CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
 _FIELD_ERROR_KEYS = {"is_active": "isActive", "__all__": "non_field_errors"}
+
+
+WEBHOOK_ID = OpenApiParameter(
+    "id",
+    {"type": "string", "pattern": OBJECT_ID_PATTERN},
+    OpenApiParameter.PATH,
+    description="The webhook's ObjectId (`_id`).",
+)
+LOG_ID = OpenApiParameter(
+    "log_id",
+    {"type": "string", "pattern": OBJECT_ID_PATTERN},
+    OpenApiParameter.PATH,
+    description="The log's ObjectId (`_id`).",
+)
 
 
 def _api_errors(error: DjangoValidationError) -> dict:
@@ -71,115 +88,6 @@ ERROR_401 = OpenApiResponse(ErrorSerializer, description="No or invalid token.")
 ERROR_403 = OpenApiResponse(ErrorSerializer, description="The token's user is not staff of a company.")
 ERROR_404 = OpenApiResponse(ErrorSerializer, description="No such webhook (or log) in your company.")
 AUTH_ERRORS = {401: ERROR_401, 403: ERROR_403}
-
-# ---------------------------------------------------------------------------
-# Query parameters and pagination
-
-
-class PageQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
-        min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, help_text="Page size (1-1000)."
-    )
-    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0, help_text="Rows to skip.")
-    createdAtFrom = serializers.DateTimeField(
-        required=False, help_text="Only rows created at or after this ISO-8601 time (UTC if naive)."
-    )
-    createdAtTo = serializers.DateTimeField(
-        required=False, help_text="Only rows created before this ISO-8601 time (UTC if naive)."
-    )
-
-
-class WebhookListQuerySerializer(PageQuerySerializer):
-    trigger = serializers.ChoiceField(choices=Trigger.values, required=False)
-    isActive = serializers.BooleanField(
-        required=False, allow_null=True, default=None, help_text="true or false; both when absent."
-    )
-
-
-class LogListQuerySerializer(PageQuerySerializer):
-    result = serializers.ChoiceField(
-        choices=["success", "failed", "pending"],
-        required=False,
-        help_text="SUCCESS, FAILED or PENDING (case-insensitive).",
-    )
-
-    def to_internal_value(self, data):
-        if isinstance(data.get("result"), str):
-            data = data.copy()
-            data["result"] = data["result"].lower()
-        return super().to_internal_value(data)
-
-
-def _query(serializer_class, request: Request) -> dict:
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
-def _created_between(queryset: QuerySet, query: dict) -> QuerySet:
-    if "createdAtFrom" in query:
-        queryset = queryset.filter(created_at__gte=query["createdAtFrom"])
-    if "createdAtTo" in query:
-        queryset = queryset.filter(created_at__lt=query["createdAtTo"])
-    return queryset
-
-
-def _page_url(request: Request, *, limit: int, offset: int) -> str:
-    params = request.query_params.copy()
-    params.pop("limit", None)
-    params.pop("offset", None)
-    params.update({"limit": str(limit), "offset": str(offset)})
-    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-
-
-def _paginated(request: Request, queryset: QuerySet, serializer_class, query: dict) -> Response:
-    limit, offset = query["limit"], query["offset"]
-    total = queryset.count()
-    rows = list(queryset[offset : offset + limit])
-    response = Response(serializer_class(rows, many=True).data)
-    response["X-Total-Count"] = str(total)
-    links = []
-    if offset + limit < total:
-        links.append(f'<{_page_url(request, limit=limit, offset=offset + limit)}>; rel="next"')
-    if offset > 0:
-        previous = max(min(offset - limit, total - limit), 0)
-        links.append(f'<{_page_url(request, limit=limit, offset=previous)}>; rel="prev"')
-    links.append(f'<{_page_url(request, limit=limit, offset=0)}>; rel="first"')
-    if total > limit:
-        last = (total - 1) // limit * limit
-        links.append(f'<{_page_url(request, limit=limit, offset=last)}>; rel="last"')
-    response["Link"] = ", ".join(links)
-    return response
-
-
-PAGE_HEADERS = [
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="Number of rows matching the filters, across all pages.",
-    ),
-    OpenApiParameter(
-        "Link",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='RFC 8288 links: rel="next", "prev", "first" and "last" pages, when they exist.',
-    ),
-]
-WEBHOOK_ID = OpenApiParameter(
-    "id",
-    {"type": "string", "pattern": OBJECT_ID_PATTERN},
-    OpenApiParameter.PATH,
-    description="The webhook's ObjectId (`_id`).",
-)
-LOG_ID = OpenApiParameter(
-    "log_id",
-    {"type": "string", "pattern": OBJECT_ID_PATTERN},
-    OpenApiParameter.PATH,
-    description="The log's ObjectId (`_id`).",
-)
 
 # ---------------------------------------------------------------------------
 # Views
@@ -269,13 +177,13 @@ class SubscriptionListView(CompanyAPIView):
         tags=["subscriptions"],
     )
     def get(self, request: Request) -> Response:
-        query = _query(WebhookListQuerySerializer, request)
-        webhooks = _created_between(self.webhooks(), query)
+        query = query_params(WebhookListQuerySerializer, request)
+        webhooks = created_between(self.webhooks(), query)
         if "trigger" in query:
             webhooks = webhooks.filter(trigger=query["trigger"])
         if query.get("isActive") is not None:
             webhooks = webhooks.filter(is_active=query["isActive"])
-        return _paginated(request, webhooks.order_by("name", "id"), WebhookSerializer, query)
+        return paginated(request, webhooks.order_by("name", "id"), WebhookSerializer, query)
 
     @extend_schema(
         operation_id="subscription_create",
@@ -467,11 +375,11 @@ class SubscriptionLogsView(CompanyAPIView):
     )
     def get(self, request: Request, id: str) -> Response:
         webhook = self.get_webhook(id)
-        query = _query(LogListQuerySerializer, request)
-        logs = _created_between(self.logs().filter(webhook=webhook), query)
+        query = query_params(LogListQuerySerializer, request)
+        logs = created_between(self.logs().filter(webhook=webhook), query)
         if "result" in query:
             logs = logs.filter(state=query["result"])
-        return _paginated(request, logs, WebhookLogSerializer, query)
+        return paginated(request, logs, WebhookLogSerializer, query)
 
 
 class SubscriptionLogDetailView(CompanyAPIView):

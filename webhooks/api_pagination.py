@@ -1,0 +1,109 @@
+"""Query parameters and pagination of the API's lists: plain JSON arrays paged with
+`limit`/`offset`, described by `X-Total-Count` and an RFC 8288 `Link` header."""
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from webhooks.models import Trigger
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+
+
+class PageQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, help_text="Page size (1-1000)."
+    )
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0, help_text="Rows to skip.")
+    createdAtFrom = serializers.DateTimeField(
+        required=False, help_text="Only rows created at or after this ISO-8601 time (UTC if naive)."
+    )
+    createdAtTo = serializers.DateTimeField(
+        required=False, help_text="Only rows created before this ISO-8601 time (UTC if naive)."
+    )
+
+
+class WebhookListQuerySerializer(PageQuerySerializer):
+    trigger = serializers.ChoiceField(choices=Trigger.values, required=False)
+    isActive = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="true or false; both when absent."
+    )
+
+
+class LogListQuerySerializer(PageQuerySerializer):
+    result = serializers.ChoiceField(
+        choices=["success", "failed", "pending"],
+        required=False,
+        help_text="SUCCESS, FAILED or PENDING (case-insensitive).",
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data.get("result"), str):
+            data = data.copy()
+            data["result"] = data["result"].lower()
+        return super().to_internal_value(data)
+
+
+def query_params(serializer_class, request: Request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def created_between(queryset: QuerySet, query: dict) -> QuerySet:
+    if "createdAtFrom" in query:
+        queryset = queryset.filter(created_at__gte=query["createdAtFrom"])
+    if "createdAtTo" in query:
+        queryset = queryset.filter(created_at__lt=query["createdAtTo"])
+    return queryset
+
+
+def page_url(request: Request, *, limit: int, offset: int) -> str:
+    params = request.query_params.copy()
+    params.pop("limit", None)
+    params.pop("offset", None)
+    params.update({"limit": str(limit), "offset": str(offset)})
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+def paginated(request: Request, queryset: QuerySet, serializer_class, query: dict) -> Response:
+    limit, offset = query["limit"], query["offset"]
+    total = queryset.count()
+    rows = list(queryset[offset : offset + limit])
+    response = Response(serializer_class(rows, many=True).data)
+    response["X-Total-Count"] = str(total)
+    links = []
+    if offset + limit < total:
+        links.append(f'<{page_url(request, limit=limit, offset=offset + limit)}>; rel="next"')
+    if offset > 0:
+        previous = max(min(offset - limit, total - limit), 0)
+        links.append(f'<{page_url(request, limit=limit, offset=previous)}>; rel="prev"')
+    links.append(f'<{page_url(request, limit=limit, offset=0)}>; rel="first"')
+    if total > limit:
+        last = (total - 1) // limit * limit
+        links.append(f'<{page_url(request, limit=limit, offset=last)}>; rel="last"')
+    response["Link"] = ", ".join(links)
+    return response
+
+
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="Number of rows matching the filters, across all pages.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='RFC 8288 links: rel="next", "prev", "first" and "last" pages, when they exist.',
+    ),
+]
