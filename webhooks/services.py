@@ -28,7 +28,6 @@ from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
 from events.cot import iso
-from events.services import event_interest_register
 from webhooks import http
 from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Webhook
 from webhooks.signing import signature_header
@@ -67,9 +66,6 @@ def webhooks_want(*, company_id: str, type: str, context: dict) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None
-
-
-event_interest_register("webhooks.receivers.route_event", webhooks_want)
 
 
 def event_route(*, event: dict) -> Event | None:

@@ -1,4 +1,6 @@
 import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from tests.receiver import Receiver
 from webhooks.models import Trigger, Webhook
@@ -28,3 +30,11 @@ def fast_retries(settings):
     settings.WEBHOOK_RETRY_DELAY = 0
     settings.WEBHOOK_MAX_ATTEMPTS = 3
     return settings
+
+
+@pytest.fixture
+def api(admin_a) -> APIClient:
+    """An API client with company A's staff administrator's Bearer token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_a).key}")
+    return client

@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from events.models import Task
 from webhooks.models import Attempt, Delivery, Event, Trigger, Webhook
@@ -19,13 +17,6 @@ OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 COT_LOG_KEYS = {"_id", "company", "createdAt", "event", "retry", "subscription", "response", "status"}
 LOG_KEYS = COT_LOG_KEYS | {"result", "kind", "attempts"}
 ATTEMPT_KEYS = {"number", "startedAt", "durationMs", "status", "response", "responseTruncated", "error"}
-
-
-@pytest.fixture
-def api(admin_a) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_a).key}")
-    return client
 
 
 @pytest.fixture

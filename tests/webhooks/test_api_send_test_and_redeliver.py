@@ -5,21 +5,12 @@ import re
 import socket
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 from standardwebhooks import Webhook as StandardWebhook
 
 from webhooks.models import Delivery, Event, Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-@pytest.fixture
-def api(admin_a) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_a).key}")
-    return client
 
 
 @pytest.fixture

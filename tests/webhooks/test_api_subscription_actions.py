@@ -5,21 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from webhooks.models import Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
 SECRET = re.compile(r"^whsec_[A-Za-z0-9+/]{32,}={0,2}$")
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-@pytest.fixture
-def api(admin_a) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_a).key}")
-    return client
 
 
 @pytest.fixture

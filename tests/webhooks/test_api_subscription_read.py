@@ -5,8 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from webhooks.models import Trigger, Webhook
 
@@ -16,13 +14,6 @@ OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 # reference/cotalker.md §1.1, without Mongoose's `__v`, plus our createdAt/modifiedAt.
 COT_WEBHOOK_KEYS = {"_id", "company", "isActive", "trigger", "url", "name", "code", "description", "context"}
 WEBHOOK_KEYS = COT_WEBHOOK_KEYS | {"createdAt", "modifiedAt"}
-
-
-@pytest.fixture
-def api(admin_a) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_a).key}")
-    return client
 
 
 @pytest.fixture

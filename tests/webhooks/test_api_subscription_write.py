@@ -1,20 +1,11 @@
 """POST /api/v3/webhook/subscription, PUT/PATCH /{id}: validation, and nothing written on a 400."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from events.models import Workflow
 from webhooks.models import Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
-
-
-@pytest.fixture
-def api(admin_a) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_a).key}")
-    return client
 
 
 @pytest.fixture
