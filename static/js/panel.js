@@ -34,10 +34,22 @@
 
   // --- live announcements ----------------------------------------------------
 
+  // Announcements never go back in time: each takes a ticket when what it reports
+  // happened, and one whose ticket is older than the last announced is dropped (the
+  // page's own messages are read out late, and must not overwrite a newer action's).
   var announceTimer = null;
-  function announce(message) {
+  var lastTicket = 0;
+  var newestAnnounced = 0;
+  function announceTicket() {
+    lastTicket += 1;
+    return lastTicket;
+  }
+  function announce(message, ticket) {
     var region = document.getElementById("announcer");
     if (!region || !message) return;
+    ticket = ticket || announceTicket();
+    if (ticket < newestAnnounced) return;
+    newestAnnounced = ticket;
     // Clear first so that the same message twice in a row is read twice.
     region.textContent = "";
     clearTimeout(announceTimer);
@@ -45,14 +57,17 @@
   }
   window.panelAnnounce = announce;
 
-  function announceIn(root) {
-    if (!root || !root.querySelectorAll) return;
+  function messagesIn(root) {
+    if (!root || !root.querySelectorAll) return "";
     var elements = Array.prototype.slice.call(root.querySelectorAll("[data-announce]"));
     if (root.matches && root.matches("[data-announce]")) elements.unshift(root);
-    var messages = elements.map(function (element) {
+    return elements.map(function (element) {
       return (element.dataset.announce || element.textContent || "").trim();
-    }).filter(Boolean);
-    if (messages.length) announce(messages.join(" "));
+    }).filter(Boolean).join(" ");
+  }
+
+  function announceIn(root) {
+    announce(messagesIn(root));
   }
 
   // --- code suggestion ---------------------------------------------------------
@@ -174,8 +189,13 @@
   // Messages rendered with the page (after a redirect: "Saved.", ...), and the first
   // field with an error, so that a screen reader user hears what happened.
   function onLoad() {
-    var messages = document.querySelector(".messages");
-    if (messages) setTimeout(function () { announceIn(messages); }, 400);
+    // Read out after a pause (a screen reader misses a live region changed during load),
+    // with the ticket of now: an action taken during the pause is newer and wins.
+    var messages = messagesIn(document.querySelector(".messages"));
+    if (messages) {
+      var ticket = announceTicket();
+      setTimeout(function () { announce(messages, ticket); }, 400);
+    }
     var invalid = document.querySelector("#webhook-form [aria-invalid=true], #general [aria-invalid=true]");
     if (invalid) invalid.focus();
   }

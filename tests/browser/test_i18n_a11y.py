@@ -321,6 +321,29 @@ def test_htmx_changes_are_announced(page, staff, company_a, receiver):
     announced(page).to_have_text("Redelivery queued.")
 
 
+def test_an_action_right_after_load_is_not_overwritten_by_the_pages_older_message(
+    page, staff, company_a, receiver
+):
+    # The page reads its flash messages out 400 ms after load. The browser clock is held
+    # still, so the action below surely happens inside that pause, on any machine.
+    page.clock.install()
+    log_in(page, staff)
+    page.goto("/webhooks/new/")
+    page.fill("#id_name", "Race")
+    page.fill("#id_url", receiver.url_for("/hook"))
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/webhooks/[0-9a-f]{24}/$"))
+    expect(page.locator(".messages")).to_contain_text("Webhook created.")
+
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.click("#toggle-active")
+    page.clock.run_for(2000)  # HTMX settles, then the page's 400 ms timer fires
+    announced(page).to_have_text("Webhook deactivated.")
+    expect(page.locator("#webhook-status")).to_have_text("Disabled")
+    assert page.evaluate("document.getElementById('announcer').textContent") == "Webhook deactivated."
+
+
 # --- axe-core ----------------------------------------------------------------------------------
 
 
