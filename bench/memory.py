@@ -37,8 +37,8 @@ def deliveries_add(webhooks, count: int, start: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
+    from webhooks.engine import doorbell
     from webhooks.models import Delivery, Event
-    from webhooks.services import webhooks_ring
 
     now = timezone.now()
     with transaction.atomic():
@@ -60,12 +60,11 @@ def deliveries_add(webhooks, count: int, start: int) -> None:
                 webhook=webhooks[0] if (start + i) % 20 == 0 else webhooks[1 + (start + i) % 3],
                 event=event,
                 next_attempt_at=now,
-                rung_at=now,
                 created_at=now,
             )
             for i, event in enumerate(events)
         )
-    webhooks_ring(webhook_ids=[w.pk for w in webhooks])
+    doorbell.ring(webhook_ids=[w.pk for w in webhooks])
 
 
 def memory_of(pids: list[int]) -> dict[int, tuple[int, int]]:

@@ -20,6 +20,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/", include("webhooks.api_urls")),
-    path("", include("webhooks.urls")),
+    path("api/", include("webhooks.api.urls")),
+    path("", include("webhooks.panel.urls")),
 ]

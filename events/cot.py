@@ -33,11 +33,14 @@ def iso(moment: datetime | str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _ids(manager: models.Manager) -> list[str]:
+def _ids(manager: models.Manager, known: dict[str, list[str]] | None, key: str) -> list[str]:
+    """A many-to-many list: from `known` when the caller already has it, else one query."""
+    if known is not None and key in known:
+        return known[key]
     return sorted(str(pk) for pk in manager.values_list("pk", flat=True))
 
 
-def user_to_cot(user: User) -> dict[str, Any]:
+def user_to_cot(user: User, known: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {
         "_id": user.pk,
         "email": user.email,
@@ -50,7 +53,7 @@ def user_to_cot(user: User) -> dict[str, Any]:
         "jobTitle": user.job_title,
         "phone": user.phone,
         "avatar": {"small": user.avatar, "square": user.avatar, "original": user.avatar},
-        "properties": _ids(user.properties),
+        "properties": _ids(user.properties, known, "properties"),
         "companies": [{"companyId": user.company_id}] if user.company_id else [],
         "isActive": user.is_active,
         "createdAt": iso(user.created_at),
@@ -58,7 +61,7 @@ def user_to_cot(user: User) -> dict[str, Any]:
     }
 
 
-def task_to_cot(task: Task) -> dict[str, Any]:
+def task_to_cot(task: Task, known: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {
         "_id": task.pk,
         "company": task.company_id,
@@ -69,7 +72,7 @@ def task_to_cot(task: Task) -> dict[str, Any]:
         "owner": "manual",
         "assignee": task.assignee_id,
         "createdBy": task.created_by_id,
-        "followers": _ids(task.followers),
+        "followers": _ids(task.followers, known, "followers"),
         "status": task.status_id,
         "startDate": iso(task.start_date),
         "endDate": iso(task.end_date),
@@ -80,7 +83,7 @@ def task_to_cot(task: Task) -> dict[str, Any]:
     }
 
 
-def survey_answer_to_cot(answer: SurveyAnswer) -> dict[str, Any]:
+def survey_answer_to_cot(answer: SurveyAnswer, known: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {
         "_id": answer.pk,
         "surveyId": answer.survey_id,
@@ -92,7 +95,7 @@ def survey_answer_to_cot(answer: SurveyAnswer) -> dict[str, Any]:
     }
 
 
-def element_to_cot(element: Element) -> dict[str, Any]:
+def element_to_cot(element: Element, known: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {
         "_id": element.pk,
         "company": element.company_id,
@@ -106,7 +109,7 @@ def element_to_cot(element: Element) -> dict[str, Any]:
     }
 
 
-def note_to_cot(note: Note) -> dict[str, Any]:
+def note_to_cot(note: Note, known: dict[str, list[str]] | None = None) -> dict[str, Any]:
     context = {"task": {"taskId": note.task_id, "taskGroupId": note.task.workflow_id}} if note.task_id else {}
     return {
         "_id": note.pk,
@@ -127,16 +130,23 @@ class CotKind:
     """How one domain model becomes events: its COT `type` and its JSON shape."""
 
     type: str
-    to_cot: Callable[[Any], dict[str, Any]]
+    # `to_cot(instance, known)`: `known` may give many-to-many lists the caller already has.
+    to_cot: Callable[..., dict[str, Any]]
     company_id: Callable[[Any], str | None]
     # The `data` keys receivers filter on (webhook context), read without a query.
     context: Callable[[Any], dict[str, Any]] = lambda instance: {}
+    # The `data` keys that are many-to-many lists (a row's save() never changes them).
+    lists: tuple[str, ...] = ()
 
 
 KINDS: dict[type[models.Model], CotKind] = {
-    User: CotKind("COTUser", user_to_cot, lambda user: user.company_id),
+    User: CotKind("COTUser", user_to_cot, lambda user: user.company_id, lists=("properties",)),
     Task: CotKind(
-        "COTTask", task_to_cot, lambda task: task.company_id, lambda task: {"taskGroup": task.workflow_id}
+        "COTTask",
+        task_to_cot,
+        lambda task: task.company_id,
+        lambda task: {"taskGroup": task.workflow_id},
+        lists=("followers",),
     ),
     SurveyAnswer: CotKind(
         "COTSurvey",

@@ -14,25 +14,28 @@ def before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> No
     if raw:
         return
     # With update_fields the stored row may keep a company/context other than the
-    # instance's unsaved attributes: do the full work rather than guess.
-    wanted = update_fields is not None or services.instance_wanted(instance)
-    instance._cot_wanted = wanted
-    if wanted:
+    # instance's unsaved attributes: ask who is interested after the save, from the row.
+    interests = None if update_fields is not None else services.instance_interests(instance)
+    instance._cot_interests = interests
+    if interests is None or interests:
         instance._cot_previous = services.stored_snapshot(instance)
 
 
-def after_save(sender, instance, created, raw=False, **kwargs) -> None:
+def after_save(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
     if raw:
         return
     previous = instance.__dict__.pop("_cot_previous", None)
-    if not instance.__dict__.pop("_cot_wanted", True):
+    interests = instance.__dict__.pop("_cot_interests", None)
+    if interests is not None and not interests:
         return  # nobody wants events of this company, type and context
     event = services.CREATE if created else services.EDIT
-    # Describe the row as stored, not the instance: `save(update_fields=...)`
-    # leaves other edited attributes unsaved, and unsaved values may still be
-    # strings or naive datetimes.
-    stored = services.stored_row(instance) or instance
-    services.object_event_emit(instance=stored, event=event, previous=previous)
+    # A full save stored every attribute of the instance, so it describes the row (the COT
+    # shapes read unsaved strings and naive datetimes as Django stores them). With
+    # `update_fields` other edited attributes stay unsaved: describe the row as stored.
+    stored = instance if update_fields is None else (services.stored_row(instance) or instance)
+    services.object_event_emit(
+        instance=stored, event=event, previous=previous, interests=interests, row_save=True
+    )
 
 
 def _company_deletion(origin) -> bool:
@@ -42,15 +45,20 @@ def _company_deletion(origin) -> bool:
 
 
 def before_delete(sender, instance, origin=None, **kwargs) -> None:
-    if not _company_deletion(origin) and services.instance_wanted(instance):
-        instance._cot_deleted = services.cot_snapshot(instance)
+    if _company_deletion(origin):
+        return
+    interests = services.instance_interests(instance)
+    if interests:
+        instance._cot_deleted = (services.cot_snapshot(instance), interests)
 
 
 def after_delete(sender, instance, origin=None, **kwargs) -> None:
     if "_cot_deleted" not in instance.__dict__:
         return  # a company deletion, or nobody wants the event
-    previous = instance.__dict__.pop("_cot_deleted")
-    services.object_event_emit(instance=instance, event=services.DELETE, previous=previous)
+    previous, interests = instance.__dict__.pop("_cot_deleted")
+    services.object_event_emit(
+        instance=instance, event=services.DELETE, previous=previous, interests=interests
+    )
 
 
 def m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
@@ -58,15 +66,21 @@ def m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs) -> No
         owners = services.m2m_owners(
             instance=instance, through=sender, reverse=reverse, model=model, pk_set=pk_set
         )
-        instance._cot_m2m_before = {
-            owner.pk: services.cot_snapshot(owner) for owner in owners if services.instance_wanted(owner)
-        }
+        before = {}
+        for owner in owners:
+            interests = services.instance_interests(owner)
+            if interests:
+                before[owner.pk] = (services.cot_snapshot(owner), interests)
+        instance._cot_m2m_before = before
         return
     before = instance.__dict__.pop("_cot_m2m_before", {})
     owners = [instance] if not reverse else model._default_manager.filter(pk__in=before)
     for owner in owners:
         if owner.pk in before:
-            services.object_event_emit(instance=owner, event=services.EDIT, previous=before[owner.pk])
+            previous, interests = before[owner.pk]
+            services.object_event_emit(
+                instance=owner, event=services.EDIT, previous=previous, interests=interests
+            )
 
 
 def logged_out(sender, request, user, **kwargs) -> None:

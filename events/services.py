@@ -6,54 +6,28 @@ Public entry points for code outside `events`:
 - `event_emit()` for anything else that should reach webhooks.
 """
 
+import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
+from events import subscribers
 from events.cot import KINDS, iso
 from events.diff import changed_top_level_keys, json_diff
 from events.models import User
-from events.signals import event_emitted
+from events.subscribers import Interests
 
 CREATE, EDIT, DELETE, LOGOUT = "create", "edit", "delete", "logout"
 
-# Receivers of `event_emitted` may declare, by their dotted name, a cheap
-# predicate `(company_id=, type=, context=) -> bool` telling whether an event
-# could matter to them. Capture asks before doing any work (snapshots,
-# re-reads, serialization) and skips it when no receiver wants the event; a
-# receiver without a predicate wants everything.
-_interest: dict[str, Callable[..., bool]] = {}
 
-
-def event_interest_register(receiver: str, predicate: Callable[..., bool]) -> None:
-    """Declare which events the `event_emitted` receiver named `module.function` wants."""
-    _interest[receiver] = predicate
-
-
-def event_wanted(*, company_id: str | None, type: str, context: dict[str, Any] | None = None) -> bool:
-    """Whether any receiver of `event_emitted` wants an event of this company, type and context
-    (`context` holds the `data` keys that receivers filter on, e.g. `taskGroup`)."""
-    if not company_id:
-        return False
-    try:
-        sync_receivers, async_receivers = event_emitted._live_receivers(type)
-    except (AttributeError, TypeError, ValueError):  # pragma: no cover - a Django API change
-        return True
-    for receiver in (*sync_receivers, *async_receivers):
-        name = f"{getattr(receiver, '__module__', '')}.{getattr(receiver, '__qualname__', '')}"
-        predicate = _interest.get(name)
-        if predicate is None or predicate(company_id=company_id, type=type, context=context or {}):
-            return True
-    return False
-
-
-def instance_wanted(instance: models.Model) -> bool:
-    """Whether a change of this tracked instance could become an event anybody wants."""
+def instance_interests(instance: models.Model) -> Interests:
+    """Who wants events about this tracked instance (empty: capture does no more work)."""
     kind = KINDS[type(instance)]
-    return event_wanted(company_id=kind.company_id(instance), type=kind.type, context=kind.context(instance))
+    return subscribers.interests(
+        company_id=kind.company_id(instance), type=kind.type, context=kind.context(instance)
+    )
 
 
 def event_emit(
@@ -64,9 +38,16 @@ def event_emit(
     data: dict[str, Any] | None,
     diff: dict[str, Any] | None = None,
     extra_data: dict[str, Any] | None = None,
+    interests: Interests | None = None,
 ) -> dict[str, Any] | None:
-    """Announce a COTEvent; returns it, or None when it has no company to go to."""
-    if not company_id:
+    """Store a COTEvent with every subscriber that wants it; returns it, or None when nobody does.
+
+    `interests` is what `instance_interests()` answered before the change; without
+    it the subscribers are asked here, with `data` as the context.
+    """
+    if interests is None:
+        interests = subscribers.interests(company_id=company_id, type=type, context=data or {})
+    if not interests:
         return None
     payload = {
         "company": company_id,
@@ -77,7 +58,7 @@ def event_emit(
         "extraData": extra_data,
         "createdAt": iso(timezone.now()),
     }
-    event_emitted.send(sender=type, event=payload)
+    subscribers.deliver(event=payload, interests=interests)
     return payload
 
 
@@ -87,21 +68,38 @@ def cot_snapshot(instance: models.Model) -> dict[str, Any]:
 
 
 def object_event_emit(
-    *, instance: models.Model, event: str, previous: dict[str, Any] | None = None
+    *,
+    instance: models.Model,
+    event: str,
+    previous: dict[str, Any] | None = None,
+    interests: Interests | None = None,
+    row_save: bool = False,
 ) -> dict[str, Any] | None:
     """Emit create/edit/delete for a tracked model instance.
 
     For `edit`, `previous` is `cot_snapshot()` taken before the change; no
     event is emitted when nothing but volatile keys (modifiedAt) changed.
     For `delete`, `previous` is the snapshot taken before the row went away.
+    `row_save`: the change was a save() of the row, which never changes its
+    many-to-many lists, so they are taken from `previous` (or empty on create).
     """
     kind = KINDS[type(instance)]
+    if interests is None:
+        interests = instance_interests(instance)
+    if not interests:
+        return None
+    emit = {"company_id": kind.company_id(instance), "type": kind.type, "interests": interests}
     if event == DELETE:
         data = previous if previous is not None else kind.to_cot(instance)
-        return event_emit(company_id=kind.company_id(instance), type=kind.type, event=DELETE, data=data)
-    after = kind.to_cot(instance)
+        return event_emit(**emit, event=DELETE, data=data)
+    known = None
+    if row_save:
+        known = {key: previous[key] if previous else [] for key in kind.lists}
+    # As the receiver will read it: a JSON round trip turns what the instance may hold
+    # unsaved (a tuple in a JSON field) into what the database would give back.
+    after = json.loads(json.dumps(kind.to_cot(instance, known)))
     if event == CREATE or previous is None:
-        return event_emit(company_id=kind.company_id(instance), type=kind.type, event=CREATE, data=after)
+        return event_emit(**emit, event=CREATE, data=after)
     diff = json_diff(previous, after)
     if not diff:
         return None
@@ -109,7 +107,7 @@ def object_event_emit(
     if isinstance(instance, User):
         # Cotalker sends only the edited fields of a user (plus its `_id`).
         data = {"_id": after["_id"], **{key: after[key] for key in changed_top_level_keys(diff)}}
-    return event_emit(company_id=kind.company_id(instance), type=kind.type, event=EDIT, data=data, diff=diff)
+    return event_emit(**emit, event=EDIT, data=data, diff=diff)
 
 
 def logout_emit(*, user: User | None) -> dict[str, Any] | None:

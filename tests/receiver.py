@@ -3,8 +3,12 @@
 Each path can be given a script of responses; every request is recorded
 with its body, headers and arrival time, and the receiver notes whenever
 two requests for one path were in progress at once (an ordering bug).
+
+DrippingReceiver is the hostile one: it answers slowly, or for ever.
 """
 
+import select
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -126,6 +130,127 @@ class Receiver:
                     if not finished:
                         with receiver._lock:
                             receiver._in_flight[path] -= 1
+
+            def log_message(self, format, *args) -> None:
+                pass
+
+        return Handler
+
+
+@dataclass
+class Drip:
+    """A reply written slowly: `head` at once, then `chunk` every `every` seconds, until the
+    sender goes away (or `give_up` seconds pass, so that a test that goes wrong still ends)."""
+
+    head: bytes = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"
+    chunk: bytes = b"x"
+    every: float = 0.2
+    give_up: float = 60.0
+
+
+@dataclass
+class Exchange:
+    """One request to a DrippingReceiver: when it arrived and when its sender went away."""
+
+    path: str
+    webhook_id: str
+    started: float
+    ended: float | None = None
+
+
+class DrippingReceiver:
+    """A loopback receiver that answers every POST with a Drip: trickled headers, a body that
+    trickles a byte at a time, or one that never ends.
+
+    It notes the moment each sender goes away, and whenever two requests for one webhook-id
+    were in flight at once.
+    """
+
+    def __init__(self, drip: Drip | None = None) -> None:
+        self.drip = drip or Drip()
+        self.exchanges: list[Exchange] = []
+        self.overlaps: list[str] = []
+        self._in_flight: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def snapshot(self) -> list[Exchange]:
+        with self._lock:
+            return [Exchange(e.path, e.webhook_id, e.started, e.ended) for e in self.exchanges]
+
+    def wait_until_ended(self, count: int, timeout: float = 60.0) -> list[Exchange]:
+        """Wait for `count` requests whose senders have gone away."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ended = [e for e in self.snapshot() if e.ended is not None]
+            if len(ended) >= count:
+                return ended
+            time.sleep(0.02)
+        raise AssertionError(f"{len(self.snapshot())} requests, not {count} ended, after {timeout}s")
+
+    def start(self) -> "DrippingReceiver":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # ends every drip, so that server_close() can join its threads
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _begin(self, exchange: Exchange) -> None:
+        with self._lock:
+            self.exchanges.append(exchange)
+            count = self._in_flight.get(exchange.webhook_id, 0) + 1
+            self._in_flight[exchange.webhook_id] = count
+            if count > 1:
+                self.overlaps.append(exchange.webhook_id)
+
+    def _end(self, exchange: Exchange) -> None:
+        with self._lock:
+            exchange.ended = time.monotonic()
+            self._in_flight[exchange.webhook_id] -= 1
+
+    def _drip(self, connection: socket.socket, wfile) -> None:
+        """Write the drip until the sender leaves; returns as soon as it has."""
+        drip = self.drip
+        wfile.write(drip.head)
+        give_up = time.monotonic() + drip.give_up
+        while not self._stopping.is_set() and time.monotonic() < give_up:
+            # A sender that gives up closes its socket, which makes ours readable (EOF) at once.
+            readable, _, _ = select.select([connection], [], [], drip.every)
+            if readable and not connection.recv(4096):
+                return
+            wfile.write(drip.chunk)
+
+    def _handler_class(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+            timeout = 10  # a sender that stops reading cannot hold a server thread for ever
+
+            def do_POST(self) -> None:
+                self.close_connection = True
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                exchange = Exchange(self.path, self.headers.get("webhook-id", ""), time.monotonic())
+                receiver._begin(exchange)
+                try:
+                    receiver._drip(self.connection, self.wfile)
+                except OSError:
+                    pass  # the sender went away mid-write (reset, broken pipe) or stopped reading
+                finally:
+                    receiver._end(exchange)
 
             def log_message(self, format, *args) -> None:
                 pass

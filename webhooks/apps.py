@@ -7,8 +7,13 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from webhooks import clock, receivers
+        from events import subscribers
+        from webhooks import checks
+        from webhooks.engine import clock, routing
 
-        receivers.connect()
+        checks.register()
+
+        # Capture asks the router which webhooks want each change and hands it the event.
+        subscribers.subscribe(routing.router)
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
         import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

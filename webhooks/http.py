@@ -1,17 +1,33 @@
 """The one place that sends HTTP requests to webhook URLs.
 
 Guards: redirects are never followed, proxies from the environment are
-ignored, connect/read/total timeouts apply, at most
-WEBHOOK_RESPONSE_MAX_BYTES of the body is read (the rest is never
-downloaded), and destinations that are not globally routable are refused
-at connect time, on the address actually dialled, so DNS rebinding cannot
-slip past the check.
+ignored, at most WEBHOOK_RESPONSE_MAX_BYTES of the body is read (the rest
+is never downloaded), and destinations that are not globally routable are
+refused at connect time, on the address actually dialled, so DNS
+rebinding cannot slip past the check.
+
+Deadline: an attempt ends within WEBHOOK_TIMEOUT seconds of its start,
+whatever the receiver or the resolver does (a hung DNS lookup, a slow
+connect, headers or a body trickled a byte at a time, an endless body).
+Every socket operation gets only what is left of the attempt as its
+timeout, and DNS runs in a helper thread that the attempt stops waiting
+for. WEBHOOK_CONNECT_TIMEOUT stays a shorter limit for connecting (and
+the TLS handshake). Closing sockets and a busy host's thread scheduling
+may add up to DEADLINE_SLACK seconds: attempt_max_seconds() is the hard
+upper bound the delivery engine sizes its lease with.
 """
 
+import http.client
+import io
 import ipaddress
+import math
 import os
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import requests
@@ -23,6 +39,19 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 USER_AGENT = "CotalkerWebhooks/1.0"
+
+# Seconds an attempt may run past WEBHOOK_TIMEOUT: closing the connection and building the result,
+# on a host busy enough to delay a thread's wake-up. Measured overruns are a few milliseconds.
+DEADLINE_SLACK = 1.0
+
+# Sends are cut into pieces this big so that each gets a fresh share of the deadline (a TLS
+# socket's sendall restarts its timeout on every piece it writes).
+_SEND_PIECE = 16384
+
+
+def attempt_max_seconds() -> float:
+    """The longest one post_json call can take: the delivery engine's lease must outlast it."""
+    return settings.WEBHOOK_TIMEOUT + DEADLINE_SLACK
 
 
 class BlockedDestinationError(NewConnectionError):
@@ -51,10 +80,127 @@ def address_is_allowed(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-class _GuardedConnectionMixin:
-    def _new_conn(self) -> socket.socket:
+class _Deadline:
+    """The attempt in progress in this thread: when it must end, and what it was doing."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.doing = "starting the request"
+        self.expired = False
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def is_up(self) -> bool:
+        return self.expired or self.remaining() <= 0
+
+    @contextmanager
+    def step(self, sock: socket.socket, doing: str | None = None, limit: float = math.inf) -> Iterator[None]:
+        """Run one socket operation with what is left of the attempt (or `limit`, if shorter)."""
+        if doing:
+            self.doing = doing
+        remaining = self.remaining()
+        if remaining <= 0:
+            self.expired = True
+            raise TimeoutError(f"timed out {self.doing}")
+        sock.settimeout(min(limit, remaining))
         try:
-            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+            yield
+        except TimeoutError:
+            # Only the deadline makes it "timed out after N s"; a shorter limit keeps its own message.
+            self.expired = self.expired or remaining <= limit
+            raise
+
+
+# Set by post_json for the duration of one attempt; the connection classes below read it.
+_attempt: ContextVar[_Deadline] = ContextVar("webhook_attempt")
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve(host: str, port: int, deadline: _Deadline) -> list:
+    """getaddrinfo, given up on at the deadline.
+
+    getaddrinfo has no timeout of its own, so it runs in a helper thread; one that hangs
+    is left behind to finish (or fail) on its own while the attempt returns.
+    """
+    deadline.doing = f"resolving {host}"
+    if _is_ip_literal(host):
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # nothing to look up: no thread
+    outcome: dict[str, object] = {}
+
+    def look_up() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as error:  # handed to the waiting attempt, which re-raises it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=look_up, name=f"webhook-dns-{host}", daemon=True)
+    thread.start()
+    thread.join(max(deadline.remaining(), 0))
+    if thread.is_alive():
+        deadline.expired = True
+        raise TimeoutError("timed out")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["infos"]
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The response's socket reader: every recv waits at most for what is left of the attempt.
+
+    http.client's own reader would give each recv the full read timeout, so a byte every few
+    seconds would keep a response open forever.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock = sock
+        # makefile() keeps the socket open while this reader lives, as http.client relies on.
+        self._file = sock.makefile("rb", buffering=0)
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def readinto(self, buffer) -> int | None:
+        with self._deadline.step(self._sock):
+            return self._file.readinto(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args, **kwargs) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self._deadline = _attempt.get()
+        self.fp.close()  # the plain reader http.client opened: replaced before anything is read
+        self.fp = io.BufferedReader(_DeadlineReader(sock, self._deadline))
+
+    def begin(self) -> None:
+        self._deadline.doing = "waiting for the response headers"
+        super().begin()
+        self._deadline.doing = "reading the response body"
+
+
+class _GuardedConnectionMixin:
+    response_class = _DeadlineResponse
+
+    def _new_conn(self) -> socket.socket:
+        deadline = _attempt.get()
+        try:
+            infos = _resolve(self._dns_host, self.port, deadline)
         except OSError as error:
             raise NewConnectionError(self, f"could not resolve {self._dns_host}: {error}") from error
         for *_, sockaddr in infos:
@@ -65,16 +211,33 @@ class _GuardedConnectionMixin:
                     "public address (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)",
                 )
         family, socktype, proto, _, sockaddr = infos[0]
-        sock = socket.socket(family, socktype, proto)
+        return self._dial(socket.socket(family, socktype, proto), sockaddr, deadline)
+
+    def _dial(self, sock: socket.socket, sockaddr: tuple, deadline: _Deadline) -> socket.socket:
+        limit = self.timeout if isinstance(self.timeout, (int, float)) else math.inf
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if isinstance(self.timeout, (int, float)):
-                sock.settimeout(self.timeout)
-            sock.connect(sockaddr)
+            with deadline.step(sock, f"connecting to {sockaddr[0]}", limit):
+                sock.connect(sockaddr)
+            if isinstance(self, HTTPSConnection):
+                # The TLS handshake runs next, on this timeout: the connect limit, within the deadline.
+                sock.settimeout(max(min(limit, deadline.remaining()), 0.001))
+                deadline.doing = f"negotiating TLS with {sockaddr[0]}"
         except OSError as error:
             sock.close()
             raise NewConnectionError(self, f"connection to {sockaddr[0]} failed: {error}") from error
         return sock
+
+    def send(self, data) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            return super().send(data)
+        if self.sock is None:
+            self.connect()  # http.client would connect inside send(); the socket must exist to bound it
+        deadline = _attempt.get()
+        view = memoryview(data)
+        for start in range(0, len(view), _SEND_PIECE):
+            with deadline.step(self.sock, "sending the request"):
+                super().send(view[start : start + _SEND_PIECE])
 
 
 class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
@@ -128,7 +291,13 @@ def _error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _read_capped(response: requests.Response, deadline: float) -> tuple[bytes, bool]:
+def _failure_text(error: Exception, deadline: _Deadline) -> str:
+    if deadline.is_up():
+        return f"timed out after {settings.WEBHOOK_TIMEOUT:g} s while {deadline.doing}"
+    return _error_text(error)
+
+
+def _read_capped(response: requests.Response) -> tuple[bytes, bool]:
     limit = settings.WEBHOOK_RESPONSE_MAX_BYTES
     chunks, size = [], 0
     for chunk in response.iter_content(chunk_size=16384):
@@ -136,22 +305,30 @@ def _read_capped(response: requests.Response, deadline: float) -> tuple[bytes, b
         size += len(chunk)
         if size > limit:
             return b"".join(chunks)[:limit], True
-        if time.monotonic() > deadline:
-            raise requests.Timeout(f"response not complete within {settings.WEBHOOK_TIMEOUT}s")
     return b"".join(chunks), False
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
-    """POST `body` to `url`; never raises for network or HTTP failures."""
-    started = time.monotonic()
-    deadline = started + settings.WEBHOOK_TIMEOUT
+def _send(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
+    session = _get_session()
     all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+    request = session.prepare_request(requests.Request("POST", url, data=body, headers=all_headers))
     timeout = (settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_TIMEOUT)
+    # Straight to the adapter: Session.send reads a redirect's whole body, uncapped, even when it
+    # is not going to follow it.
+    return session.get_adapter(request.url).send(request, stream=True, timeout=timeout, proxies={})
+
+
+def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
+    """POST `body` to `url`; never raises for network or HTTP failures.
+
+    Returns within attempt_max_seconds(); at the deadline the error starts "timed out after N s".
+    """
+    started = time.monotonic()
+    deadline = _Deadline(started + settings.WEBHOOK_TIMEOUT)
+    token = _attempt.set(deadline)
     try:
-        with _get_session().post(
-            url, data=body, headers=all_headers, timeout=timeout, allow_redirects=False, stream=True
-        ) as response:
-            content, truncated = _read_capped(response, deadline)
+        with _send(url, body, headers) as response:
+            content, truncated = _read_capped(response)
             text = content.decode(response.encoding or "utf-8", errors="replace")
             error = ""
             if 300 <= response.status_code < 400:
@@ -159,7 +336,9 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
                 error = f"HTTP {response.status_code}: redirect to {location or '(no Location)'} not followed"
             return HttpResult(response.status_code, text, truncated, error, _elapsed_ms(started))
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-        return HttpResult(None, "", False, _error_text(error), _elapsed_ms(started))
+        return HttpResult(None, "", False, _failure_text(error, deadline), _elapsed_ms(started))
+    finally:
+        _attempt.reset(token)
 
 
 def _elapsed_ms(started: float) -> int:

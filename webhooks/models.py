@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from events.ids import new_object_id
@@ -30,18 +30,44 @@ TRIGGER_BY_EVENT_TYPE = {
     "Auth": Trigger.LOGOUT,
 }
 EVENT_TYPE_BY_TRIGGER = {trigger: event_type for event_type, trigger in TRIGGER_BY_EVENT_TYPE.items()}
+# The `data` keys of an event type that a webhook's context filters on.
+CONTEXT_KEYS = {"COTTask": ("taskGroup",), "COTSurvey": ("surveyId", "group")}
+
+
+def queue_free(now) -> Q:
+    """A webhook whose queue a drain may lease: active, and no drain holds it (or the
+    holder's lease expired: it crashed)."""
+    return (Q(leased_until__isnull=True) | Q(leased_until__lte=now)) & Q(is_active=True)
 
 
 class WebhookQuerySet(models.QuerySet):
     def for_company(self, company_id: str | None) -> "WebhookQuerySet":
         return self.filter(company_id=company_id)
 
-    def ring_queue(self, webhook_ids: list[str]) -> list[str]:
-        """Flag these webhooks as having a drain task queued; returns those that had none."""
-        idle = list(self.filter(pk__in=webhook_ids, ring_queued=False).values_list("pk", flat=True))
-        if idle:
-            self.filter(pk__in=idle).update(ring_queued=True)
-        return idle
+    def wakeable(self, now) -> "WebhookQuerySet":
+        """Queues the delivery clock must ring: a retry fell due, or a drain's lease expired,
+        and no clock rang them since (or so long ago that the doorbell must have been lost).
+        Both branches read a partial index on the webhook table only."""
+        lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
+        woken = Q(wake_at__lte=now) & (Q(rung_at__isnull=True) | Q(rung_at__lt=F("wake_at")))
+        expired = Q(leased_until__lte=now) & (Q(rung_at__isnull=True) | Q(rung_at__lt=F("leased_until")))
+        stale = (Q(wake_at__lte=now) | Q(leased_until__lte=now)) & Q(rung_at__lt=lost)
+        return self.filter(woken | expired | stale, is_active=True)
+
+    def idle_with_old_head(self, now) -> "WebhookQuerySet":
+        """Queues no drain holds or waits for, whose head was created before the sweep age:
+        a doorbell lost between commit and ring. One index probe per webhook, whatever
+        the backlog."""
+        lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
+        head = Delivery.objects.queue(OuterRef("pk")).values("created_at")[:1]
+        return self.idle_unrung(now).annotate(head_created_at=Subquery(head)).filter(head_created_at__lt=lost)
+
+    def idle_unrung(self, now) -> "WebhookQuerySet":
+        """Active queues no drain holds or waits for, not rung by a clock for the sweep age."""
+        lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
+        return self.filter(is_active=True, leased_until__isnull=True, wake_at__isnull=True).filter(
+            Q(rung_at__isnull=True) | Q(rung_at__lt=lost)
+        )
 
     def matching(self, event: dict) -> "WebhookQuerySet":
         """Active webhooks of the event's company whose trigger and context match it."""
@@ -75,8 +101,17 @@ class Webhook(models.Model):
         Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
     )
     is_active = models.BooleanField(default=True)
-    # A drain task is queued and has not started: further doorbells would only add idle tasks.
+    # The state of the webhook's delivery queue, kept by the engine (docs/delivery.md):
+    # with the ORM broker, a drain task is queued and has not started (further doorbells
+    # would only add idle tasks);
     ring_queued = models.BooleanField(default=False, editable=False)
+    # a drain holds the queue until then (`lease_token` says which one);
+    leased_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    # the head waits for its retry until then;
+    wake_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # when a clock (or a drain out of budget) last rang the queue.
+    rung_at = models.DateTimeField(null=True, blank=True, editable=False)
     secret = models.CharField(max_length=100, default=secret_generate, editable=False)
     previous_secret = models.CharField(max_length=100, blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -92,6 +127,11 @@ class Webhook(models.Model):
             models.Index(fields=["company", "trigger", "is_active"]),
             # The panel list: a company's webhooks by name, read a page at a time.
             models.Index(fields=["company", "name", "id"]),
+            # The delivery clock's questions: whose retry fell due, whose drain died.
+            models.Index(fields=["wake_at"], condition=Q(wake_at__isnull=False), name="webhook_wake_at"),
+            models.Index(
+                fields=["leased_until"], condition=Q(leased_until__isnull=False), name="webhook_leased_until"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -167,33 +207,18 @@ class DeliveryQuerySet(models.QuerySet):
     def pending(self) -> "DeliveryQuerySet":
         return self.filter(state=Delivery.State.PENDING)
 
-    def unleased(self, now) -> "DeliveryQuerySet":
-        return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-
-    def claimable(self, now) -> "DeliveryQuerySet":
-        """Pending, unleased and due. No joins: PostgreSQL re-checks these conditions on the
-        locked row, which makes a conditional UPDATE with them a safe claim."""
-        return self.pending().unleased(now).filter(next_attempt_at__lte=now)
-
     def due(self, now=None) -> "DeliveryQuerySet":
         """Pending deliveries of active webhooks that may be attempted now (if first in line)."""
         now = now or timezone.now()
-        return self.claimable(now).filter(webhook__is_active=True)
+        return self.pending().filter(next_attempt_at__lte=now, webhook__is_active=True)
 
-    def unrung(self, now) -> "DeliveryQuerySet":
-        """Not rung since they fell due or their lease (a crashed drain) expired, or rung so
-        long ago that the doorbell must have been lost."""
-        lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
-        return self.filter(
-            Q(rung_at__isnull=True)
-            | Q(rung_at__lt=models.F("next_attempt_at"))
-            | Q(leased_until__isnull=False, rung_at__lt=models.F("leased_until"))
-            | Q(rung_at__lt=lost)
-        )
+    def queue(self, webhook_id: str) -> "DeliveryQuerySet":
+        """A webhook's unfinished deliveries in the order they must be sent; the first is the head."""
+        return self.pending().filter(webhook_id=webhook_id).order_by("id")
 
     def head_of(self, webhook_id: str) -> "Delivery | None":
         """The oldest unfinished delivery of a webhook: the only one that may be attempted."""
-        return self.pending().filter(webhook_id=webhook_id).order_by("id").first()
+        return self.queue(webhook_id).first()
 
 
 class Delivery(models.Model):
@@ -217,8 +242,6 @@ class Delivery(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
-    leased_until = models.DateTimeField(null=True, blank=True)
-    rung_at = models.DateTimeField(null=True, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response = models.TextField(blank=True)
     response_truncated = models.BooleanField(default=False)

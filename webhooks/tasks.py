@@ -1,7 +1,7 @@
-"""django-q2 entry points: thin wrappers that call services with ids."""
+"""django-q2 entry points: thin wrappers that call the engine with ids."""
 
-from webhooks import services
+from webhooks.engine import delivery
 
 
 def webhook_drain(webhook_id: str) -> int:
-    return services.webhook_drain(webhook_id=webhook_id)
+    return delivery.webhook_drain(webhook_id=webhook_id)

@@ -1,5 +1,5 @@
 /* Cotalker Webhooks panel: the little JS the server cannot do.
- * - Code suggestion from the Name (same rule as webhooks.panel.code_suggest);
+ * - Code suggestion from the Name (same rule as webhooks.panel.queries.code_suggest);
  * - Copy buttons (navigator.clipboard);
  * - select-all checkbox of the list;
  * - the Logs dialog: opened with showModal() once HTMX has loaded a log into it,

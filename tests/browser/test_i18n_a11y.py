@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 
 from events.models import Task
 from tests.browser.conftest import PASSWORD, log_in
+from webhooks.engine.delivery import webhook_drain
 from webhooks.models import Delivery, Trigger, Webhook
-from webhooks.services import webhook_drain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from events.models import Task
+from webhooks.engine.delivery import webhook_drain
 from webhooks.models import Delivery, Trigger, Webhook
-from webhooks.services import webhook_drain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-"""Capture the COTEvents that `events` announces, as a receiver of `event_emitted` would."""
+"""Capture the COTEvents that `events` stores, as a subscriber (events.subscribers) would."""
 
 import json
 import re
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from events.signals import event_emitted
+from events import subscribers
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 COT_EVENT_KEYS = {"company", "type", "event", "data", "diff", "extraData", "createdAt"}
@@ -25,10 +25,13 @@ def assert_created_at_now(event: dict, since: datetime) -> None:
 
 
 class Sent(list):
-    """The COTEvents sent so far, each as the JSON a webhook would receive."""
+    """A subscriber that wants every event: the COTEvents so far, each as a webhook would receive it."""
 
-    def __call__(self, sender, event, **kwargs) -> None:
-        assert sender == event["type"]
+    def interest(self, *, company_id: str, type: str, context: dict) -> bool:
+        return True
+
+    def receive(self, *, event: dict, interest) -> None:
+        assert interest is True
         assert set(event) == COT_EVENT_KEYS
         # A JSON round trip both copies the event and proves it serialises.
         self.append(json.loads(json.dumps(event)))
@@ -42,6 +45,6 @@ class Sent(list):
 def sent():
     """Events emitted from the moment this fixture is set up (list it after data fixtures)."""
     recorder = Sent()
-    event_emitted.connect(recorder, dispatch_uid="tests.events.sent")
+    subscribers.subscribe(recorder)
     yield recorder
-    event_emitted.disconnect(dispatch_uid="tests.events.sent")
+    subscribers.unsubscribe(recorder)

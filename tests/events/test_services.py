@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from events.models import Company, Element, Task, User
+from events import subscribers
+from events.models import Company, Element, Task, User, Workflow
 from events.services import cot_snapshot, event_emit, object_event_emit
-from events.signals import event_emitted
 from tests.events.conftest import assert_created_at_now, ms_z
 
 
@@ -116,20 +116,35 @@ def test_event_emit_sends_the_cot_event_shape(company_a, sent):
     }
 
 
-def test_the_signal_sender_is_the_event_type(member_a):
-    senders = []
+class Picky:
+    """A subscriber that wants only task events of one workflow, and says so with a token."""
 
-    def record(sender, event, **kwargs):
-        senders.append((sender, event["type"]))
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id, self.asked, self.received = workflow_id, [], []
 
-    event_emitted.connect(record, dispatch_uid="tests.events.sender")
+    def interest(self, *, company_id: str, type: str, context: dict):
+        self.asked.append((type, context))
+        return f"token-{self.workflow_id}" if context.get("taskGroup") == self.workflow_id else None
+
+    def receive(self, *, event: dict, interest) -> None:
+        self.received.append((event["type"], event["event"], interest))
+
+
+def test_a_subscriber_is_asked_once_and_gets_back_its_own_answer(company_a, workflow_a, member_a):
+    other = Workflow.objects.create(company=company_a, name="Other", code="other")
+    picky = Picky(workflow_a.pk)
+    subscribers.subscribe(picky)
     try:
-        member_a.names = "Layla"
+        Task.objects.create(company=company_a, workflow=other, name="Ignored")
+        Task.objects.create(company=company_a, workflow=workflow_a, name="Wanted")
+        member_a.names = "Nobody asked for users"
         member_a.save()
     finally:
-        event_emitted.disconnect(dispatch_uid="tests.events.sender")
+        subscribers.unsubscribe(picky)
 
-    assert senders == [("COTUser", "COTUser")]
+    assert picky.received == [("COTTask", "create", f"token-{workflow_a.pk}")]
+    assert [type for type, _ in picky.asked] == ["COTTask", "COTTask", "COTUser"]
+    assert picky.asked[0][1] == {"taskGroup": other.pk}
 
 
 def test_deleting_a_company_sends_no_event_for_its_rows(company_a, member_a, workflow_a, element_a, sent):

@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection, transaction
 
+from events import subscribers
 from events.models import Task
-from events.signals import event_emitted
 from webhooks.models import Event, Webhook
 
 
@@ -12,17 +12,22 @@ class Boom(Exception):
     pass
 
 
+class OnCommit(list):
+    """A subscriber that records events only once their transaction commits."""
+
+    def interest(self, *, company_id: str, type: str, context: dict) -> bool:
+        return True
+
+    def receive(self, *, event: dict, interest) -> None:
+        transaction.on_commit(lambda: self.append((event["type"], event["event"])))
+
+
 @pytest.fixture
 def committed():
-    """Events as a well-behaved receiver sees them: recorded only once their transaction commits."""
-    recorded = []
-
-    def record(sender, event, **kwargs):
-        transaction.on_commit(lambda: recorded.append((event["type"], event["event"])))
-
-    event_emitted.connect(record, dispatch_uid="tests.events.committed")
+    recorded = OnCommit()
+    subscribers.subscribe(recorded)
     yield recorded
-    event_emitted.disconnect(dispatch_uid="tests.events.committed")
+    subscribers.unsubscribe(recorded)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,14 +1,17 @@
 """The engine in-process: drains against a real loopback receiver, no cluster."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from standardwebhooks import Webhook as StandardWebhook
 
 from events.models import Task
 from tests.receiver import Reply
 from webhooks import services
-from webhooks.models import Attempt, Delivery
+from webhooks.engine import delivery as engine
+from webhooks.models import Attempt, Delivery, Webhook
 
 
 def create_tasks(workflow, count: int) -> list[Task]:
@@ -22,7 +25,7 @@ def test_it_posts_the_stored_event_signed_with_the_webhook_secret(db, receiver, 
     webhook = make_webhook(receiver.url("/hook"))
     create_tasks(workflow_a, 1)
 
-    assert services.webhook_drain(webhook_id=webhook.pk) == 1
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 1
 
     (request,) = receiver.on("/hook")
     delivery = Delivery.objects.get()
@@ -40,7 +43,7 @@ def test_it_delivers_a_webhooks_events_in_creation_order(db, receiver, make_webh
     webhook = make_webhook(receiver.url("/hook"))
     tasks = create_tasks(workflow_a, 5)
 
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     sent_ids = [json.loads(r.body)["data"]["_id"] for r in receiver.on("/hook")]
     assert sent_ids == [task.pk for task in tasks]
@@ -53,7 +56,7 @@ def test_it_retries_with_the_same_webhook_id_until_success(
     receiver.script("/hook", Reply(500), Reply(500))
     create_tasks(workflow_a, 1)
 
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     requests = receiver.on("/hook")
     assert len(requests) == 3
@@ -71,7 +74,7 @@ def test_it_waits_for_the_retry_delay_before_the_next_attempt(
     receiver.script("/hook", Reply(503))
     create_tasks(workflow_a, 2)
 
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     # Only the first event was tried; the second waits behind its retry.
     assert len(receiver.on("/hook")) == 1
@@ -96,7 +99,7 @@ def test_it_fails_after_three_attempts_and_the_next_delivery_proceeds(
     receiver.script("/hook", reply, reply, reply)
     create_tasks(workflow_a, 2)
 
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     first, second = Delivery.objects.order_by("id")
     assert (first.state, first.attempts, first.status_code) == ("failed", 3, status)
@@ -112,7 +115,7 @@ def test_it_fails_a_refused_connection_with_no_status_and_the_error(
     webhook = make_webhook(f"http://127.0.0.1:{unused_port}/hook")
     create_tasks(workflow_a, 1)
 
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.attempts, delivery.status_code) == ("failed", 3, None)
@@ -120,12 +123,12 @@ def test_it_fails_a_refused_connection_with_no_status_and_the_error(
 
 
 def test_it_fails_a_timeout_with_no_status(db, receiver, make_webhook, workflow_a, fast_retries, settings):
-    settings.WEBHOOK_TIMEOUT = 0.3
+    settings.WEBHOOK_TIMEOUT = 0.5
     webhook = make_webhook(receiver.url("/slow"))
-    receiver.script("/slow", then=Reply(200, delay=1.0))
+    receiver.script("/slow", then=Reply(200, delay=5.0))
     create_tasks(workflow_a, 1)
 
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.attempts, delivery.status_code) == ("failed", 3, None)
@@ -140,34 +143,100 @@ def test_an_inactive_webhook_gets_nothing_new_and_resumes_its_queue_on_activatio
     services.webhook_set_active(webhook=webhook, active=False)
     create_tasks(workflow_a, 1)
 
-    assert services.webhook_drain(webhook_id=webhook.pk) == 0
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 0
     assert Delivery.objects.count() == 2
 
     services.webhook_set_active(webhook=webhook, active=True)
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     sent_ids = [json.loads(r.body)["data"]["_id"] for r in receiver.on("/hook")]
     assert sent_ids == [task.pk for task in queued]
 
 
-def test_only_one_claim_wins_the_head_delivery(db, receiver, make_webhook, workflow_a):
+def test_only_one_drain_leases_the_queue_until_it_releases_it(db, receiver, make_webhook, workflow_a):
     webhook = make_webhook(receiver.url("/hook"))
     create_tasks(workflow_a, 2)
 
-    first = services.delivery_claim(webhook_id=webhook.pk)
-    assert first is not None
-    # Neither the leased head nor the delivery behind it can be claimed now.
-    assert services.delivery_claim(webhook_id=webhook.pk) is None
+    first = engine.queue_lease(webhook_id=webhook.pk)
+    assert first is not None and first.webhook.url == webhook.url
+    # A second drain neither gets the queue nor sends anything while the first holds it.
+    assert engine.queue_lease(webhook_id=webhook.pk) is None
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 0
+    assert receiver.on("/hook") == []
+
+    engine.queue_release(lease=first, wake_at=None)
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 2
+
+
+def test_an_expired_lease_lets_another_drain_take_the_queue(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 1)
+    crashed = engine.queue_lease(webhook_id=webhook.pk)
+    Webhook.objects.filter(pk=webhook.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
+
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 1
+
+    # The crashed drain's late release cannot free the new holder's lease (it was fenced
+    # by its token), and the new drain released its own.
+    engine.queue_release(lease=crashed, wake_at=None)
+    assert Webhook.objects.get(pk=webhook.pk).leased_until is None
+
+
+def test_an_attempt_recorded_by_another_drain_first_is_kept_as_an_attempt_only(
+    db, receiver, make_webhook, workflow_a
+):
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 1)
+    lease = engine.queue_lease(webhook_id=webhook.pk)
+    stale = Delivery.objects.select_related("event").get()
+    Delivery.objects.filter(pk=stale.pk).update(attempts=1, state="success")
+
+    assert engine.delivery_attempt(lease=lease, delivery=stale) is False
+
+    stored = Delivery.objects.get()
+    assert (stored.state, stored.attempts) == ("success", 1)
+    assert list(Attempt.objects.values_list("number", "status_code")) == [(1, 200)]
+
+
+def test_a_retry_wait_is_left_on_the_queue_for_the_clock(db, receiver, make_webhook, workflow_a, settings):
+    settings.WEBHOOK_RETRY_DELAY = 30
+    webhook = make_webhook(receiver.url("/hook"))
+    receiver.script("/hook", Reply(503))
+    create_tasks(workflow_a, 1)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    webhook.refresh_from_db()
+    head = Delivery.objects.get()
+    assert (webhook.leased_until, webhook.lease_token) == (None, "")
+    assert webhook.wake_at == head.next_attempt_at
+
+
+def test_a_drain_out_of_budget_rings_itself_again_and_stops(
+    db, receiver, make_webhook, workflow_a, settings, monkeypatch
+):
+    settings.WEBHOOK_DRAIN_BUDGET = 0
+    rung = []
+    monkeypatch.setattr("webhooks.engine.doorbell.ring", lambda **kwargs: rung.append(kwargs))
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 3)
+
+    # A zero budget still sends one delivery per drain (the budget is checked after it).
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 1
+
+    assert rung == [{"webhook_ids": [webhook.pk]}]
+    webhook.refresh_from_db()
+    assert webhook.leased_until is None and webhook.wake_at is not None and webhook.rung_at is not None
 
 
 def test_a_redelivery_sends_the_same_event_again_behind_the_queue(db, receiver, make_webhook, workflow_a):
     webhook = make_webhook(receiver.url("/hook"))
     create_tasks(workflow_a, 1)
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
     original = Delivery.objects.get()
 
-    again = services.delivery_redeliver(delivery=original)
-    services.webhook_drain(webhook_id=webhook.pk)
+    again = engine.delivery_redeliver(delivery=original)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     first, second = receiver.on("/hook")
     assert first.body == second.body
@@ -179,7 +248,7 @@ def test_a_redelivery_sends_the_same_event_again_behind_the_queue(db, receiver, 
 def test_a_test_event_is_sent_at_once_and_logged(db, receiver, make_webhook):
     webhook = make_webhook(receiver.url("/hook"))
 
-    delivery = services.webhook_send_test(webhook=webhook)
+    delivery = engine.webhook_send_test(webhook=webhook)
 
     (request,) = receiver.on("/hook")
     body = json.loads(request.body)
@@ -199,7 +268,7 @@ def test_during_a_rotation_both_secrets_sign_and_either_verifies(db, receiver, m
     webhook.rotate_secret()
     create_tasks(workflow_a, 1)
 
-    services.webhook_drain(webhook_id=webhook.pk)
+    engine.webhook_drain(webhook_id=webhook.pk)
 
     (request,) = receiver.on("/hook")
     assert len(request.headers["webhook-signature"].split(" ")) == 2

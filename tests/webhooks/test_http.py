@@ -1,12 +1,19 @@
-"""The outbound HTTP module: SSRF guard, capped reads, no redirects."""
+"""The outbound HTTP module: SSRF guard, capped reads, no redirects, a hard deadline per attempt."""
 
 import socket
+import threading
+import time
 import tracemalloc
 
 import pytest
 
-from tests.receiver import Reply
+from tests.receiver import Drip, DrippingReceiver, Reply
 from webhooks import http
+
+# Room on top of attempt_max_seconds() for a loaded machine; every hostile receiver below would
+# keep an attempt open for 30 s or more without the deadline, so this margin cannot hide one.
+MARGIN = 2.0
+ENDLESS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
 
 
 @pytest.fixture
@@ -94,3 +101,172 @@ def test_it_reports_an_unresolvable_host(settings):
 
     assert result.status_code is None
     assert "could not resolve no-such-host.invalid" in result.error
+
+
+@pytest.fixture
+def dripping():
+    servers: list[DrippingReceiver] = []
+
+    def start(drip: Drip) -> DrippingReceiver:
+        servers.append(DrippingReceiver(drip).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def unanswered_port():
+    """A loopback port whose accept queue is full: the kernel drops new SYNs, so connecting hangs."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        fillers: list[socket.socket] = []
+        try:
+            for _ in range(8):
+                fillers.append(socket.socket())
+                fillers[-1].settimeout(0.5)
+                try:
+                    fillers[-1].connect(("127.0.0.1", port))
+                except TimeoutError:
+                    yield port
+                    return
+            pytest.skip("this kernel completes connections past a full accept queue")
+        finally:
+            for sock in fillers:
+                sock.close()
+
+
+def timed_post(url: str) -> tuple[http.HttpResult, float]:
+    started = time.monotonic()
+    result = http.post_json(url, b"{}", {})
+    return result, time.monotonic() - started
+
+
+def assert_ended_at_the_deadline(result: http.HttpResult, elapsed: float, timeout: float) -> None:
+    assert result.status_code is None
+    assert result.error.startswith(f"timed out after {timeout:g} s"), result.error
+    assert timeout <= elapsed <= http.attempt_max_seconds() + MARGIN, elapsed
+
+
+def test_attempt_max_seconds_is_the_timeout_plus_a_small_slack(settings):
+    settings.WEBHOOK_TIMEOUT = 15
+
+    assert http.attempt_max_seconds() == 15 + http.DEADLINE_SLACK
+    assert 0 < http.DEADLINE_SLACK <= 1
+
+
+@pytest.mark.parametrize("timeout", [1, 0.5])
+def test_a_body_trickled_a_byte_at_a_time_ends_the_attempt_at_the_deadline(settings, dripping, timeout):
+    settings.WEBHOOK_TIMEOUT = timeout
+    server = dripping(Drip(every=0.2))  # 200 headers at once, then 1,000,000 bytes at 5 a second
+
+    result, elapsed = timed_post(server.url("/hook"))
+
+    assert_ended_at_the_deadline(result, elapsed, timeout)
+    assert result.error.endswith("while reading the response body")
+    server.wait_until_ended(1)  # the sender hung up rather than leave the receiver dripping
+
+
+def test_headers_trickled_a_byte_at_a_time_end_the_attempt_at_the_deadline(settings, dripping):
+    settings.WEBHOOK_TIMEOUT = 1
+    server = dripping(Drip(head=b"HTTP/1.1 200 OK\r\n", chunk=b"X", every=0.2))
+
+    result, elapsed = timed_post(server.url("/hook"))
+
+    assert_ended_at_the_deadline(result, elapsed, 1)
+    assert result.error.endswith("while waiting for the response headers")
+    server.wait_until_ended(1)
+
+
+def test_an_endless_body_is_read_up_to_the_cap_only(settings, dripping):
+    settings.WEBHOOK_TIMEOUT = 30
+    settings.WEBHOOK_RESPONSE_MAX_BYTES = 65536
+    server = dripping(Drip(head=ENDLESS, chunk=b"y" * 16384, every=0))
+
+    result, elapsed = timed_post(server.url("/hook"))
+
+    assert (result.status_code, len(result.body), result.truncated) == (200, 65536, True)
+    assert elapsed < 10, elapsed
+    server.wait_until_ended(1)
+
+
+def test_an_endless_body_slower_than_the_cap_ends_the_attempt_at_the_deadline(settings, dripping):
+    settings.WEBHOOK_TIMEOUT = 1
+    settings.WEBHOOK_RESPONSE_MAX_BYTES = 65536
+    server = dripping(Drip(head=ENDLESS, chunk=b"y" * 1024, every=0.2))  # the cap only after 12.8 s
+
+    result, elapsed = timed_post(server.url("/hook"))
+
+    assert_ended_at_the_deadline(result, elapsed, 1)
+    assert (result.body, result.truncated) == ("", False)
+    server.wait_until_ended(1)
+
+
+def test_a_redirect_with_an_endless_body_is_capped_and_not_followed(settings, dripping):
+    settings.WEBHOOK_TIMEOUT = 30
+    settings.WEBHOOK_RESPONSE_MAX_BYTES = 65536
+    head = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /other\r\nConnection: close\r\n\r\n"
+    # 320 KiB a second for a minute: capped after 0.2 s, where reading it whole takes the minute.
+    server = dripping(Drip(head=head, chunk=b"z" * 16384, every=0.05))
+
+    result, elapsed = timed_post(server.url("/hook"))
+
+    assert (result.status_code, len(result.body), result.truncated) == (307, 65536, True)
+    assert result.error == "HTTP 307: redirect to /other not followed"
+    assert elapsed < 10, elapsed
+
+
+def test_a_receiver_that_never_accepts_ends_the_attempt_at_the_deadline(settings):
+    settings.WEBHOOK_TIMEOUT = 1
+    with socket.socket() as server:  # the kernel completes the handshake; nobody ever answers
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+
+        result, elapsed = timed_post(f"http://127.0.0.1:{server.getsockname()[1]}/hook")
+
+    assert_ended_at_the_deadline(result, elapsed, 1)
+    assert result.error.endswith("while waiting for the response headers")
+
+
+def test_a_connect_that_never_completes_ends_the_attempt_at_the_deadline(settings, unanswered_port):
+    settings.WEBHOOK_CONNECT_TIMEOUT = 30  # longer than the deadline: the deadline wins
+    settings.WEBHOOK_TIMEOUT = 1
+
+    result, elapsed = timed_post(f"http://127.0.0.1:{unanswered_port}/hook")
+
+    assert_ended_at_the_deadline(result, elapsed, 1)
+    assert result.error.endswith("while connecting to 127.0.0.1")
+
+
+def test_the_connect_timeout_still_cuts_connecting_short(settings, unanswered_port):
+    settings.WEBHOOK_CONNECT_TIMEOUT = 1
+    settings.WEBHOOK_TIMEOUT = 30
+
+    result, elapsed = timed_post(f"http://127.0.0.1:{unanswered_port}/hook")
+
+    assert result.status_code is None
+    assert result.error == "connection to 127.0.0.1 failed: timed out"
+    assert 1 <= elapsed <= 1 + MARGIN, elapsed
+
+
+def test_a_hung_dns_lookup_ends_the_attempt_at_the_deadline(settings, monkeypatch):
+    settings.WEBHOOK_TIMEOUT = 1
+    looking_up, release = threading.Event(), threading.Event()
+
+    def hung_getaddrinfo(*args, **kwargs):
+        looking_up.set()
+        release.wait(60)
+        raise socket.gaierror(socket.EAI_AGAIN, "released by the test")
+
+    monkeypatch.setattr(http.socket, "getaddrinfo", hung_getaddrinfo)
+    try:
+        result, elapsed = timed_post("http://hooks.example.com/hook")
+    finally:
+        release.set()  # the resolver thread left behind finishes now
+
+    assert looking_up.is_set()
+    assert_ended_at_the_deadline(result, elapsed, 1)
+    assert result.error.endswith("while resolving hooks.example.com")

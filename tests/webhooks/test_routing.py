@@ -1,8 +1,5 @@
 """Which webhooks an event reaches, and that routing shares the change's transaction."""
 
-import pytest
-from django.db import transaction
-
 from events.models import Note, SurveyAnswer, Task, User, Workflow
 from webhooks.models import Delivery, Event, Trigger, Webhook
 
@@ -58,50 +55,3 @@ def test_no_event_is_stored_when_no_webhook_matches(db, company_a, workflow_a):
     Task.objects.create(company=company_a, workflow=workflow_a, name="Unwatched")
 
     assert Event.objects.count() == 0
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_change_leaves_no_event_and_rings_nothing(company_a, workflow_a, monkeypatch):
-    rung = []
-    monkeypatch.setattr("webhooks.services.async_task", lambda *args, **kwargs: rung.append(args))
-    webhook(company_a, "orders", Trigger.TASK, workflow=workflow_a)
-
-    with pytest.raises(RuntimeError), transaction.atomic():
-        Task.objects.create(company=company_a, workflow=workflow_a, name="Never")
-        raise RuntimeError("roll back")
-
-    assert (Event.objects.count(), Delivery.objects.count(), rung) == (0, 0, [])
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_committed_change_rings_its_webhook_once_after_commit(company_a, workflow_a, monkeypatch):
-    rung = []
-    monkeypatch.setattr("webhooks.services.async_task", lambda *args, **kwargs: rung.append(args))
-    hook = webhook(company_a, "orders", Trigger.TASK, workflow=workflow_a)
-
-    with transaction.atomic():
-        Task.objects.create(company=company_a, workflow=workflow_a, name="Soon")
-        assert rung == []
-
-    assert rung == [("webhooks.tasks.webhook_drain", hook.pk)]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_webhook_with_a_drain_already_queued_is_not_rung_again_until_the_drain_starts(
-    company_a, workflow_a, monkeypatch
-):
-    from webhooks import services
-
-    rung = []
-    monkeypatch.setattr("webhooks.services.async_task", lambda *args, **kwargs: rung.append(args))
-    hook = webhook(company_a, "orders", Trigger.TASK, workflow=workflow_a)
-
-    Task.objects.create(company=company_a, workflow=workflow_a, name="First")
-    Task.objects.create(company=company_a, workflow=workflow_a, name="Second")
-    assert rung == [("webhooks.tasks.webhook_drain", hook.pk)]
-
-    monkeypatch.setattr("webhooks.services.delivery_claim", lambda **kwargs: None)
-    services.webhook_drain(webhook_id=hook.pk)
-    Task.objects.create(company=company_a, workflow=workflow_a, name="Third")
-
-    assert rung == [("webhooks.tasks.webhook_drain", hook.pk)] * 2

@@ -150,7 +150,7 @@ def test_fixed_number_of_queries_with_1000_webhooks_and_10000_logs(
 
 
 def test_health_rate_covers_only_the_latest_sample_of_deliveries(staff_client, company_a, monkeypatch):
-    monkeypatch.setattr("webhooks.panel.HEALTH_SAMPLE", 3)
+    monkeypatch.setattr("webhooks.panel.queries.HEALTH_SAMPLE", 3)
     hook = make(company_a, "busy", name="Busy")
     deliver(hook, Delivery.State.FAILED, status=500, ago=timedelta(hours=3))
     deliver(hook, Delivery.State.FAILED, status=500, ago=timedelta(hours=2))

@@ -115,7 +115,7 @@ def test_wrong_method(staff_client, webhook):
 
 
 def test_a_long_log_is_counted_only_up_to_the_cap(staff_client, webhook, event, monkeypatch):
-    from webhooks.panel import CappedPaginator
+    from webhooks.panel.queries import CappedPaginator
 
     monkeypatch.setattr(CappedPaginator, "cap", 20)
     for _ in range(23):

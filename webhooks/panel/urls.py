@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webhooks import views
+from webhooks.panel import views
 
 app_name = "webhooks"
 

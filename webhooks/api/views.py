@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webhooks import services
-from webhooks.api_auth import BearerTokenAuthentication, IsCompanyStaff
-from webhooks.api_pagination import (
+from webhooks.api.auth import BearerTokenAuthentication, IsCompanyStaff
+from webhooks.api.pagination import (
     PAGE_HEADERS,
     LogListQuerySerializer,
     WebhookListQuerySerializer,
@@ -31,8 +31,7 @@ from webhooks.api_pagination import (
     paginated,
     query_params,
 )
-from webhooks.models import Delivery, Webhook
-from webhooks.serializers import (
+from webhooks.api.serializers import (
     OBJECT_ID_PATTERN,
     ErrorSerializer,
     WebhookInputSerializer,
@@ -41,6 +40,8 @@ from webhooks.serializers import (
     WebhookSerializer,
     is_object_id,
 )
+from webhooks.engine import delivery as engine
+from webhooks.models import Delivery, Webhook
 
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
 _CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
@@ -358,7 +359,7 @@ class SubscriptionTestView(CompanyAPIView):
     )
     def post(self, request: Request, id: str) -> Response:
         webhook = self.get_webhook(id)
-        delivery = services.webhook_send_test(webhook=webhook)
+        delivery = engine.webhook_send_test(webhook=webhook)
         return self.log_response(delivery, status.HTTP_201_CREATED)
 
 
@@ -419,5 +420,5 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
                 status=status.HTTP_409_CONFLICT,
             )
         with transaction.atomic():
-            again = services.delivery_redeliver(delivery=log)
+            again = engine.delivery_redeliver(delivery=log)
         return self.log_response(again, status.HTTP_202_ACCEPTED)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Group, Survey, Workflow
 from webhooks.models import Trigger, Webhook
-from webhooks.panel import code_suggest
+from webhooks.panel.queries import code_suggest
 
 TRIGGER_LABELS = {
     Trigger.USER: _("Create/Edit/Remove User"),

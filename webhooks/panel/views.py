@@ -29,9 +29,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from rest_framework.authtoken.models import Token
 
-from webhooks import panel, services
-from webhooks.forms import WebhookForm, WebhookSelectionForm
+from webhooks import services
+from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Webhook
+from webhooks.panel import queries
+from webhooks.panel.forms import WebhookForm, WebhookSelectionForm
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
 DEMO_KEEP = 20
@@ -107,8 +109,8 @@ def _company_webhook(request: HttpRequest, pk: str) -> Webhook:
 def _list_context(request: HttpRequest, params, notice: str = "") -> dict:
     show_disabled = params.get("disabled") == "1"
     per_page = _int(params.get("per_page"), 10, choices=PER_PAGE_CHOICES)
-    webhooks = panel.webhooks_in_company(request.user.company_id, show_disabled=show_disabled)
-    page = Paginator(panel.webhooks_with_health(webhooks), per_page).get_page(params.get("page"))
+    webhooks = queries.webhooks_in_company(request.user.company_id, show_disabled=show_disabled)
+    page = Paginator(queries.webhooks_with_health(webhooks), per_page).get_page(params.get("page"))
     state = {"disabled": "1"} if show_disabled else {}
     if per_page != 10:
         state["per_page"] = per_page
@@ -118,7 +120,7 @@ def _list_context(request: HttpRequest, params, notice: str = "") -> dict:
         toggle["disabled"] = "1"
     return {
         "page": page,
-        "rows": [{"webhook": webhook, "health": panel.health(webhook)} for webhook in page],
+        "rows": [{"webhook": webhook, "health": queries.health(webhook)} for webhook in page],
         "pager": _pager(page, list_url, state),
         "show_disabled": show_disabled,
         "per_page": per_page,
@@ -164,12 +166,12 @@ def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
 def _logs_context(
     request: HttpRequest, webhook: Webhook, page_number, *, oob: bool = False, announce: str = ""
 ) -> dict:
-    page = panel.CappedPaginator(panel.deliveries_for(webhook), LOGS_PER_PAGE).get_page(page_number)
+    page = queries.CappedPaginator(queries.deliveries_for(webhook), LOGS_PER_PAGE).get_page(page_number)
     rows = [
-        {"delivery": d, "result": panel.result_of(d.state, d.attempts), "kind": panel.kind_label(d.kind)}
+        {"delivery": d, "result": queries.result_of(d.state, d.attempts), "kind": queries.kind_label(d.kind)}
         for d in page
     ]
-    pending = panel.has_pending(page)
+    pending = queries.has_pending(page)
     poll = None
     if pending:
         poll = "every 2s"
@@ -319,10 +321,10 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
     context = {
         "webhook": delivery.webhook,
         "delivery": delivery,
-        "result": panel.result_of(delivery.state, delivery.attempts),
-        "kind": panel.kind_label(delivery.kind),
-        "event_json": panel.pretty_json(delivery.event.body),
-        "response_text": panel.pretty_json(delivery.response),
+        "result": queries.result_of(delivery.state, delivery.attempts),
+        "kind": queries.kind_label(delivery.kind),
+        "event_json": queries.pretty_json(delivery.event.body),
+        "response_text": queries.pretty_json(delivery.response),
         "attempts": delivery.attempt_set.all(),
     }
     if _fragment(request):
@@ -334,7 +336,7 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
 @staff_required
 def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
     delivery = _company_delivery(request, pk, delivery_id)
-    services.delivery_redeliver(delivery=delivery)
+    engine.delivery_redeliver(delivery=delivery)
     notice = _("Redelivery queued.")
     if _fragment(request):
         context = _logs_context(request, delivery.webhook, 1, announce=notice)
@@ -347,14 +349,14 @@ def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpR
 @staff_required
 def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
-    delivery = services.webhook_send_test(webhook=webhook)
+    delivery = engine.webhook_send_test(webhook=webhook)
     if not _fragment(request):
         return redirect("webhooks:delivery", pk=webhook.pk, delivery_id=delivery.object_id)
     context = {
         "webhook": webhook,
         "delivery": delivery,
-        "result": panel.result_of(delivery.state, delivery.attempts),
-        "response_text": panel.pretty_json(delivery.response),
+        "result": queries.result_of(delivery.state, delivery.attempts),
+        "response_text": queries.pretty_json(delivery.response),
     }
     result = render_to_string("webhooks/settings.html#test_result", context, request=request)
     logs = render_to_string(

@@ -1,0 +1,157 @@
+"""Doorbells: a committed change rings its webhooks once; the caller pays only for the outbox rows.
+
+With the ORM broker the doorbell is an outbox row written in the caller's
+transaction; with Redis it is broker-only, after commit, with no SQL.
+"""
+
+import os
+import uuid
+
+import pytest
+import redis
+from django.db import connection, transaction
+from django_q.conf import Conf
+from django_q.models import OrmQ
+
+from events.models import Task
+from webhooks.engine import delivery as engine
+from webhooks.engine import doorbell
+from webhooks.models import Delivery, Event, Trigger, Webhook
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def drain_tasks_in_orm_queue() -> list[tuple]:
+    return [row.task["args"] for row in OrmQ.objects.order_by("id")]
+
+
+@pytest.fixture
+def hook(company_a, workflow_a) -> Webhook:
+    return Webhook.objects.create(
+        company=company_a,
+        name="Orders",
+        code="orders",
+        url="https://example.com/",
+        trigger=Trigger.TASK,
+        workflow=workflow_a,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orm_a_rolled_back_change_leaves_no_event_no_delivery_and_no_doorbell(hook, workflow_a):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Never")
+        assert drain_tasks_in_orm_queue() == [(hook.pk,)]  # written with the change...
+        raise RuntimeError("roll back")
+
+    assert (Event.objects.count(), Delivery.objects.count(), drain_tasks_in_orm_queue()) == (0, 0, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orm_a_webhook_with_a_drain_queued_is_not_rung_again_until_the_drain_starts(hook, workflow_a):
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="First")
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Second")
+    assert drain_tasks_in_orm_queue() == [(hook.pk,)]
+
+    engine.queue_lease(webhook_id=hook.pk)  # another drain holds the queue
+    assert engine.webhook_drain(webhook_id=hook.pk) == 0  # this one answered the doorbell
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Third")
+
+    assert drain_tasks_in_orm_queue() == [(hook.pk,)] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orm_the_clock_rings_past_the_flag_so_a_lost_task_cannot_silence_a_webhook(hook, workflow_a):
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="First")
+
+    doorbell.ring(webhook_ids=[hook.pk], force=True)
+
+    assert drain_tasks_in_orm_queue() == [(hook.pk,)] * 2
+
+
+# --- Redis broker ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_broker(settings, monkeypatch):
+    """django-q2 on a real Redis, with a queue name of this test's own."""
+    try:
+        redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
+    name = f"test_{uuid.uuid4().hex[:8]}"
+    cluster = {key: value for key, value in settings.Q_CLUSTER.items() if key != "orm"}
+    settings.Q_CLUSTER = {**cluster, "name": name, "redis": REDIS_URL}
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
+    monkeypatch.setattr(doorbell, "_broker", None)
+    broker = doorbell._get_broker()
+    yield broker
+    broker.delete_queue()
+    for key in broker.connection.keys(f"webhooks:{name}:*"):
+        broker.connection.delete(key)
+    monkeypatch.setattr(doorbell, "_broker", None)
+
+
+def queued_drains(broker) -> list[tuple]:
+    from django_q.signing import SignedPackage
+
+    return [SignedPackage.loads(raw)["args"] for raw in broker.connection.lrange(broker.list_key, 0, -1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_no_query_runs_after_commit_on_the_callers_path(hook, workflow_a, redis_broker):
+    statements: list[tuple[bool, str]] = []
+    committed = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((bool(committed), sql))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record), transaction.atomic():
+        # Registered first, so it runs first after the commit: it marks "after commit".
+        transaction.on_commit(lambda: committed.append(True))
+        Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Hello")
+
+    assert committed == [True]
+    assert [sql for after, sql in statements if after] == []
+    assert any("webhooks_delivery" in sql for _, sql in statements)  # the outbox rows, before it
+    assert queued_drains(redis_broker) == [(hook.pk,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_a_rolled_back_change_rings_nothing(hook, workflow_a, redis_broker):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Never")
+        raise RuntimeError("roll back")
+
+    assert (Delivery.objects.count(), queued_drains(redis_broker)) == (0, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_rings_once_until_the_drain_starts_then_again(hook, workflow_a, redis_broker):
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="First")
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Second")
+    assert queued_drains(redis_broker) == [(hook.pk,)]
+
+    engine.queue_lease(webhook_id=hook.pk)  # another drain holds the queue
+    assert engine.webhook_drain(webhook_id=hook.pk) == 0  # this one answered the doorbell
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Third")
+
+    assert queued_drains(redis_broker) == [(hook.pk,)] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_a_broker_error_after_commit_keeps_the_change_and_its_deliveries(
+    hook, workflow_a, redis_broker, monkeypatch
+):
+    def broken(**kwargs):
+        raise redis.ConnectionError("broker down")
+
+    monkeypatch.setattr("webhooks.engine.doorbell.ring", broken)
+
+    with transaction.atomic():
+        Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Kept")
+
+    assert Delivery.objects.filter(webhook=hook).count() == 1  # the clock will ring it

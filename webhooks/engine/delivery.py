@@ -1,0 +1,272 @@
+"""Draining a webhook's queue: lease, attempt, record, in order, one at a time.
+
+A drain (`webhook_drain`, the django-q2 task a doorbell queues) leases the
+webhook's whole queue with one conditional UPDATE on the webhook row, reads
+the webhook and its secrets once, then sends the queue's deliveries in id
+order, reading them a batch at a time. Each attempt is recorded in one
+transaction that also moves the head on (attempt row + fenced delivery
+update: one commit per delivery). It stops when the queue is empty, when
+the head waits for its retry (the queue's `wake_at` tells the clock when),
+or after WEBHOOK_DRAIN_BUDGET seconds (it rings itself again, behind the
+other webhooks' drains). Then it releases the lease and looks once more for
+a due head, so that a doorbell which found the queue leased is never lost.
+
+The lease lasts the drain budget plus the longest possible attempt
+(`http.attempt_max_seconds()`) plus WEBHOOK_LEASE_MARGIN, so a live drain
+always finishes its last attempt before anyone else may take the queue; a
+drain killed mid-request leaves a lease that expires, and the delivery is
+sent again (at-least-once). No transaction is open during a request.
+See docs/delivery.md.
+"""
+
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from events.cot import iso
+from webhooks import http
+from webhooks.engine import doorbell
+from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Webhook, queue_free
+from webhooks.signing import signature_header
+
+logger = logging.getLogger("webhooks.delivery")
+
+BATCH = 16
+
+
+def lease_seconds() -> float:
+    return settings.WEBHOOK_DRAIN_BUDGET + http.attempt_max_seconds() + settings.WEBHOOK_LEASE_MARGIN
+
+
+@dataclass
+class Lease:
+    webhook: Webhook
+    token: str
+    secrets: list[str]
+
+
+def queue_lease(*, webhook_id: str) -> Lease | None:
+    """Take the webhook's queue if it is active and free; None if another drain holds it.
+
+    Also answers an ORM doorbell (`ring_queued`), whether or not the lease is won.
+    """
+    now = timezone.now()
+    token = secrets.token_hex(16)
+    # Conditions on the row's own columns, no subquery: PostgreSQL re-checks them on the
+    # locked row, so of two drains racing for the queue exactly one wins.
+    won = queue_free(now)
+    Webhook.objects.filter(pk=webhook_id).update(
+        ring_queued=False,
+        lease_token=Case(When(won, then=Value(token)), default=F("lease_token")),
+        leased_until=Case(
+            When(won, then=Value(now + timedelta(seconds=lease_seconds()))), default=F("leased_until")
+        ),
+        wake_at=Case(When(won, then=Value(None)), default=F("wake_at")),
+    )
+    webhook = Webhook.objects.filter(pk=webhook_id, lease_token=token).first()
+    return Lease(webhook, token, webhook.signing_secrets()) if webhook else None
+
+
+def queue_release(*, lease: Lease, wake_at: datetime | None, rerung: bool = False) -> None:
+    changes = {"leased_until": None, "lease_token": "", "wake_at": wake_at}
+    if rerung:
+        changes["rung_at"] = timezone.now()
+    Webhook.objects.filter(pk=lease.webhook.pk, lease_token=lease.token).update(**changes)
+
+
+def webhook_drain(*, webhook_id: str) -> int:
+    """Attempt the webhook's due deliveries in order; returns how many attempts were made."""
+    doorbell.answer(webhook_id=webhook_id)
+    deadline = time.monotonic() + settings.WEBHOOK_DRAIN_BUDGET
+    attempted = 0
+    while (lease := queue_lease(webhook_id=webhook_id)) is not None:
+        outcome = _drain_leased(lease, deadline=deadline)
+        attempted += outcome.attempted
+        if outcome.lost:
+            break
+        queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget)
+        if outcome.out_of_budget:
+            doorbell.ring(webhook_ids=[webhook_id])
+            break
+        # A doorbell that rang while we held the lease found the queue taken: look again.
+        head = Delivery.objects.head_of(webhook_id)
+        if head is None or head.next_attempt_at > timezone.now() or time.monotonic() > deadline:
+            break
+    return attempted
+
+
+@dataclass
+class DrainOutcome:
+    attempted: int = 0
+    wake_at: datetime | None = None
+    out_of_budget: bool = False
+    lost: bool = False
+
+
+def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
+    outcome = DrainOutcome()
+    while batch := _next_batch(lease.webhook.pk):
+        for delivery in batch:
+            while delivery.state == Delivery.State.PENDING:
+                if delivery.next_attempt_at > timezone.now():
+                    outcome.wake_at = delivery.next_attempt_at
+                    return outcome
+                if outcome.attempted and time.monotonic() > deadline:
+                    outcome.wake_at, outcome.out_of_budget = timezone.now(), True
+                    return outcome
+                outcome.attempted += 1
+                if not delivery_attempt(lease=lease, delivery=delivery):
+                    outcome.lost = True
+                    return outcome
+    return outcome
+
+
+def _next_batch(webhook_id: str) -> list[Delivery]:
+    """The next deliveries of the queue, while the webhook is active (a deactivation stops
+    the drain at the next batch)."""
+    return list(
+        Delivery.objects.queue(webhook_id)
+        .filter(webhook__is_active=True)
+        .select_related("event")
+        .only("id", "object_id", "webhook_id", "attempts", "next_attempt_at", "state", "event__body")[:BATCH]
+    )
+
+
+def signed_headers(signing_secrets: list[str], message_id: str, body: bytes) -> dict[str, str]:
+    timestamp = int(time.time())
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(
+            signing_secrets, message_id=message_id, timestamp=timestamp, body=body
+        ),
+    }
+
+
+def delivery_attempt(*, lease: Lease, delivery: Delivery) -> bool:
+    """Send the delivery once and record it; False if the queue was taken from this drain."""
+    body = delivery.event.body.encode()
+    headers = signed_headers(lease.secrets, delivery.object_id, body)
+    started_at = timezone.now()
+    result = http.post_json(lease.webhook.url, body, headers)
+    return delivery_record(delivery=delivery, started_at=started_at, result=result, headers=headers)
+
+
+def delivery_record(
+    *, delivery: Delivery, started_at: datetime, result: http.HttpResult, headers: dict, max_attempts: int = 0
+) -> bool:
+    """Record one attempt and move the delivery on, in one transaction (one commit).
+
+    Fenced on the attempt count: if another drain recorded this attempt first (this
+    one outlived its lease), the attempt is kept as a row and the delivery is left
+    as it is; returns False then. Updates `delivery` in memory.
+    """
+    number = delivery.attempts + 1
+    final = result.ok or number >= (max_attempts or settings.WEBHOOK_MAX_ATTEMPTS)
+    state = (
+        Delivery.State.SUCCESS if result.ok else Delivery.State.FAILED if final else Delivery.State.PENDING
+    )
+    now = timezone.now()
+    changes = {
+        "state": state,
+        "attempts": number,
+        "status_code": result.status_code,
+        "response": result.body or result.error,
+        "response_truncated": result.truncated,
+        "next_attempt_at": now if final else now + timedelta(seconds=settings.WEBHOOK_RETRY_DELAY),
+        "completed_at": now if final else None,
+    }
+    with transaction.atomic():
+        Attempt.objects.create(
+            delivery_id=delivery.pk,
+            number=number,
+            started_at=started_at,
+            duration_ms=result.duration_ms,
+            status_code=result.status_code,
+            response_body=result.body,
+            response_truncated=result.truncated,
+            error=result.error,
+            request_headers=headers,
+        )
+        fence = {"pk": delivery.pk, "state": Delivery.State.PENDING, "attempts": delivery.attempts}
+        updated = Delivery.objects.filter(**fence).update(**changes)
+    _log_attempt(delivery, number, result, state)
+    if not updated:
+        logger.warning("delivery %s: attempt %d recorded by another drain first", delivery.object_id, number)
+        return False
+    for name, value in changes.items():
+        setattr(delivery, name, value)
+    return True
+
+
+def _log_attempt(delivery: Delivery, number: int, result: http.HttpResult, state: str) -> None:
+    logger.info(
+        "delivery attempt webhook=%s delivery=%s attempt=%d status=%s duration_ms=%d state=%s",
+        delivery.webhook_id,
+        delivery.object_id,
+        number,
+        result.status_code,
+        result.duration_ms,
+        state,
+    )
+
+
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Queue the same event to the same webhook again, behind what is already queued."""
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        again = Delivery.objects.create(
+            company_id=delivery.company_id,
+            webhook_id=delivery.webhook_id,
+            event_id=delivery.event_id,
+            kind=Delivery.Kind.REDELIVERY,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        doorbell.ring_on_commit(webhook_ids=[delivery.webhook_id])
+    return again
+
+
+def test_event_payload(*, webhook: Webhook) -> dict:
+    return {
+        "company": webhook.company_id,
+        "type": EVENT_TYPE_BY_TRIGGER[webhook.trigger],
+        "event": "test",
+        "data": None,
+        "diff": {},
+        "extraData": {"test": True, "webhook": webhook.pk},
+        "createdAt": iso(timezone.now()),
+    }
+
+
+def webhook_send_test(*, webhook: Webhook) -> Delivery:
+    """Send a test event now, outside the queue, and log it like any delivery (one attempt)."""
+    payload = test_event_payload(webhook=webhook)
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    delivery = Delivery(company_id=webhook.company_id, webhook=webhook, kind=Delivery.Kind.TEST)
+    headers = signed_headers(webhook.signing_secrets(), delivery.object_id, body.encode())
+    started_at = timezone.now()
+    result = http.post_json(webhook.url, body.encode(), headers)
+    # Written pending and recorded in one transaction: no drain ever sees it in the queue.
+    with transaction.atomic():
+        delivery.event = Event.objects.create(
+            company_id=webhook.company_id,
+            type=payload["type"],
+            action="test",
+            body=body,
+            created_at=started_at,
+        )
+        delivery.created_at = started_at
+        delivery.save()
+        delivery_record(
+            delivery=delivery, started_at=started_at, result=result, headers=headers, max_attempts=1
+        )
+    return delivery

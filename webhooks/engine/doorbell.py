@@ -1,0 +1,105 @@
+"""Doorbells: telling the cluster that a webhook's queue has work, without costing the caller.
+
+A doorbell is a django-q2 task `webhooks.tasks.webhook_drain(webhook_id)`.
+At most one is queued and not yet started per webhook: a drain that starts
+answers the doorbell (clears the flag) before it looks at the queue, so a
+ring after that start queues a new drain, and nothing committed is missed.
+
+- Redis broker: the ring is broker-only, after commit (`on_commit(robust=True)`:
+  a broker error is logged, never a 500 for a committed change; the clock
+  recovers the queue). The "queued" flag is a Redis key with an expiry
+  (SET NX), so de-duplicating costs one round trip and no SQL.
+- ORM broker: the doorbell is part of the outbox. Inside the caller's
+  transaction one `UPDATE ... RETURNING` flags the webhooks that had no drain
+  queued (`Webhook.ring_queued`) and their drain tasks are inserted; a
+  rollback removes both, a commit makes both visible at once.
+
+The delivery clock rings with `force=True`, bypassing the flag, so that a
+drain task the broker lost cannot leave a queue silent.
+"""
+
+import os
+
+from django.conf import settings
+from django.db import connections, transaction
+from django_q.brokers import Broker, get_broker
+from django_q.tasks import async_task
+
+from webhooks.models import Webhook
+
+DRAIN_TASK = "webhooks.tasks.webhook_drain"
+
+_broker: Broker | None = None
+_broker_pid: int | None = None
+
+
+def _get_broker() -> Broker:
+    """One django-q2 broker per process (building one per task costs a connection check)."""
+    global _broker, _broker_pid
+    if _broker is None or _broker_pid != os.getpid():
+        _broker, _broker_pid = get_broker(), os.getpid()
+    return _broker
+
+
+def _orm_broker() -> str | None:
+    return settings.Q_CLUSTER.get("orm")
+
+
+def _redis_flag(webhook_id: str) -> str:
+    return f"webhooks:{settings.Q_CLUSTER['name']}:drain-queued:{webhook_id}"
+
+
+def _enqueue(webhook_ids: list[str]) -> None:
+    broker = _get_broker()
+    for webhook_id in webhook_ids:
+        async_task(
+            DRAIN_TASK, webhook_id, q_options={"save": False, "task_name": "webhook_drain", "broker": broker}
+        )
+
+
+def ring_on_commit(*, webhook_ids: list[str]) -> None:
+    """Ring these webhooks once the caller's transaction commits (call inside it)."""
+    if not webhook_ids:
+        return
+    if _orm_broker():
+        # No savepoint inside the caller's transaction; its own one in autocommit (the ORM
+        # broker would otherwise close the connection before enqueueing).
+        with transaction.atomic(using=_orm_broker(), savepoint=False):
+            _enqueue(_orm_flag_idle(webhook_ids))
+    else:
+
+        def ring_after_commit() -> None:  # a named function: robust on_commit logs its name
+            ring(webhook_ids=webhook_ids)
+
+        transaction.on_commit(ring_after_commit, robust=True)
+
+
+def _orm_flag_idle(webhook_ids: list[str]) -> list[str]:
+    """Flag the webhooks with no drain queued, in the current transaction; returns them."""
+    table = Webhook._meta.db_table
+    marks = ", ".join(["%s"] * len(webhook_ids))
+    sql = f"UPDATE {table} SET ring_queued = %s WHERE id IN ({marks}) AND ring_queued = %s RETURNING id"
+    with connections[Webhook.objects.db].cursor() as cursor:
+        cursor.execute(sql, [True, *webhook_ids, False])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def ring(*, webhook_ids: list[str], force: bool = False) -> None:
+    """Queue a drain for each webhook that has none queued (all of them with `force`)."""
+    if not webhook_ids:
+        return
+    if _orm_broker():
+        with transaction.atomic(using=_orm_broker()):
+            _enqueue(webhook_ids if force else _orm_flag_idle(webhook_ids))
+        return
+    pipe = _get_broker().connection.pipeline(transaction=False)
+    expiry = max(1, int(settings.WEBHOOK_SWEEP_AFTER))
+    for webhook_id in webhook_ids:
+        pipe.set(_redis_flag(webhook_id), 1, nx=not force, ex=expiry)
+    _enqueue([webhook_id for webhook_id, was_set in zip(webhook_ids, pipe.execute(), strict=True) if was_set])
+
+
+def answer(*, webhook_id: str) -> None:
+    """A drain starts: later rings must queue a new drain (ORM: the lease clears the flag)."""
+    if not _orm_broker():
+        _get_broker().connection.delete(_redis_flag(webhook_id))

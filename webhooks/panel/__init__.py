@@ -1,0 +1,1 @@
+"""The staff panel (DESIGN §5): views, forms, read-side queries and routes."""
