@@ -16,7 +16,7 @@ import time
 
 from bench.common import ROOT
 
-BENCHMARKS = ["capture", "throughput", "latency", "panel", "memory"]
+BENCHMARKS = ["capture", "throughput", "latency", "panel", "memory", "scale"]
 
 
 def main(argv: list[str]) -> int:

@@ -33,7 +33,7 @@ class State:
 def handler_class(state: State):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # Without this every keep-alive request stalls ~40 ms on a delayed ACK (DESIGN §8).
+        # Without this every keep-alive request stalls ~40 ms on a delayed ACK.
         disable_nagle_algorithm = True
 
         def _reply(self, status: int, body: bytes) -> None:

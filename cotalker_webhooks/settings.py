@@ -231,7 +231,7 @@ HEALTH_DELIVERY_MAX_AGE = env_float("HEALTH_DELIVERY_MAX_AGE", 0.0)
 WEBHOOK_LOG_RETENTION_DAYS = env_int("WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_LOG_PRUNE_BATCH = env_int("WEBHOOK_LOG_PRUNE_BATCH", 1000, minimum=1)
 
-# Delivery engine (DESIGN §4). Delay and attempts are settings so tests can shrink them.
+# Delivery engine (docs/delivery.md). Delay and attempts are settings so tests can shrink them.
 WEBHOOK_RETRY_DELAY = env_float("WEBHOOK_RETRY_DELAY", 30.0)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 3, minimum=1)
 WEBHOOK_CONNECT_TIMEOUT = env_float("WEBHOOK_CONNECT_TIMEOUT", 5.0)

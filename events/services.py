@@ -10,10 +10,11 @@ import json
 import time
 from typing import Any
 
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 
 from events import subscribers
+from events.compiled import compiled, placeholder
 from events.cot import KINDS, iso
 from events.diff import changed_top_level_keys, json_diff
 from events.models import User
@@ -126,7 +127,13 @@ def stored_row(instance: models.Model) -> models.Model | None:
     """A fresh copy of the instance's row as the database holds it, or None."""
     if instance.pk is None:
         return None
-    return type(instance)._base_manager.using(instance._state.db).filter(pk=instance.pk).first()
+    model = type(instance)
+    alias = instance._state.db or router.db_for_read(model)
+    query = compiled(
+        ("row", model), alias, lambda: model._base_manager.filter(pk=placeholder("pk")).order_by()[:1]
+    )
+    rows = query.rows(pk=instance.pk)
+    return model.from_db(alias, query.columns, rows[0]) if rows else None
 
 
 def stored_snapshot(instance: models.Model) -> dict[str, Any] | None:

@@ -1,1 +1,1 @@
-"""The REST API for scripts (DESIGN §6): views, serializers, auth, pagination, routes and docs page."""
+"""The REST API for scripts (docs/api.md): views, serializers, auth, pagination, routes and docs page."""

@@ -1,4 +1,4 @@
-"""REST API routes, mounted at /api/ (DESIGN §6)."""
+"""REST API routes, mounted at /api/ (docs/api.md)."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView

@@ -1,4 +1,4 @@
-"""REST API for scripts (DESIGN §6): Cotalker-compatible reads plus management.
+"""REST API for scripts (docs/api.md): Cotalker-compatible reads plus management.
 
 Paths and JSON shapes follow Cotalker's `/api/v3/webhook/subscription`
 (COTWebhook) and `/api/v3/webhook/subscription/logs/{id}` (COTWebhookLog[]).

@@ -1,1 +1,1 @@
-"""The staff panel (DESIGN §5): views, forms, read-side queries and routes."""
+"""The staff panel (docs/panel.md): views, forms, read-side queries and routes."""

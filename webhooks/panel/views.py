@@ -1,4 +1,4 @@
-"""The staff panel (DESIGN §5) and the development demo receiver.
+"""The staff panel (docs/panel.md) and the development demo receiver.
 
 Views only parse input, call services and respond. Every view renders the
 whole page for a plain request and just the changed fragment (a template
