@@ -5,15 +5,15 @@ SQLite or PostgreSQL take to run it; capture runs the same few queries on
 every save. `compiled()` builds a queryset once, with `placeholder()` strings
 where the values go, keeps its SQL and converters, and `Compiled.rows()`
 runs that SQL with the real values. Only for string values (our ids).
-`rows_insert()` and `rows_update()` write plain INSERT/UPDATE statements, with
-the columns and value adaptation of the models' own fields.
+`rows_insert()` and `row_insert_and_update()` write plain INSERT/UPDATE
+statements, with the columns and value adaptation of the models' own fields.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -60,47 +60,81 @@ def compiled(key: Any, alias: str, build: Callable[[], QuerySet]) -> Compiled:
     return _cache[alias, key]
 
 
-def _column(model: type[Model], name: str) -> tuple[str, Any]:
-    field = model._meta.get_field(name)
-    return field.column, field
+_sql_cache: dict[tuple, tuple[str, list]] = {}
+
+
+def _fields(model: type[Model], names) -> list:
+    return [model._meta.get_field(name) for name in names]
+
+
+def _insert_sql(connection, model: type[Model], rows: list[dict[str, Any]]) -> tuple[str, list]:
+    key = ("insert", connection.alias, model, tuple(rows[0]), len(rows))
+    if key not in _sql_cache:
+        fields = _fields(model, rows[0])
+        quote = connection.ops.quote_name
+        marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        _sql_cache[key] = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES {', '.join([marks] * len(rows))}",
+            fields,
+        )
+    sql, fields = _sql_cache[key]
+    params = [
+        field.get_db_prep_save(value, connection)
+        for row in rows
+        for field, value in zip(fields, row.values(), strict=True)
+    ]
+    return sql, params
+
+
+def _update_sql(connection, model: type[Model], changes: dict[str, Any], where: dict[str, Any]):
+    key = ("update", connection.alias, model, tuple(changes), tuple(where))
+    if key not in _sql_cache:
+        quote = connection.ops.quote_name
+        sql = (
+            f"UPDATE {quote(model._meta.db_table)} SET "
+            + ", ".join(f"{quote(f.column)} = %s" for f in _fields(model, changes))
+            + " WHERE "
+            + " AND ".join(f"{quote(f.column)} = %s" for f in _fields(model, where))
+        )
+        _sql_cache[key] = (sql, _fields(model, [*changes, *where]))
+    sql, fields = _sql_cache[key]
+    values = [*changes.values(), *where.values()]
+    return sql, [
+        field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)
+    ]
 
 
 def rows_insert(model: type[Model], rows: list[dict[str, Any]], *, returning: str | None = None) -> list:
     """One INSERT of these rows (all with the same keys, every column without a default
     given), values adapted by their fields as the ORM would; returns `returning` values."""
     connection = connections[router.db_for_write(model)]
-    columns = [_column(model, name) for name in rows[0]]
-    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params = [
-        field.get_db_prep_save(row[name], connection)
-        for row in rows
-        for name, (_, field) in zip(row, columns, strict=True)
-    ]
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
-        f"({', '.join(connection.ops.quote_name(column) for column, _ in columns)}) "
-        f"VALUES {', '.join([marks] * len(rows))}"
-    )
+    sql, params = _insert_sql(connection, model, rows)
     if returning:
-        sql += f" RETURNING {connection.ops.quote_name(_column(model, returning)[0])}"
+        sql += f" RETURNING {connection.ops.quote_name(model._meta.get_field(returning).column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()] if returning else []
 
 
-def rows_update(model: type[Model], changes: dict[str, Any], **where: Any) -> int:
-    """UPDATE ... SET changes WHERE every `where` field equals its value; returns the row count."""
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    sets = [(*_column(model, name), value) for name, value in changes.items()]
-    conditions = [(*_column(model, name), value) for name, value in where.items()]
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET "
-        + ", ".join(f"{quote(column)} = %s" for column, _, _ in sets)
-        + " WHERE "
-        + " AND ".join(f"{quote(column)} = %s" for column, _, _ in conditions)
-    )
-    params = [field.get_db_prep_save(value, connection) for _, field, value in (*sets, *conditions)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+def row_insert_and_update(
+    insert: tuple[type[Model], dict[str, Any]], update: tuple[type[Model], dict[str, Any]], **where: Any
+) -> int:
+    """INSERT one row and UPDATE ... SET changes WHERE every `where` field equals its value,
+    atomically, in one commit; returns the UPDATE's row count.
+
+    On PostgreSQL it is one statement (the INSERT in a WITH clause): one round trip, where
+    BEGIN, INSERT, UPDATE, COMMIT would be four.
+    """
+    (insert_model, row), (update_model, changes) = insert, update
+    connection = connections[router.db_for_write(update_model)]
+    insert_sql, insert_params = _insert_sql(connection, insert_model, [row])
+    update_sql, update_params = _update_sql(connection, update_model, changes, where)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH inserted AS ({insert_sql}) {update_sql}", insert_params + update_params)
+            return cursor.rowcount
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(insert_sql, insert_params)
+        cursor.execute(update_sql, update_params)
         return cursor.rowcount

@@ -60,7 +60,12 @@ class WebhookQuerySet(models.QuerySet):
         the backlog."""
         lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
         head = Delivery.objects.queue(OuterRef("pk")).values("created_at")[:1]
-        return self.idle_unrung(now).annotate(head_created_at=Subquery(head)).filter(head_created_at__lt=lost)
+        return (
+            self.idle_unrung(now)
+            .annotate(head_created_at=Subquery(head))
+            .filter(head_created_at__lt=lost)
+            .order_by()
+        )
 
     def idle_unrung(self, now) -> "WebhookQuerySet":
         """Active queues no drain holds or waits for, not rung by a clock for the sweep age."""
@@ -131,6 +136,12 @@ class Webhook(models.Model):
             models.Index(fields=["wake_at"], condition=Q(wake_at__isnull=False), name="webhook_wake_at"),
             models.Index(
                 fields=["leased_until"], condition=Q(leased_until__isnull=False), name="webhook_leased_until"
+            ),
+            # ... and which idle queues to sweep for a lost doorbell.
+            models.Index(
+                fields=["rung_at"],
+                condition=Q(is_active=True, leased_until__isnull=True, wake_at__isnull=True),
+                name="webhook_idle_rung_at",
             ),
         ]
 
@@ -255,6 +266,8 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         indexes = [
             models.Index(fields=["webhook", "state", "id"]),
+            # A queue's head, whatever the length of the webhook's finished history.
+            models.Index(fields=["webhook", "id"], condition=Q(state="pending"), name="delivery_queue"),
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["webhook", "-id"]),
             # The panel's 24 h health counts read only the window, not a webhook's whole history.

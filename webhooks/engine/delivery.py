@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from events.compiled import rows_insert, rows_update
+from events.compiled import row_insert_and_update
 from events.cot import iso
 from webhooks import http
 from webhooks.engine import doorbell
@@ -198,10 +198,8 @@ def delivery_record(
     }
     # Plain statements (events.compiled): the ORM's create() and update() cost more than
     # the statements themselves on the path every delivery takes.
-    with transaction.atomic():
-        rows_insert(Attempt, [attempt])
-        fence = {"id": delivery.pk, "state": Delivery.State.PENDING, "attempts": delivery.attempts}
-        updated = rows_update(Delivery, changes, **fence)
+    fence = {"id": delivery.pk, "state": Delivery.State.PENDING, "attempts": delivery.attempts}
+    updated = row_insert_and_update((Attempt, attempt), (Delivery, changes), **fence)
     _log_attempt(delivery, number, result, state)
     if not updated:
         logger.warning("delivery %s: attempt %d recorded by another drain first", delivery.object_id, number)
