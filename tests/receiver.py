@@ -31,13 +31,10 @@ class Received:
     at: float
 
 
-class Receiver:
+class _LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 and an ephemeral port, run in a daemon thread."""
+
     def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.overlaps: list[str] = []
-        self._scripts: dict[str, list[Reply]] = {}
-        self._defaults: dict[str, Reply] = {}
-        self._in_flight: dict[str, int] = {}
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
@@ -49,6 +46,27 @@ class Receiver:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler_class(self) -> type:
+        raise NotImplementedError
+
+
+class Receiver(_LoopbackServer):
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.overlaps: list[str] = []
+        self._scripts: dict[str, list[Reply]] = {}
+        self._defaults: dict[str, Reply] = {}
+        self._in_flight: dict[str, int] = {}
+        super().__init__()
 
     def script(self, path: str, *replies: Reply, then: Reply | None = None) -> None:
         """Answer `path` with `replies` in turn, then with `then` (200 by default)."""
@@ -68,14 +86,6 @@ class Receiver:
                 return received
             time.sleep(0.02)
         raise AssertionError(f"{path}: {len(self.on(path))} requests after {timeout}s, expected {count}")
-
-    def start(self) -> "Receiver":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def _next_reply(self, path: str) -> Reply:
         with self._lock:
@@ -158,7 +168,7 @@ class Exchange:
     ended: float | None = None
 
 
-class DrippingReceiver:
+class DrippingReceiver(_LoopbackServer):
     """A loopback receiver that answers every POST with a Drip: trickled headers, a body that
     trickles a byte at a time, or one that never ends.
 
@@ -171,18 +181,8 @@ class DrippingReceiver:
         self.exchanges: list[Exchange] = []
         self.overlaps: list[str] = []
         self._in_flight: dict[str, int] = {}
-        self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        super().__init__()
 
     def snapshot(self) -> list[Exchange]:
         with self._lock:
@@ -198,14 +198,9 @@ class DrippingReceiver:
             time.sleep(0.02)
         raise AssertionError(f"{len(self.snapshot())} requests, not {count} ended, after {timeout}s")
 
-    def start(self) -> "DrippingReceiver":
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
         self._stopping.set()  # ends every drip, so that server_close() can join its threads
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     def _begin(self, exchange: Exchange) -> None:
         with self._lock:
