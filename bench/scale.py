@@ -180,7 +180,7 @@ def drain_step(wid: str, meter: Meter) -> None:
     from django.utils import timezone
 
     from webhooks.engine.delivery import _next_batch, delivery_record, queue_lease, queue_release
-    from webhooks.http import HttpResult
+    from webhooks.engine.http import HttpResult
     from webhooks.models import Delivery
 
     ok = HttpResult(status_code=200, body="ok", truncated=False, error="", duration_ms=1)
@@ -541,7 +541,7 @@ def report(sides: dict[str, dict]) -> list[str]:
 
 
 def run() -> None:
-    from webhooks.signing import secret_generate
+    from webhooks.engine.signing import secret_generate
 
     logging.getLogger("webhooks.delivery").setLevel(logging.WARNING)  # one info line per attempt
     default_pending = 1_000_000 if is_postgres() else 100_000

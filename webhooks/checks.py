@@ -13,7 +13,7 @@ import math
 from django.conf import settings
 from django.core import checks
 
-from webhooks import http
+from webhooks.engine import http
 
 TAG = "webhooks"
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from events.ids import new_object_id
 from events.models import Company, Group, Survey, Workflow, code_validator
-from webhooks.signing import secret_generate
+from webhooks.engine.signing import secret_generate
 
 
 class Trigger(models.TextChoices):

@@ -7,7 +7,7 @@ import pytest
 from events.models import Task
 from tests.e2e.conftest import wait_until
 from tests.receiver import Drip, DrippingReceiver
-from webhooks import http
+from webhooks.engine import http
 from webhooks.models import Delivery, Trigger, Webhook
 
 TIMEOUT = 1

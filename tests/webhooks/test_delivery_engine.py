@@ -1,6 +1,9 @@
 """The engine in-process: drains against a real loopback receiver, no cluster."""
 
 import json
+import socket
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,6 +14,7 @@ from events.models import Task
 from tests.receiver import Reply
 from webhooks import services
 from webhooks.engine import delivery as engine
+from webhooks.engine import http
 from webhooks.models import Attempt, Delivery, Webhook
 
 
@@ -274,3 +278,35 @@ def test_during_a_rotation_both_secrets_sign_and_either_verifies(db, receiver, m
     assert len(request.headers["webhook-signature"].split(" ")) == 2
     StandardWebhook(old_secret).verify(request.body, request.headers)
     StandardWebhook(webhook.secret).verify(request.body, request.headers)
+
+
+def test_a_hung_dns_lookup_fails_each_attempt_at_the_deadline_and_the_next_delivery_proceeds(
+    db, receiver, make_webhook, workflow_a, fast_retries, monkeypatch
+):
+    fast_retries.WEBHOOK_TIMEOUT = 0.5
+    released = threading.Event()
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "hangs.example.com":
+            released.wait(60)  # the seam: a resolver that never answers
+            raise socket.gaierror(socket.EAI_AGAIN, "released by the test")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr("webhooks.engine.http.socket.getaddrinfo", getaddrinfo)
+    webhook = make_webhook("http://hangs.example.com/hook")
+    create_tasks(workflow_a, 2)
+    try:
+        started = time.monotonic()
+        assert engine.webhook_drain(webhook_id=webhook.pk) == 6
+        elapsed = time.monotonic() - started
+    finally:
+        released.set()
+
+    first, second = Delivery.objects.order_by("id")
+    assert (first.state, first.attempts, first.status_code) == ("failed", 3, None)
+    assert (second.state, second.attempts) == ("failed", 3)
+    errors = set(Attempt.objects.values_list("error", flat=True))
+    assert errors == {"timed out after 0.5 s while resolving hangs.example.com"}
+    # Six attempts, each ended at its deadline (plus the documented slack), none hung.
+    assert 6 * 0.5 <= elapsed <= 6 * http.attempt_max_seconds() + 5

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from tests.receiver import Drip, DrippingReceiver, Reply
-from webhooks import http
+from webhooks.engine import http
 
 # Room on top of attempt_max_seconds() for a loaded machine; every hostile receiver below would
 # keep an attempt open for 30 s or more without the deadline, so this margin cannot hide one.

@@ -33,10 +33,9 @@ from django.utils import timezone
 
 from events.compiled import row_insert_and_update
 from events.cot import iso
-from webhooks import http
-from webhooks.engine import doorbell
+from webhooks.engine import doorbell, http
+from webhooks.engine.signing import signature_header
 from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Webhook, queue_free
-from webhooks.signing import signature_header
 
 logger = logging.getLogger("webhooks.delivery")
 

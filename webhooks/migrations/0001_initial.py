@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import events.ids
-import webhooks.signing
+import webhooks.engine.signing
 from django.db import migrations, models
 
 
@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(blank=True, max_length=2000)),
                 ('trigger', models.CharField(choices=[('create-edit-delete-user', 'Create/Edit/Remove User'), ('create-edit-delete-task', 'Create/Edit/Remove Task'), ('create-edit-delete-survey', 'Create/Edit/Remove Survey'), ('create-edit-delete-property', 'Create/Edit/Remove Element'), ('create-edit-delete-note', 'Create/Edit/Remove Note'), ('logout-user', 'User Logout')], default='create-edit-delete-user', max_length=40)),
                 ('is_active', models.BooleanField(default=True)),
-                ('secret', models.CharField(default=webhooks.signing.secret_generate, editable=False, max_length=100)),
+                ('secret', models.CharField(default=webhooks.engine.signing.secret_generate, editable=False, max_length=100)),
                 ('previous_secret', models.CharField(blank=True, editable=False, max_length=100)),
                 ('previous_secret_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
