@@ -3,7 +3,8 @@
 import pytest
 from django.core.checks import ERROR, Error, run_checks
 
-from webhooks import checks, http
+from webhooks import checks
+from webhooks.engine import http
 
 
 @pytest.fixture
