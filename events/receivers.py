@@ -29,10 +29,13 @@ def after_save(sender, instance, created, raw=False, update_fields=None, **kwarg
     if interests is not None and not interests:
         return  # nobody wants events of this company, type and context
     event = services.CREATE if created else services.EDIT
-    # A full save stored every attribute of the instance, so it describes the row (the COT
-    # shapes read unsaved strings and naive datetimes as Django stores them). With
-    # `update_fields` other edited attributes stay unsaved: describe the row as stored.
-    stored = instance if update_fields is None else (services.stored_row(instance) or instance)
+    # A full save stored every attribute of the instance, so the instance, normalized as
+    # the fields store it, describes the row without a re-read. With `update_fields` other
+    # edited attributes stay unsaved: describe the row as stored.
+    if update_fields is None:
+        stored = services.saved_row(instance)
+    else:
+        stored = services.stored_row(instance) or instance
     services.object_event_emit(
         instance=stored, event=event, previous=previous, interests=interests, row_save=True
     )

@@ -123,6 +123,15 @@ def logout_emit(*, user: User | None) -> dict[str, Any] | None:
     )
 
 
+def saved_row(instance: models.Model) -> models.Model:
+    """The row a full save() just stored, built from the instance without a query: each
+    value as its field normalizes it (`"123"` for 123 in a text field, a datetime for a
+    date), and no cached related object (they load fresh, as from a re-read)."""
+    fields = instance._meta.concrete_fields
+    values = [field.to_python(getattr(instance, field.attname)) for field in fields]
+    return type(instance).from_db(instance._state.db, [field.attname for field in fields], values)
+
+
 def stored_row(instance: models.Model) -> models.Model | None:
     """A fresh copy of the instance's row as the database holds it, or None."""
     if instance.pk is None:

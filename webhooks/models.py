@@ -86,6 +86,10 @@ class WebhookQuerySet(models.QuerySet):
         return matches
 
 
+# Webhook columns that only the delivery engine writes (docs/delivery.md).
+QUEUE_FIELDS = ("ring_queued", "leased_until", "lease_token", "wake_at", "rung_at")
+
+
 class Webhook(models.Model):
     id = models.CharField(primary_key=True, max_length=24, default=new_object_id, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhooks")
@@ -147,6 +151,17 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # The queue state belongs to the engine, which writes it with conditional updates
+        # while this instance may be minutes old: a configuration save never writes it back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in QUEUE_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Context fields: required for their trigger, of the same company, cleared otherwise."""

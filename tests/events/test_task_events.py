@@ -226,3 +226,32 @@ def test_the_admin_add_form_sends_create_then_followers_edit(client, company_a, 
     assert sent[0]["data"]["_id"] == sent[1]["data"]["_id"] == task.pk
     assert sent[0]["data"]["followers"] == []
     assert sent[1]["diff"] == {"/followers": {"previous": [], "changedTo": [mechanic_a.pk]}}
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField Task.start_date received a naive datetime")
+def test_it_describes_values_as_the_database_stores_them_not_as_they_were_assigned(workflow_a, sent):
+    from datetime import date
+
+    task = Task(company=workflow_a.company, workflow=workflow_a, name=123, start_date=date(2024, 1, 15))
+    task.is_active = 0
+    task.save()
+
+    data = sent.only()["data"]
+    stored = Task.objects.get(pk=task.pk)
+    assert data["name"] == stored.name == "123"
+    assert data["startDate"] == ms_z(stored.start_date)
+    assert data["isActive"] is False
+
+
+def test_a_note_describes_its_tasks_stored_workflow_not_a_stale_cached_one(task_a, sent):
+    from events.models import Note, Workflow
+
+    note = Note.objects.create(company=task_a.company, title="Oil", task=task_a)
+    other = Workflow.objects.create(company=task_a.company, name="Other", code="other")
+    Task.objects.filter(pk=task_a.pk).update(workflow=other)  # elsewhere; `note.task` is now stale
+    sent.clear()
+
+    note.title = "Oil changed"
+    note.save()
+
+    assert sent.only()["data"]["context"]["task"]["taskGroupId"] == other.pk

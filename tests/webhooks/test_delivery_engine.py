@@ -310,3 +310,43 @@ def test_a_hung_dns_lookup_fails_each_attempt_at_the_deadline_and_the_next_deliv
     assert errors == {"timed out after 0.5 s while resolving hangs.example.com"}
     # Six attempts, each ended at its deadline (plus the documented slack), none hung.
     assert 6 * 0.5 <= elapsed <= 6 * http.attempt_max_seconds() + 5
+
+
+def test_a_configuration_save_never_writes_back_the_queue_state(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 1)
+    loaded = Webhook.objects.get(pk=webhook.pk)  # e.g. the panel's form, before the drain starts
+    lease = engine.queue_lease(webhook_id=webhook.pk)
+
+    services.webhook_update(webhook=loaded, name="Renamed")
+
+    stored = Webhook.objects.get(pk=webhook.pk)
+    assert (stored.name, stored.lease_token, stored.leased_until) == (
+        "Renamed",
+        lease.token,
+        lease.webhook.leased_until,
+    )
+    assert engine.queue_lease(webhook_id=webhook.pk) is None  # still held by the first drain
+
+
+def test_a_drain_past_its_budget_rings_again_for_a_head_that_arrived_while_it_held_the_queue(
+    db, make_webhook, workflow_a, settings, monkeypatch
+):
+    from django_q.models import OrmQ
+
+    settings.WEBHOOK_DRAIN_BUDGET = 0
+    webhook = make_webhook("http://127.0.0.1:9/hook")
+    real_drain_leased = engine._drain_leased
+
+    def a_delivery_arrives_meanwhile(lease, **kwargs):
+        create_tasks(workflow_a, 1)  # its doorbell queues a drain...
+        assert engine.webhook_drain(webhook_id=webhook.pk) == 0  # ...which finds the queue taken
+        monkeypatch.setattr(engine, "_drain_leased", real_drain_leased)
+        return engine.DrainOutcome()
+
+    monkeypatch.setattr(engine, "_drain_leased", a_delivery_arrives_meanwhile)
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    assert Delivery.objects.filter(state="pending").count() == 1
+    # The new delivery's own doorbell, then the ring of the drain that released the queue.
+    assert [row.task["args"] for row in OrmQ.objects.order_by("id")] == [(webhook.pk,)] * 2

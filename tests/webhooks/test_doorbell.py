@@ -155,3 +155,20 @@ def test_redis_a_broker_error_after_commit_keeps_the_change_and_its_deliveries(
         Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Kept")
 
     assert Delivery.objects.filter(webhook=hook).count() == 1  # the clock will ring it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orm_a_drain_that_started_before_the_commit_is_followed_by_a_new_one(hook, workflow_a):
+    Webhook.objects.filter(pk=hook.pk).update(ring_queued=True)  # a drain is queued
+
+    with transaction.atomic():
+        Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="During")
+        assert drain_tasks_in_orm_queue() == []  # the queued drain will find it...
+        # ...unless it starts before this commit (it clears the flag when it starts).
+        Webhook.objects.filter(pk=hook.pk).update(ring_queued=False)
+
+    if connection.vendor == "sqlite":
+        # One writer at a time: that drain's lease waited for the commit and saw the delivery.
+        assert drain_tasks_in_orm_queue() == []
+    else:
+        assert drain_tasks_in_orm_queue() == [(hook.pk,)]

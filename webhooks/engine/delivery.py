@@ -90,15 +90,19 @@ def webhook_drain(*, webhook_id: str) -> int:
     while (lease := queue_lease(webhook_id=webhook_id)) is not None:
         outcome = _drain_leased(lease, deadline=deadline)
         attempted += outcome.attempted
+        # Fenced by the token: a no-op if the lease was taken from this drain meanwhile.
+        queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget)
         if outcome.lost:
             break
-        queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget)
         if outcome.out_of_budget:
             doorbell.ring(webhook_ids=[webhook_id])
             break
         # A doorbell that rang while we held the lease found the queue taken: look again.
         head = Delivery.objects.head_of(webhook_id)
-        if head is None or head.next_attempt_at > timezone.now() or time.monotonic() > deadline:
+        if head is None or head.next_attempt_at > timezone.now():
+            break
+        if time.monotonic() > deadline:
+            doorbell.ring(webhook_ids=[webhook_id])  # behind the other webhooks' drains
             break
     return attempted
 

@@ -12,7 +12,9 @@ ring after that start queues a new drain, and nothing committed is missed.
 - ORM broker: the doorbell is part of the outbox. Inside the caller's
   transaction one `UPDATE ... RETURNING` flags the webhooks that had no drain
   queued (`Webhook.ring_queued`) and their drain tasks are inserted; a
-  rollback removes both, a commit makes both visible at once.
+  rollback removes both, a commit makes both visible at once. On PostgreSQL
+  the drain queued before may start before this commit: for those webhooks
+  the flag is checked again after commit.
 
 The delivery clock rings with `force=True`, bypassing the flag, so that a
 drain task the broker lost cannot leave a queue silent.
@@ -65,13 +67,23 @@ def ring_on_commit(*, webhook_ids: list[str]) -> None:
         # No savepoint inside the caller's transaction; its own one in autocommit (the ORM
         # broker would otherwise close the connection before enqueueing).
         with transaction.atomic(using=_orm_broker(), savepoint=False):
-            _enqueue(_orm_flag_idle(webhook_ids))
+            flagged = _orm_flag_idle(webhook_ids)
+            _enqueue(flagged)
+            queued_before = [webhook_id for webhook_id in webhook_ids if webhook_id not in flagged]
+            if queued_before and connections[_orm_broker()].vendor != "sqlite":
+                # The drain queued before may start, and find the queue empty, before this
+                # transaction commits; after the commit, ring again if it has started. (SQLite
+                # has one writer at a time: that drain's lease waits for this commit.)
+                _ring_after_commit(queued_before)
     else:
+        _ring_after_commit(webhook_ids)
 
-        def ring_after_commit() -> None:  # a named function: robust on_commit logs its name
-            ring(webhook_ids=webhook_ids)
 
-        transaction.on_commit(ring_after_commit, robust=True)
+def _ring_after_commit(webhook_ids: list[str]) -> None:
+    def ring_after_commit() -> None:  # a named function: robust on_commit logs its name
+        ring(webhook_ids=webhook_ids)
+
+    transaction.on_commit(ring_after_commit, robust=True)
 
 
 def _orm_flag_idle(webhook_ids: list[str]) -> list[str]:
