@@ -350,3 +350,26 @@ def test_a_drain_past_its_budget_rings_again_for_a_head_that_arrived_while_it_he
     assert Delivery.objects.filter(state="pending").count() == 1
     # The new delivery's own doorbell, then the ring of the drain that released the queue.
     assert [row.task["args"] for row in OrmQ.objects.order_by("id")] == [(webhook.pk,)] * 2
+
+
+def test_a_deactivation_during_a_drain_stops_it_before_its_next_request(
+    db, receiver, make_webhook, workflow_a, monkeypatch
+):
+    webhook = make_webhook(receiver.url("/hook"))
+    tasks = create_tasks(workflow_a, 3)
+    real_post = http.post_json
+
+    def deactivated_while_sending(*args, **kwargs):
+        Webhook.objects.filter(pk=webhook.pk).update(is_active=False)  # e.g. from the panel
+        return real_post(*args, **kwargs)
+
+    monkeypatch.setattr(http, "post_json", deactivated_while_sending)
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 1
+
+    assert [json.loads(r.body)["data"]["_id"] for r in receiver.on("/hook")] == [tasks[0].pk]
+    assert list(Delivery.objects.order_by("id").values_list("state", flat=True)) == [
+        "success",
+        "pending",
+        "pending",
+    ]
+    assert Webhook.objects.get(pk=webhook.pk).leased_until is None  # released for the activation

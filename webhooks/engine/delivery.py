@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from events.compiled import row_insert_and_update
+from events.compiled import compiled, placeholder, row_insert_and_update
 from events.cot import iso
 from webhooks.engine import doorbell, http
 from webhooks.engine.signing import signature_header
@@ -126,6 +126,10 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if outcome.attempted and time.monotonic() > deadline:
                     outcome.wake_at, outcome.out_of_budget = timezone.now(), True
                     return outcome
+                # The lease checked it for the first attempt; a deactivation since then
+                # stops the queue before its next request (activation rings it again).
+                if outcome.attempted and not webhook_is_active(lease.webhook.pk):
+                    return outcome
                 outcome.attempted += 1
                 if not delivery_attempt(lease=lease, delivery=delivery):
                     outcome.lost = True
@@ -133,12 +137,20 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
     return outcome
 
 
+def webhook_is_active(webhook_id: str) -> bool:
+    query = compiled(
+        "webhook-is-active",
+        Webhook.objects.db,
+        lambda: Webhook.objects.filter(pk=placeholder("pk")).values_list("is_active"),
+    )
+    rows = query.rows(pk=webhook_id)
+    return bool(rows and rows[0][0])
+
+
 def _next_batch(webhook_id: str) -> list[Delivery]:
-    """The next deliveries of the queue, while the webhook is active (a deactivation stops
-    the drain at the next batch)."""
+    """The next deliveries of the queue, in order."""
     return list(
         Delivery.objects.queue(webhook_id)
-        .filter(webhook__is_active=True)
         .select_related("event")
         .only("id", "object_id", "webhook_id", "attempts", "next_attempt_at", "state", "event__body")[:BATCH]
     )
