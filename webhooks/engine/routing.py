@@ -77,14 +77,6 @@ def outbox_insert(*, event: Event, webhook_ids: list[str]) -> int:
     return event_id
 
 
-def event_route(*, event: dict[str, Any]) -> Event | None:
-    """Store an event for every webhook that wants it (for callers outside capture)."""
-    webhook_ids = matching_webhook_ids(
-        company_id=event["company"], type=event["type"], context=event.get("data") or {}
-    )
-    return event_store(event=event, webhook_ids=webhook_ids) if webhook_ids else None
-
-
 class Router:
     """The `events` subscriber of webhooks (see the module docstring)."""
 
