@@ -266,6 +266,9 @@ LOGGING = {
 }
 WEBHOOK_SECRET_ROTATION_GRACE = env_int("WEBHOOK_SECRET_ROTATION_GRACE", 86400)
 WEBHOOK_DRAIN_BUDGET = env_float("WEBHOOK_DRAIN_BUDGET", 10.0)
+# PostgreSQL: each process LISTENs for webhook route changes, so that a change no webhook
+# can want costs no query. Needs a session of its own: turn off behind a transaction pooler.
+WEBHOOK_ROUTE_TABLE = env_bool("WEBHOOK_ROUTE_TABLE", default=True)
 
 # REST API schema (drf-spectacular), served at /api/schema/ and rendered at /api/docs/.
 SPECTACULAR_SETTINGS = {

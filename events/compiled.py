@@ -5,7 +5,7 @@ SQLite or PostgreSQL take to run it; capture runs the same few queries on
 every save. `compiled()` builds a queryset once, with `placeholder()` strings
 where the values go, keeps its SQL and converters, and `Compiled.rows()`
 runs that SQL with the real values. Only for string values (our ids).
-`rows_insert()` and `row_insert_and_update()` write plain INSERT/UPDATE
+`rows_insert()`, `row_and_children_insert()` and `row_insert_and_update()` write plain INSERT/UPDATE
 statements, with the columns and value adaptation of the models' own fields.
 """
 
@@ -33,10 +33,14 @@ class Compiled:
     converters: dict
     columns: list[str]
 
-    def rows(self, **values: Any) -> list[tuple]:
-        params = [
+    def bind(self, **values: Any) -> list:
+        """The parameters of `sql` with these values in place of the placeholders."""
+        return [
             values[p[len(_MARK) :]] if isinstance(p, str) and p.startswith(_MARK) else p for p in self.params
         ]
+
+    def rows(self, **values: Any) -> list[tuple]:
+        params = self.bind(**values)
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -67,7 +71,7 @@ def _fields(model: type[Model], names) -> list:
     return [model._meta.get_field(name) for name in names]
 
 
-def _insert_sql(connection, model: type[Model], rows: list[dict[str, Any]]) -> tuple[str, list]:
+def insert_sql(connection, model: type[Model], rows: list[dict[str, Any]]) -> tuple[str, list]:
     key = ("insert", connection.alias, model, tuple(rows[0]), len(rows))
     if key not in _sql_cache:
         fields = _fields(model, rows[0])
@@ -85,6 +89,11 @@ def _insert_sql(connection, model: type[Model], rows: list[dict[str, Any]]) -> t
         for field, value in zip(fields, row.values(), strict=True)
     ]
     return sql, params
+
+
+def prepared_values(connection, model: type[Model], row: dict[str, Any]) -> list:
+    """The row's values as its fields would send them to this database."""
+    return [model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in row.items()]
 
 
 def _update_sql(connection, model: type[Model], changes: dict[str, Any], where: dict[str, Any]):
@@ -109,12 +118,48 @@ def rows_insert(model: type[Model], rows: list[dict[str, Any]], *, returning: st
     """One INSERT of these rows (all with the same keys, every column without a default
     given), values adapted by their fields as the ORM would; returns `returning` values."""
     connection = connections[router.db_for_write(model)]
-    sql, params = _insert_sql(connection, model, rows)
+    sql, params = insert_sql(connection, model, rows)
     if returning:
         sql += f" RETURNING {connection.ops.quote_name(model._meta.get_field(returning).column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def row_and_children_insert(
+    parent: tuple[type[Model], dict[str, Any]],
+    children: tuple[type[Model], list[dict[str, Any]]],
+    *,
+    link: str,
+) -> int:
+    """INSERT one parent row, then child rows whose `link` foreign key is the parent's new
+    (auto) id; returns that id.
+
+    On PostgreSQL it is one statement (the parent's INSERT in a WITH clause, each child
+    reading its id from there); elsewhere two.
+    """
+    (parent_model, row), (child_model, rows) = parent, children
+    connection = connections[router.db_for_write(child_model)]
+    if connection.vendor != "postgresql" or not rows:
+        (parent_id,) = rows_insert(parent_model, [row], returning="id")
+        rows_insert(child_model, [{**child, link: parent_id} for child in rows])
+        return parent_id
+    parent_sql, parent_params = insert_sql(connection, parent_model, [row])
+    child_sql, child_params = insert_sql(connection, child_model, rows)
+    quote = connection.ops.quote_name
+    parent_id = f"(SELECT {quote(parent_model._meta.pk.column)} FROM parent)"
+    # Each child row's values end with the link column's, read from the parent's INSERT.
+    child_sql = child_sql.replace(
+        ") VALUES (", f", {quote(child_model._meta.get_field(link).column)}) VALUES (", 1
+    )
+    child_sql = child_sql.replace("%s)", f"%s, {parent_id})")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH parent AS ({parent_sql} RETURNING {quote(parent_model._meta.pk.column)}) {child_sql} "
+            f"RETURNING {parent_id}",
+            parent_params + child_params,
+        )
+        return cursor.fetchone()[0]
 
 
 def row_insert_and_update(
@@ -128,13 +173,13 @@ def row_insert_and_update(
     """
     (insert_model, row), (update_model, changes) = insert, update
     connection = connections[router.db_for_write(update_model)]
-    insert_sql, insert_params = _insert_sql(connection, insert_model, [row])
+    row_sql, row_params = insert_sql(connection, insert_model, [row])
     update_sql, update_params = _update_sql(connection, update_model, changes, where)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"WITH inserted AS ({insert_sql}) {update_sql}", insert_params + update_params)
+            cursor.execute(f"WITH inserted AS ({row_sql}) {update_sql}", row_params + update_params)
             return cursor.rowcount
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(insert_sql, insert_params)
+        cursor.execute(row_sql, row_params)
         cursor.execute(update_sql, update_params)
         return cursor.rowcount

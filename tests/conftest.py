@@ -5,6 +5,16 @@ import pytest
 from events.models import Collection, Company, Element, Group, Survey, User, Workflow
 
 
+@pytest.fixture(scope="session", autouse=True)
+def route_table_closed_at_the_end(django_db_setup, django_db_blocker):
+    """The route table's LISTEN session (PostgreSQL) would keep the test database from
+    being dropped: close it before the database goes."""
+    yield
+    from webhooks.engine import routes
+
+    routes.close()
+
+
 @pytest.fixture
 def company_a(db) -> Company:
     return Company.objects.create(name="Company A")

@@ -251,3 +251,54 @@ class DrippingReceiver(_LoopbackServer):
                 pass
 
         return Handler
+
+
+class SilentResolver:
+    """A DNS server on a loopback address that reads every query and never answers.
+
+    A process whose /etc/resolv.conf names it (see tests/e2e/conftest.py) hangs in a real
+    getaddrinfo, as it would behind a resolver that has gone away. Binding port 53 needs root.
+    """
+
+    def __init__(self, address: str = "127.0.0.77") -> None:
+        self.address = address
+        self.names: list[str] = []
+        self._lock = threading.Lock()
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind((address, 53))
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+
+    def start(self) -> "SilentResolver":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._socket.close()
+
+    def resolv_conf(self, path) -> str:
+        # One try with a long timeout: glibc would otherwise give up (and fail fast) before
+        # the attempt's deadline, and the test would not see a hang.
+        path.write_text(f"nameserver {self.address}\noptions timeout:30 attempts:1\n")
+        return str(path)
+
+    def queried(self) -> list[str]:
+        with self._lock:
+            return list(self.names)
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                packet, _ = self._socket.recvfrom(4096)
+            except OSError:  # closed by stop()
+                return
+            with self._lock:
+                self.names.append(_question_name(packet))
+
+
+def _question_name(packet: bytes) -> str:
+    labels, at = [], 12  # the question follows the 12-byte header
+    while at < len(packet) and packet[at]:
+        length = packet[at]
+        labels.append(packet[at + 1 : at + 1 + length].decode("ascii", "replace"))
+        at += 1 + length
+    return ".".join(labels)

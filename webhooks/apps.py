@@ -5,15 +5,20 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
         from django_q.signals import post_spawn
 
         from events import subscribers
         from webhooks import checks
-        from webhooks.engine import clock, routing
+        from webhooks.engine import clock, routes, routing
+        from webhooks.models import Webhook
 
         checks.register()
 
         # Capture asks the router which webhooks want each change and hands it the event.
         subscribers.subscribe(routing.router)
+        # A webhook written in this thread's open transaction is unknown to the route table.
+        post_save.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.save")
+        post_delete.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.delete")
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
         import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from tests.receiver import Receiver
+from tests.waiting import wait_until  # noqa: F401  (the e2e tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,8 +33,14 @@ def test_database_url() -> str:
 class Cluster:
     """One qcluster process (in its own process group, so kill -9 takes all of it)."""
 
-    def __init__(self, log_path: Path, **env: str) -> None:
+    def __init__(self, log_path: Path, resolv_conf: str | None = None, **env: str) -> None:
         self.log_path = log_path
+        self.command = [sys.executable, "manage.py", "qcluster"]
+        if resolv_conf:
+            # Its own mount namespace, where /etc/resolv.conf is the given file: every DNS
+            # lookup of the cluster (and only of the cluster) goes to the test's resolver.
+            bind = 'mount --bind "$0" /etc/resolv.conf && exec "$@"'
+            self.command = ["unshare", "--mount", "sh", "-c", bind, resolv_conf, *self.command]
         self.env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
@@ -51,7 +58,7 @@ class Cluster:
     def start(self, timeout: float = 30) -> "Cluster":
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"],
+                self.command,
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -93,20 +100,12 @@ def receiver():
 def start_cluster(transactional_db, tmp_path):
     clusters: list[Cluster] = []
 
-    def start(**env: str) -> Cluster:
-        cluster = Cluster(tmp_path / f"qcluster-{len(clusters)}.log", **env).start()
+    def start(resolv_conf: str | None = None, **env: str) -> Cluster:
+        log_path = tmp_path / f"qcluster-{len(clusters)}.log"
+        cluster = Cluster(log_path, resolv_conf, **env).start()
         clusters.append(cluster)
         return cluster
 
     yield start
     for cluster in clusters:
         cluster.stop()
-
-
-def wait_until(predicate, timeout: float = 60, message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

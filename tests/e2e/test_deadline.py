@@ -1,12 +1,16 @@
 """The hard deadline per attempt, through real qcluster processes: a receiver that answers 200 at
-once and then trickles its body for ever cannot hold an attempt past WEBHOOK_TIMEOUT, and its
-delivery is retried one attempt at a time until it fails."""
+once and then trickles its body for ever, or a DNS server that never answers, cannot hold an
+attempt past WEBHOOK_TIMEOUT, and the delivery is retried one attempt at a time until it fails."""
+
+import datetime
+import os
+import shutil
 
 import pytest
 
 from events.models import Task
 from tests.e2e.conftest import wait_until
-from tests.receiver import Drip, DrippingReceiver
+from tests.receiver import Drip, DrippingReceiver, SilentResolver
 from webhooks.engine import http
 from webhooks.models import Delivery, Trigger, Webhook
 
@@ -15,6 +19,30 @@ MAX_ATTEMPTS = 3
 # Room on top of the hard bound for two clusters sharing a loaded machine; the receiver would
 # keep each attempt open for hours without the deadline, so this margin cannot hide one.
 MARGIN = 2.0
+
+
+def failed_delivery_through_two_clusters(start_cluster, company, workflow, url: str, resolv_conf=None):
+    """A task webhook to `url`, two clusters with the test's deadline, one task: the delivery once
+    it has stopped being pending, with its attempts."""
+    Webhook.objects.create(
+        company=company, name="orders", code="orders", url=url, trigger=Trigger.TASK, workflow=workflow
+    )
+    env = {
+        "WEBHOOK_TIMEOUT": str(TIMEOUT),
+        "WEBHOOK_RETRY_DELAY": "0.5",
+        "WEBHOOK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+    }
+    start_cluster(resolv_conf, **env)
+    start_cluster(resolv_conf, **env)
+
+    Task.objects.create(company=company, workflow=workflow, name="Deadline")
+
+    wait_until(
+        lambda: Delivery.objects.exclude(state="pending").exists(), timeout=90, message="the delivery to fail"
+    )
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.status_code) == ("failed", MAX_ATTEMPTS, None)
+    return delivery, list(delivery.attempt_set.order_by("number"))
 
 
 @pytest.fixture
@@ -28,30 +56,9 @@ def dripping():
 def test_a_trickling_receiver_fails_every_attempt_at_the_deadline_one_attempt_at_a_time(
     start_cluster, dripping, company_a, workflow_a
 ):
-    Webhook.objects.create(
-        company=company_a,
-        name="orders",
-        code="orders",
-        url=dripping.url("/orders"),
-        trigger=Trigger.TASK,
-        workflow=workflow_a,
+    delivery, attempts = failed_delivery_through_two_clusters(
+        start_cluster, company_a, workflow_a, dripping.url("/orders")
     )
-    env = {
-        "WEBHOOK_TIMEOUT": str(TIMEOUT),
-        "WEBHOOK_RETRY_DELAY": "0.5",
-        "WEBHOOK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
-    }
-    start_cluster(**env)
-    start_cluster(**env)
-
-    Task.objects.create(company=company_a, workflow=workflow_a, name="Trickled")
-
-    wait_until(
-        lambda: Delivery.objects.exclude(state="pending").exists(), timeout=90, message="the delivery to fail"
-    )
-    delivery = Delivery.objects.get()
-    assert (delivery.state, delivery.attempts, delivery.status_code) == ("failed", MAX_ATTEMPTS, None)
-    attempts = list(delivery.attempt_set.order_by("number"))
     assert [attempt.number for attempt in attempts] == list(range(1, MAX_ATTEMPTS + 1))
     longest_ms = (http.DEADLINE_SLACK + TIMEOUT + MARGIN) * 1000
     for attempt in attempts:
@@ -68,3 +75,34 @@ def test_a_trickling_receiver_fails_every_attempt_at_the_deadline_one_attempt_at
     for earlier, later in zip(exchanges, exchanges[1:], strict=False):
         assert later.started >= earlier.ended, (earlier, later)
     assert dripping.overlaps == []
+
+
+@pytest.fixture
+def silent_resolver():
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.fail(
+            "the hung-DNS test needs root and unshare(1): a resolver on port 53, a private /etc/resolv.conf"
+        )
+    server = SilentResolver().start()
+    yield server
+    server.stop()
+
+
+def test_a_dns_lookup_that_never_answers_fails_every_attempt_at_the_deadline_one_at_a_time(
+    start_cluster, silent_resolver, tmp_path, company_a, workflow_a
+):
+    host = "erp.hangs.test"
+    resolv_conf = silent_resolver.resolv_conf(tmp_path / "resolv.conf")
+    _, attempts = failed_delivery_through_two_clusters(
+        start_cluster, company_a, workflow_a, f"http://{host}:8080/orders", resolv_conf
+    )
+    longest_ms = (http.DEADLINE_SLACK + TIMEOUT + MARGIN) * 1000
+    for attempt in attempts:
+        assert attempt.error == f"timed out after {TIMEOUT} s while resolving {host}", attempt.error
+        assert TIMEOUT * 1000 - 1 <= attempt.duration_ms <= longest_ms, attempt.duration_ms
+    # One attempt at a time: each began after the previous one had given up.
+    for earlier, later in zip(attempts, attempts[1:], strict=False):
+        ended = earlier.started_at + datetime.timedelta(milliseconds=earlier.duration_ms)
+        assert later.started_at >= ended, (earlier.number, later.number)
+    # The lookups really went to the resolver that never answers, one (or an A and an AAAA) each.
+    assert MAX_ATTEMPTS <= silent_resolver.queried().count(host) <= 2 * MAX_ATTEMPTS

@@ -2,89 +2,154 @@
 
 `router` is the `events` subscriber (events.subscribers) that webhooks registers
 when it starts. For every change of a tracked model, capture asks
-`router.interest()` first: one indexed query, whose SQL is compiled once per
-trigger, returns the ids of the matching active webhooks (none: capture stops
-there). `router.receive()` then writes the Event and one Delivery per webhook
-in the caller's transaction, and rings the doorbell (webhooks.engine.doorbell),
-which costs the caller nothing after its commit.
+`router.interest()` first. On PostgreSQL the route table (webhooks.engine.routes)
+answers without a query: no webhook has the change's route (capture stops there), or
+these candidates do. Otherwise (SQLite, or a table that cannot tell) one indexed query,
+whose SQL is compiled once per event type, returns the matching active webhooks.
+`router.receive()` then writes the Event and one Delivery per webhook in the caller's
+transaction, in one statement on PostgreSQL (for candidates, the statement keeps only
+those that still match), and rings the doorbell (webhooks.engine.doorbell), which costs
+the caller nothing after its commit.
 """
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from events.compiled import compiled, placeholder, rows_insert
+from events.compiled import Compiled, compiled, placeholder, prepared_values, row_and_children_insert
 from events.ids import new_object_id
-from webhooks.engine import doorbell
+from webhooks.engine import doorbell, routes
 from webhooks.models import CONTEXT_KEYS, Delivery, Event, Webhook
 
 
-def matching_webhook_ids(*, company_id: str, type: str, context: dict[str, Any]) -> list[str]:
-    """The active webhooks of the company whose trigger and context match such an event:
-    `Webhook.objects.matching()`, compiled once per event type."""
+def _matching_query(type: str, alias: str) -> Compiled:
+    """`Webhook.objects.matching()` for an event type, compiled once, its context as placeholders."""
     keys = CONTEXT_KEYS.get(type, ())
-    if any(context.get(key) is None for key in keys):
-        return []  # e.g. an unsaved task with no workflow: nothing can match
     stub = {"company": placeholder("company"), "type": type, "data": {k: placeholder(k) for k in keys}}
-    query = compiled(
-        ("matching", type),
-        transaction.get_connection(Webhook.objects.db).alias,
-        lambda: Webhook.objects.matching(stub).order_by().values_list("pk"),
+    return compiled(
+        ("matching", type), alias, lambda: Webhook.objects.matching(stub).order_by().values_list("pk")
     )
-    return [row[0] for row in query.rows(company=company_id, **{k: context[k] for k in keys})]
 
 
-def event_store(*, event: dict[str, Any], webhook_ids: list[str]) -> Event:
-    """Write the event and a delivery per webhook in the caller's transaction, and ring."""
-    now = timezone.now()
+def _match_values(company_id: str, type: str, context: dict[str, Any]) -> dict[str, Any] | None:
+    values = {"company": company_id, **{k: context.get(k) for k in CONTEXT_KEYS.get(type, ())}}
+    if any(value is None for value in values.values()):
+        return None  # e.g. an unsaved task with no workflow: nothing can match
+    return values
+
+
+def matching_webhook_ids(*, company_id: str, type: str, context: dict[str, Any]) -> list[str]:
+    """The active webhooks of the company whose trigger and context match such an event."""
+    values = _match_values(company_id, type, context)
+    if values is None:
+        return []
+    query = _matching_query(type, transaction.get_connection(Webhook.objects.db).alias)
+    return [row[0] for row in query.rows(**values)]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The route table's answer (webhooks.engine.routes): the outbox INSERT keeps the
+    candidates that still match this company, type and context."""
+
+    webhook_ids: tuple[str, ...]
+    company_id: str
+    type: str
+    context: dict[str, Any]
+
+
+def event_store(*, event: dict[str, Any], webhooks: "list[str] | Candidates") -> list[str]:
+    """Write the event and a delivery per webhook in the caller's transaction, and ring;
+    returns the webhooks that got a delivery."""
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
-        return _event_store(event=event, webhook_ids=webhook_ids, now=now)
+        stored = Event(
+            company_id=event["company"],
+            type=event["type"],
+            action=event["event"],
+            body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+            created_at=timezone.now(),
+        )
+        if isinstance(webhooks, Candidates):
+            webhook_ids = outbox_insert_matching(event=stored, candidates=webhooks)
+        else:
+            outbox_insert(event=stored, webhook_ids=webhooks)
+            webhook_ids = webhooks
+        doorbell.ring_on_commit(webhook_ids=webhook_ids)
+        return webhook_ids
 
 
-def _event_store(*, event: dict[str, Any], webhook_ids: list[str], now) -> Event:
-    stored = Event(
-        company_id=event["company"],
-        type=event["type"],
-        action=event["event"],
-        body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-        created_at=now,
-    )
-    stored.pk = outbox_insert(event=stored, webhook_ids=webhook_ids)
-    stored._state.adding, stored._state.db = False, Event.objects.db
-    doorbell.ring_on_commit(webhook_ids=webhook_ids)
-    return stored
+def _outbox_rows(event: Event) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The event's row, and the row every one of its deliveries starts as (`Delivery()`'s
+    defaults), less the delivery's own id, webhook and event."""
+    columns = ("object_id", "company", "type", "action", "body", "created_at")
+    event_row = {name: getattr(event, event._meta.get_field(name).attname) for name in columns}
+    pending = Delivery(company_id=event.company_id, next_attempt_at=event.created_at)
+    pending.created_at = event.created_at
+    columns = (
+        "company", "kind", "state", "attempts", "next_attempt_at", "status_code", "response",
+        "response_truncated", "created_at", "completed_at",
+    )  # fmt: skip
+    return event_row, {name: getattr(pending, pending._meta.get_field(name).attname) for name in columns}
 
 
 def outbox_insert(*, event: Event, webhook_ids: list[str]) -> int:
-    """Two plain INSERTs: the event, then its deliveries as `Delivery()` would default them.
+    """Plain INSERTs (one statement on PostgreSQL): the event, then its deliveries; returns
+    the event's id.
 
     The hottest write of the product (every wanted change pays it): the ORM's create() and
     bulk_create() cost several times the statements themselves.
     """
-    columns = ("object_id", "company", "type", "action", "body", "created_at")
-    row = {name: getattr(event, event._meta.get_field(name).attname) for name in columns}
-    (event_id,) = rows_insert(Event, [row], returning="id")
-    pending = Delivery(company_id=event.company_id, event_id=event_id, next_attempt_at=event.created_at)
-    pending.created_at = event.created_at
-    columns = (
-        "company", "event", "kind", "state", "attempts", "next_attempt_at", "status_code", "response",
-        "response_truncated", "created_at", "completed_at",
-    )  # fmt: skip
-    row = {name: getattr(pending, pending._meta.get_field(name).attname) for name in columns}
-    rows_insert(Delivery, [{**row, "object_id": new_object_id(), "webhook": pk} for pk in webhook_ids])
-    return event_id
+    event_row, delivery_row = _outbox_rows(event)
+    deliveries = [{**delivery_row, "object_id": new_object_id(), "webhook": pk} for pk in webhook_ids]
+    return row_and_children_insert((Event, event_row), (Delivery, deliveries), link="event")
+
+
+def outbox_insert_matching(*, event: Event, candidates: Candidates) -> list[str]:
+    """One PostgreSQL statement: a delivery for each candidate webhook that still matches
+    (the interest query, folded in), and the event if any does; returns those webhooks."""
+    values = _match_values(candidates.company_id, candidates.type, candidates.context)
+    if values is None:
+        return []
+    connection = transaction.get_connection(Webhook.objects.db)
+    match = _matching_query(candidates.type, connection.alias)
+    event_row, delivery_row = _outbox_rows(event)
+    quote = connection.ops.quote_name
+    event_columns = ", ".join(quote(Event._meta.get_field(name).column) for name in event_row)
+    delivery_columns = ", ".join(quote(Delivery._meta.get_field(name).column) for name in delivery_row)
+    pairs = ", ".join(["(%s, %s)"] * len(candidates.webhook_ids))
+    sql = (
+        f"WITH kept AS (SELECT v.object_id, v.webhook_id FROM (VALUES {pairs}) AS v(object_id, webhook_id)"
+        f" WHERE v.webhook_id IN ({match.sql})),"
+        f" parent AS (INSERT INTO {quote(Event._meta.db_table)} ({event_columns})"
+        f" SELECT {', '.join(['%s'] * len(event_row))} WHERE EXISTS (SELECT 1 FROM kept) RETURNING id)"
+        f" INSERT INTO {quote(Delivery._meta.db_table)} ({delivery_columns}, object_id, webhook_id, event_id)"
+        f" SELECT {', '.join(['%s'] * len(delivery_row))}, kept.object_id, kept.webhook_id, parent.id"
+        " FROM kept, parent RETURNING webhook_id"
+    )
+    params = [value for pk in candidates.webhook_ids for value in (new_object_id(), pk)]
+    params += match.bind(**values)
+    params += prepared_values(connection, Event, event_row) + prepared_values(
+        connection, Delivery, delivery_row
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 class Router:
     """The `events` subscriber of webhooks (see the module docstring)."""
 
-    def interest(self, *, company_id: str, type: str, context: dict[str, Any]) -> list[str]:
-        return matching_webhook_ids(company_id=company_id, type=type, context=context)
+    def interest(self, *, company_id: str, type: str, context: dict[str, Any]) -> "list[str] | Candidates":
+        known = routes.candidates(company_id=company_id, type=type, context=context)
+        if known is None:  # no route table (SQLite), or it cannot tell: one query
+            return matching_webhook_ids(company_id=company_id, type=type, context=context)
+        return Candidates(known, company_id, type, dict(context)) if known else []
 
-    def receive(self, *, event: dict[str, Any], interest: list[str]) -> None:
-        event_store(event=event, webhook_ids=interest)
+    def receive(self, *, event: dict[str, Any], interest: "list[str] | Candidates") -> None:
+        event_store(event=event, webhooks=interest)
 
 
 router = Router()

@@ -1,0 +1,222 @@
+"""The route table (webhooks.engine.routes): capture without a query on PostgreSQL, kept
+current by NOTIFY, and never trusted past what the outbox INSERT re-checks."""
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from events.models import Task, Workflow
+from tests.waiting import wait_until
+from webhooks.engine import routes, routing
+from webhooks.models import Delivery, Trigger, Webhook
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="LISTEN/NOTIFY: covered by CI's PostgreSQL run"
+)
+
+
+def in_another_thread(work) -> None:
+    """Run `work` on another thread's database connection, committed when it returns."""
+    failures = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+        except Exception as error:  # re-raised in the test's thread
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert not failures, failures
+
+
+def task_webhook(company, workflow, name: str, **fields) -> Webhook:
+    return Webhook.objects.create(
+        company=company,
+        name=name,
+        code=name,
+        url=f"http://127.0.0.1:9/{name}",
+        trigger=Trigger.TASK,
+        workflow=workflow,
+        **fields,
+    )
+
+
+def routing_queries(queries) -> list[str]:
+    """Statements that look webhooks up by company (the doorbell's UPDATE by id is not one)."""
+    return [q["sql"] for q in queries if '"webhooks_webhook"."company_id" =' in q["sql"]]
+
+
+@pytest.fixture
+def other_workflow(company_a) -> Workflow:
+    return Workflow.objects.create(company=company_a, name="Other", code="other")
+
+
+def test_without_postgresql_the_database_is_always_asked(db, company_a, settings):
+    if connection.vendor == "postgresql":
+        settings.WEBHOOK_ROUTE_TABLE = False
+    assert routes.candidates(company_id=company_a.pk, type="COTTask", context={"taskGroup": "x"}) is None
+
+
+@postgresql_only
+def test_a_change_no_webhook_can_want_runs_no_webhook_query(
+    transactional_db, company_a, workflow_a, other_workflow
+):
+    task_webhook(company_a, other_workflow, "elsewhere")
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Warm the table")
+
+    with CaptureQueriesContext(connection) as queries:
+        Task.objects.create(company=company_a, workflow=workflow_a, name="Unwanted")
+
+    assert routing_queries(queries.captured_queries) == []
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "INSERT"]  # serial, row
+    assert not Delivery.objects.exists()
+
+
+@postgresql_only
+def test_matching_candidates_get_their_deliveries_in_one_statement(transactional_db, company_a, workflow_a):
+    hooks = [task_webhook(company_a, workflow_a, f"m{i}") for i in range(2)]
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Warm the table")
+
+    with CaptureQueriesContext(connection) as queries:
+        Task.objects.create(company=company_a, workflow=workflow_a, name="Wanted")
+
+    (routing,) = routing_queries(queries.captured_queries)
+    assert routing.startswith("WITH kept AS")  # candidates checked, event and deliveries written
+    event = Delivery.objects.filter(event__body__contains='"Wanted"').values_list("webhook_id", flat=True)
+    assert sorted(event) == sorted(hook.pk for hook in hooks)
+
+
+@postgresql_only
+def test_the_outbox_keeps_only_candidates_that_still_match(
+    transactional_db, company_a, workflow_a, other_workflow
+):
+    matching = task_webhook(company_a, workflow_a, "matching")
+    inactive = task_webhook(company_a, workflow_a, "inactive", is_active=False)
+    moved = task_webhook(company_a, other_workflow, "moved")
+    stale = (matching.pk, inactive.pk, moved.pk, "6b0e00000000000000000000")  # the last one was deleted
+    candidates = routing.Candidates(stale, company_a.pk, "COTTask", {"taskGroup": workflow_a.pk})
+    event = {"company": company_a.pk, "type": "COTTask", "event": "create", "data": {"_id": "t1"}}
+
+    assert routing.event_store(event=event, webhooks=candidates) == [matching.pk]
+    assert list(Delivery.objects.values_list("webhook_id", flat=True)) == [matching.pk]
+
+    nobody = routing.Candidates((inactive.pk,), company_a.pk, "COTTask", {"taskGroup": workflow_a.pk})
+    assert routing.event_store(event={**event, "data": {"_id": "t2"}}, webhooks=nobody) == []
+    assert Delivery.objects.count() == 1
+    assert not Delivery.objects.filter(event__body__contains='"t2"').exists()
+
+
+@postgresql_only
+def test_a_webhook_committed_elsewhere_is_routed_once_its_notification_arrives(
+    transactional_db, company_a, workflow_a
+):
+    context = {"taskGroup": workflow_a.pk}
+    assert routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == ()
+    created = []
+    in_another_thread(lambda: created.append(task_webhook(company_a, workflow_a, "late")))
+
+    wait_until(
+        lambda: (
+            routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == (created[0].pk,)
+        ),
+        message="the notification",
+    )
+    Task.objects.create(company=company_a, workflow=workflow_a, name="After")
+    assert list(Delivery.objects.values_list("webhook_id", flat=True)) == [created[0].pk]
+
+    in_another_thread(lambda: Webhook.objects.filter(pk=created[0].pk).update(is_active=False))
+    wait_until(
+        lambda: routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == (),
+        message="the deactivation's notification",
+    )
+
+
+@postgresql_only
+def test_a_webhook_written_in_the_callers_transaction_is_routed_in_it(
+    transactional_db, company_a, workflow_a
+):
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Warm the table")
+    with transaction.atomic():
+        hook = task_webhook(company_a, workflow_a, "same-transaction")
+        Task.objects.create(company=company_a, workflow=workflow_a, name="Created")
+        Webhook.objects.filter(pk=hook.pk).update(is_active=False)
+        Task.objects.create(company=company_a, workflow=workflow_a, name="After deactivation")
+
+    assert list(Delivery.objects.values_list("webhook_id", flat=True)) == [hook.pk]
+    assert Delivery.objects.get().event.body.count('"Created"') == 1
+
+
+@postgresql_only
+def test_a_rolled_back_webhook_is_never_routed(transactional_db, company_a, workflow_a):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        task_webhook(company_a, workflow_a, "rolled-back")
+        raise RuntimeError("rollback")
+
+    Task.objects.create(company=company_a, workflow=workflow_a, name="After the rollback")
+    assert not Delivery.objects.exists()
+    assert (
+        routes.candidates(company_id=company_a.pk, type="COTTask", context={"taskGroup": workflow_a.pk}) == ()
+    )
+
+
+@postgresql_only
+def test_a_lost_listen_connection_falls_back_to_queries_then_listens_again(
+    transactional_db, company_a, workflow_a, monkeypatch
+):
+    hook = task_webhook(company_a, workflow_a, "kept")
+    context = {"taskGroup": workflow_a.pk}
+    assert routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == (hook.pk,)
+    listener_pid = routes._table.connection.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [listener_pid])
+
+    wait_until(
+        lambda: routes.candidates(company_id=company_a.pk, type="COTTask", context=context) is None,
+        message="the lost connection to be noticed",
+    )
+    Task.objects.create(company=company_a, workflow=workflow_a, name="While reconnecting")
+    assert list(Delivery.objects.values_list("webhook_id", flat=True)) == [hook.pk]
+
+    monkeypatch.setattr(routes._table, "retry_at", 0.0)
+    assert routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == (hook.pk,)
+    assert routes._table.connection.info.backend_pid != listener_pid
+
+
+@postgresql_only
+def test_the_table_agrees_with_the_matching_query_for_every_trigger(
+    transactional_db, company_a, company_b, workflow_a, other_workflow, survey_a, group_a
+):
+    hooks = [
+        task_webhook(company_a, workflow_a, "task"),
+        Webhook.objects.create(
+            company=company_a, name="survey", code="survey", url="http://127.0.0.1:9/s",
+            trigger=Trigger.SURVEY, survey=survey_a, group=group_a,
+        ),
+        Webhook.objects.create(company=company_a, name="user", code="user", url="http://127.0.0.1:9/u"),
+        Webhook.objects.create(
+            company=company_a, name="note", code="note", url="http://127.0.0.1:9/n", trigger=Trigger.NOTE
+        ),
+    ]  # fmt: skip
+    assert len(hooks) == 4
+    events = [
+        ("COTTask", {"taskGroup": workflow_a.pk}),
+        ("COTTask", {"taskGroup": other_workflow.pk}),
+        ("COTSurvey", {"surveyId": survey_a.pk, "group": group_a.pk}),
+        ("COTSurvey", {"surveyId": survey_a.pk, "group": "another"}),
+        ("COTUser", {}),
+        ("COTNote", {}),
+        ("COTProperty", {}),
+        ("Auth", {}),
+    ]
+    for company in (company_a, company_b):
+        for type, context in events:
+            known = routes.candidates(company_id=company.pk, type=type, context=context)
+            exact = routing.matching_webhook_ids(company_id=company.pk, type=type, context=context)
+            assert sorted(known) == sorted(exact), (company.name, type, context)
