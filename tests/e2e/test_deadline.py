@@ -98,7 +98,7 @@ def test_a_dns_lookup_that_never_answers_fails_every_attempt_at_the_deadline_one
     )
     longest_ms = (http.DEADLINE_SLACK + TIMEOUT + MARGIN) * 1000
     for attempt in attempts:
-        assert attempt.error == f"timed out after {TIMEOUT} s while resolving {host}", attempt.error
+        assert attempt.error == f"timed out after {TIMEOUT} s while resolving the host name", attempt.error
         assert TIMEOUT * 1000 - 1 <= attempt.duration_ms <= longest_ms, attempt.duration_ms
     # One attempt at a time: each began after the previous one had given up.
     for earlier, later in zip(attempts, attempts[1:], strict=False):

@@ -4,7 +4,14 @@ Guards: redirects are never followed, proxies from the environment are
 ignored, at most WEBHOOK_RESPONSE_MAX_BYTES of the body is read (the rest
 is never downloaded), and destinations that are not globally routable are
 refused at connect time, on the address actually dialled, so DNS
-rebinding cannot slip past the check.
+rebinding cannot slip past the check. An IPv6 address must be global
+unicast, and one that carries an IPv4 address (IPv4-mapped or -compatible,
+NAT64, 6to4, Teredo) is judged by that IPv4 address.
+
+Errors: what an attempt records (and tenants see) is a short, generic
+reason ("connection refused", "blocked: the URL does not resolve to a public
+address"); the full detail, addresses included, goes to the server log only
+(docs/security.md).
 
 Deadline: an attempt ends within WEBHOOK_TIMEOUT seconds of its start,
 whatever the receiver or the resolver does (a hung DNS lookup, a slow
@@ -17,12 +24,15 @@ may add up to DEADLINE_SLACK seconds: attempt_max_seconds() is the hard
 upper bound the delivery engine sizes its lease with.
 """
 
+import errno
 import http.client
 import io
 import ipaddress
+import logging
 import math
 import os
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +49,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 USER_AGENT = "CotalkerWebhooks/1.0"
+
+logger = logging.getLogger("webhooks.http")
 
 # Seconds an attempt may run past WEBHOOK_TIMEOUT: closing the connection and building the result,
 # on a host busy enough to delay a thread's wake-up. Measured overruns are a few milliseconds.
@@ -71,13 +83,39 @@ class HttpResult:
         return self.status_code is not None and 200 <= self.status_code <= 209
 
 
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the last 32 bits are the IPv4 address
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # where the IPv4 sits depends on the prefix
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses an IPv6 address carries (None: it carries none)."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)  # the Teredo server and the client's (de-obfuscated) address
+    return None
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not ip.is_multicast
+
+
 def address_is_allowed(address: str) -> bool:
     if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
         return True
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _is_public(ip)
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None:
+        return all(_is_public(ipv4) for ipv4 in embedded)
+    return ip in _GLOBAL_UNICAST and ip not in _NAT64_LOCAL and _is_public(ip)
 
 
 class _Deadline:
@@ -130,7 +168,7 @@ def _resolve(host: str, port: int, deadline: _Deadline) -> list:
     getaddrinfo has no timeout of its own, so it runs in a helper thread; one that hangs
     is left behind to finish (or fail) on its own while the attempt returns.
     """
-    deadline.doing = f"resolving {host}"
+    deadline.doing = "resolving the host name"
     if _is_ip_literal(host):
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # nothing to look up: no thread
     outcome: dict[str, object] = {}
@@ -202,14 +240,16 @@ class _GuardedConnectionMixin:
         try:
             infos = _resolve(self._dns_host, self.port, deadline)
         except OSError as error:
-            raise NewConnectionError(self, f"could not resolve {self._dns_host}: {error}") from error
+            raise NewConnectionError(self, "could not resolve the host name") from error
         for *_, sockaddr in infos:
             if not address_is_allowed(sockaddr[0]):
-                raise BlockedDestinationError(
-                    self,
-                    f"blocked: {self._dns_host} resolves to {sockaddr[0]}, which is not a "
-                    "public address (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)",
+                logger.warning(
+                    "webhook request blocked: %s resolves to %s, which is not a public address "
+                    "(WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)",
+                    self._dns_host,
+                    sockaddr[0],
                 )
+                raise BlockedDestinationError(self, "blocked: the URL does not resolve to a public address")
         family, socktype, proto, _, sockaddr = infos[0]
         return self._dial(socket.socket(family, socktype, proto), sockaddr, deadline)
 
@@ -217,15 +257,15 @@ class _GuardedConnectionMixin:
         limit = self.timeout if isinstance(self.timeout, (int, float)) else math.inf
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with deadline.step(sock, f"connecting to {sockaddr[0]}", limit):
+            with deadline.step(sock, "connecting", limit):
                 sock.connect(sockaddr)
             if isinstance(self, HTTPSConnection):
                 # The TLS handshake runs next, on this timeout: the connect limit, within the deadline.
                 sock.settimeout(max(min(limit, deadline.remaining()), 0.001))
-                deadline.doing = f"negotiating TLS with {sockaddr[0]}"
+                deadline.doing = "negotiating TLS"
         except OSError as error:
             sock.close()
-            raise NewConnectionError(self, f"connection to {sockaddr[0]} failed: {error}") from error
+            raise NewConnectionError(self, _connect_failure(error)) from error
         return sock
 
     def send(self, data) -> None:
@@ -279,16 +319,47 @@ def _get_session() -> requests.Session:
     return _session
 
 
+_CONNECT_FAILURES = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ETIMEDOUT: "connection timed out",
+}
+
+
+def _connect_failure(error: OSError) -> str:
+    if isinstance(error, TimeoutError):
+        return "connection timed out"
+    return _CONNECT_FAILURES.get(error.errno, "could not connect")
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what caused it, through urllib3's and requests' wrappers."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        inner = getattr(error, "reason", None) or (error.args[0] if error.args else None)
+        error = inner if isinstance(inner, BaseException) else (error.__cause__ or error.__context__)
+
+
 def _error_text(error: Exception) -> str:
-    reason = error
-    while reason is not None:
-        if isinstance(reason, NewConnectionError):
-            return str(reason).split(": ", 1)[-1]
-        inner = getattr(reason, "reason", None) or (reason.args[0] if reason.args else None)
-        reason = inner if isinstance(inner, Exception) else None
-    if isinstance(error, requests.Timeout):
-        return f"timed out: {error}"
-    return f"{type(error).__name__}: {error}"
+    """A short, generic reason for tenants: no addresses, no library class names."""
+    causes = list(_causes(error))
+    for cause in causes:
+        if isinstance(cause, NewConnectionError):
+            return str(cause).split(": ", 1)[-1]
+    if any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes):
+        return "TLS certificate verification failed"
+    if any(isinstance(cause, ssl.SSLError) for cause in causes):
+        return "TLS handshake failed"
+    if any(isinstance(cause, TimeoutError | requests.Timeout) for cause in causes):
+        return "timed out"
+    if any(isinstance(cause, ConnectionError | http.client.HTTPException) for cause in causes):
+        return "the receiver closed the connection"
+    if isinstance(error, requests.exceptions.InvalidURL | ValueError):
+        return "invalid URL"
+    return "the request failed"
 
 
 def _failure_text(error: Exception, deadline: _Deadline) -> str:
@@ -336,9 +407,21 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
                 error = f"HTTP {response.status_code}: redirect to {location or '(no Location)'} not followed"
             return HttpResult(response.status_code, text, truncated, error, _elapsed_ms(started))
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-        return HttpResult(None, "", False, _failure_text(error, deadline), _elapsed_ms(started))
+        text = _failure_text(error, deadline)
+        # The detail (addresses, library messages) is for operators only.
+        logger.info("webhook request to %s failed: %s (%r)", _host_of(url), text, error)
+        return HttpResult(None, "", False, text, _elapsed_ms(started))
     finally:
         _attempt.reset(token)
+
+
+def _host_of(url: str) -> str:
+    """The URL's host and port, never its credentials or path."""
+    try:
+        parts = urllib3.util.parse_url(url)
+    except ValueError:
+        return "(invalid URL)"
+    return f"{parts.host}:{parts.port}" if parts.port else str(parts.host)
 
 
 def _elapsed_ms(started: float) -> int:
