@@ -1,6 +1,6 @@
 """REST API routes, mounted at /api/ (docs/api.md)."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
@@ -52,4 +52,6 @@ urlpatterns = [
         name="schema",
     ),
     path("docs/", docs.ApiDocsView.as_view(), name="docs"),
+    # Last: anything else under /api/ (a trailing slash, a typo) is a JSON 404, not an HTML page.
+    re_path(r"", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -16,7 +16,10 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -104,10 +107,20 @@ class SafeJSONParser(JSONParser):
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from error
 
 
+class JSONOnly(DefaultContentNegotiation):
+    """JSON whatever `Accept` or `?format=` ask for: no browsable HTML, no 406 for scripts
+    that send a browser's Accept header."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class CompanyAPIView(APIView):
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsCompanyStaff]
     parser_classes = [SafeJSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
 
     def handle_exception(self, exc):
         if isinstance(exc, RequestDataTooBig):
@@ -422,3 +435,16 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
         with transaction.atomic():
             again = engine.delivery_redeliver(delivery=log)
         return self.log_response(again, status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(exclude=True)
+class NotFoundView(APIView):
+    """Any other path under /api/: a JSON 404 for every method, signed in or not."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
+
+    def initial(self, request, *args, **kwargs):
+        raise exceptions.NotFound()
