@@ -340,3 +340,45 @@ def test_patch_with_a_null_context_clears_it_and_then_needs_a_workflow(api, hook
     assert list(response.json()["context"]) == ["taskGroup"]
     hook.refresh_from_db()
     assert hook.workflow is not None
+
+
+# --- unknown keys
+
+
+def test_an_unknown_key_is_a_400_naming_it_and_writes_nothing(api, task_body):
+    response = api.post(BASE, {**task_body, "descripton": "typo", "secret": "mine"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"descripton": ["Unknown field."], "secret": ["Unknown field."]}
+    assert snapshot() == []
+
+
+def test_an_unknown_context_key_is_a_400_naming_it(api, task_body, workflow_a):
+    body = {**task_body, "context": {"taskGroup": workflow_a.pk, "foo": "x"}}
+
+    response = api.post(BASE, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"context": {"foo": ["Unknown field."]}}
+    assert snapshot() == []
+
+
+def test_an_unknown_key_in_a_patch_changes_nothing(api, hook):
+    before = snapshot()
+
+    response = api.patch(f"{BASE}/{hook.pk}", {"nmae": "Renamed"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"nmae": ["Unknown field."]}
+    assert snapshot() == before
+
+
+def test_cotalkers_read_only_keys_are_accepted_and_ignored(api, task_body, company_b):
+    body = {**task_body, "_id": "6b0e00000000000000000001", "company": company_b.pk, "__v": 0}
+
+    response = api.post(BASE, body, format="json")
+
+    assert response.status_code == 201
+    created = Webhook.objects.get()
+    assert created.pk != body["_id"]
+    assert created.company_id != company_b.pk

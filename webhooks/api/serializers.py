@@ -204,6 +204,13 @@ class ErrorSerializer(serializers.Serializer):
 # Input
 
 
+def unknown_keys_refused(data: dict, known, ignored=frozenset()) -> None:
+    """A key no field reads is a 400 naming it: a typo (`descripton`) must not pass silently."""
+    unknown = sorted(set(data) - set(known) - set(ignored))
+    if unknown:
+        raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+
+
 class WebhookContextInputSerializer(serializers.Serializer):
     taskGroup = ObjectIdOrBlankField(help_text="Workflow ObjectId; required for the task trigger.")
     survey = ObjectIdOrBlankField(help_text="Survey ObjectId; required for the survey trigger.")
@@ -211,6 +218,11 @@ class WebhookContextInputSerializer(serializers.Serializer):
 
     # context key -> (model field on Webhook, model class)
     TARGETS = {"taskGroup": ("workflow", Workflow), "survey": ("survey", Survey), "group": ("group", Group)}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown_keys_refused(data, self.fields)
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         """Resolve each id to a row of the caller's company (else a field error)."""
@@ -232,7 +244,10 @@ class WebhookContextInputSerializer(serializers.Serializer):
 
 class WebhookInputSerializer(serializers.Serializer):
     """Create (POST) and update (PUT/PATCH) body. Read-only keys of the output (`_id`,
-    `company`, `createdAt`, `modifiedAt`) are ignored, so a GET body can be PUT back."""
+    `company`, `createdAt`, `modifiedAt`, and Mongoose's `__v`) are ignored, so a GET body can
+    be PUT back; any other unknown key is a 400."""
+
+    READ_ONLY_KEYS = frozenset({"_id", "company", "createdAt", "modifiedAt", "__v"})
 
     name = StrictCharField(max_length=200, help_text="Free text, up to 200 characters.")
     code = StrictCharField(
@@ -271,6 +286,7 @@ class WebhookInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Send a JSON object with the webhook's fields."]}
             )
+        unknown_keys_refused(data, self.fields, self.READ_ONLY_KEYS)
         return super().to_internal_value(data)
 
     def model_fields(self) -> dict:
