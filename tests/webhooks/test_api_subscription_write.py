@@ -382,3 +382,23 @@ def test_cotalkers_read_only_keys_are_accepted_and_ignored(api, task_body, compa
     created = Webhook.objects.get()
     assert created.pk != body["_id"]
     assert created.company_id != company_b.pk
+
+
+@pytest.mark.parametrize("target", ["taskGroup", "survey", "group"])
+def test_an_inactive_workflow_survey_or_group_is_a_400(api, task_body, workflow_a, survey_a, group_a, target):
+    rows = {"taskGroup": workflow_a, "survey": survey_a, "group": group_a}
+    rows[target].is_active = False
+    rows[target].save()
+    trigger = "create-edit-delete-task" if target == "taskGroup" else "create-edit-delete-survey"
+    context = (
+        {"taskGroup": workflow_a.pk}
+        if target == "taskGroup"
+        else {"survey": survey_a.pk, "group": group_a.pk}
+    )
+
+    response = api.post(BASE, {**task_body, "trigger": trigger, "context": context}, format="json")
+
+    assert response.status_code == 400
+    name = {"taskGroup": "workflow", "survey": "survey", "group": "group"}[target]
+    assert response.json() == {"context": {target: [f"This {name} is inactive."]}}
+    assert snapshot() == []

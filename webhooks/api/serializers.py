@@ -236,6 +236,9 @@ class WebhookContextInputSerializer(serializers.Serializer):
             row = model.objects.filter(company_id=company_id, pk=value).first()
             if row is None:
                 errors[key] = [f"No {model._meta.verbose_name} with this id in your company."]
+            elif not row.is_active:
+                # As in the panel, which offers active ones only: an inactive one produces no events.
+                errors[key] = [f"This {model._meta.verbose_name} is inactive."]
             resolved[field] = row
         if errors:
             raise serializers.ValidationError(errors)
