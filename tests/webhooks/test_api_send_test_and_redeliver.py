@@ -5,6 +5,8 @@ import re
 import socket
 
 import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 from standardwebhooks import Webhook as StandardWebhook
 
 from webhooks.models import Delivery, Event, Trigger, Webhook
@@ -29,8 +31,8 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def make_hook(company, url: str) -> Webhook:
-    return Webhook.objects.create(company=company, name="Users", code="users", url=url, trigger=Trigger.USER)
+def make_hook(company, url: str, code: str = "users") -> Webhook:
+    return Webhook.objects.create(company=company, name="Users", code=code, url=url, trigger=Trigger.USER)
 
 
 def test_send_test_posts_a_signed_event_and_returns_its_successful_log(
@@ -132,3 +134,38 @@ def test_an_unknown_log_cannot_be_redelivered(api, failed_log):
 
     assert response.status_code == 404
     assert Delivery.objects.count() == 1
+
+
+def test_send_test_is_limited_per_webhook_with_429_and_retry_after(
+    api, company_a, httpserver, private_networks, settings
+):
+    settings.WEBHOOK_SEND_TEST_PER_WEBHOOK = 2
+    httpserver.expect_request("/limited").respond_with_json({"ok": True})
+    hook = make_hook(company_a, httpserver.url_for("/limited"))
+    other = make_hook(company_a, httpserver.url_for("/limited"), code="other")
+    statuses = [api.post(f"{BASE}/{hook.pk}/test").status_code for _ in range(3)]
+
+    limited = api.post(f"{BASE}/{hook.pk}/test")
+
+    assert statuses == [201, 201, 429]
+    assert limited.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert limited.json()["detail"].startswith("Too many test events: try again in ")
+    assert api.post(f"{BASE}/{other.pk}/test").status_code == 201  # another webhook is not held back
+    assert len(httpserver.log) == 3
+
+
+def test_send_test_is_limited_per_company_too(
+    api, admin_b, company_a, httpserver, private_networks, settings
+):
+    settings.WEBHOOK_SEND_TEST_PER_COMPANY = 3
+    httpserver.expect_request("/limited").respond_with_json({"ok": True})
+    hooks = [make_hook(company_a, httpserver.url_for("/limited"), code=f"hook_{i}") for i in range(4)]
+
+    statuses = [api.post(f"{BASE}/{hook.pk}/test").status_code for hook in hooks]
+
+    assert statuses == [201, 201, 201, 429]
+    other_company = make_hook(admin_b.company, httpserver.url_for("/limited"))
+    api_b = APIClient()
+    api_b.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_b).key}")
+    assert api_b.post(f"{BASE}/{other_company.pk}/test").status_code == 201

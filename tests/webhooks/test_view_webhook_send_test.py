@@ -58,3 +58,34 @@ def test_non_staff_refused(client, member_a, webhook):
 
 def test_wrong_method(staff_client, webhook):
     assert staff_client.get(url(webhook)).status_code == 405
+
+
+def test_too_many_test_events_get_a_clear_message_and_send_nothing_more(
+    staff_client, webhook, httpserver, settings
+):
+    settings.WEBHOOK_SEND_TEST_PER_WEBHOOK = 2
+    httpserver.expect_request("/hook").respond_with_json({"ok": True})
+    for _ in range(2):
+        assert staff_client.post(url(webhook), HTTP_HX_REQUEST="true").status_code == 200
+
+    response = staff_client.post(url(webhook), HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert response.status_code == 200  # swapped in by htmx
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert 'role="alert"' in html and "Too many test events for now. Try again in" in html
+    assert len(httpserver.log) == 2 and Delivery.objects.count() == 2
+
+
+def test_too_many_test_events_without_htmx_redirect_with_the_message(
+    staff_client, webhook, httpserver, settings
+):
+    settings.WEBHOOK_SEND_TEST_PER_WEBHOOK = 1
+    httpserver.expect_request("/hook").respond_with_json({"ok": True})
+    staff_client.post(url(webhook))
+
+    response = staff_client.post(url(webhook), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("webhooks:edit", args=[webhook.pk])
+    assert "Too many test events for now." in response.content.decode()
+    assert len(httpserver.log) == 1

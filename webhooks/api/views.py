@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webhooks import services
+from webhooks import limits, services
 from webhooks.api.auth import BearerTokenAuthentication, IsCompanyStaff
 from webhooks.api.pagination import (
     PAGE_HEADERS,
@@ -366,12 +366,19 @@ class SubscriptionTestView(CompanyAPIView):
         responses={
             201: OpenApiResponse(WebhookLogSerializer, description="The log of the test delivery."),
             404: ERROR_404,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many test events for this webhook or company this minute (see Retry-After).",
+            ),
             **AUTH_ERRORS,
         },
         tags=["logs"],
     )
     def post(self, request: Request, id: str) -> Response:
         webhook = self.get_webhook(id)
+        wait = limits.send_test_wait(webhook=webhook)
+        if wait:
+            raise exceptions.Throttled(wait=wait, detail=f"Too many test events: try again in {wait} s.")
         delivery = engine.webhook_send_test(webhook=webhook)
         return self.log_response(delivery, status.HTTP_201_CREATED)
 

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from rest_framework.authtoken.models import Token
 
-from webhooks import services
+from webhooks import limits, services
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Webhook
 from webhooks.panel import queries
@@ -349,6 +349,9 @@ def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpR
 @staff_required
 def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
+    wait = limits.send_test_wait(webhook=webhook)
+    if wait:
+        return _send_test_limited(request, webhook, wait)
     delivery = engine.webhook_send_test(webhook=webhook)
     if not _fragment(request):
         return redirect("webhooks:delivery", pk=webhook.pk, delivery_id=delivery.object_id)
@@ -363,6 +366,20 @@ def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
         "webhooks/settings.html#logs", _logs_context(request, webhook, 1, oob=True), request=request
     )
     return HttpResponse(result + logs)
+
+
+def _send_test_limited(request: HttpRequest, webhook: Webhook, wait: int) -> HttpResponse:
+    notice = _("Too many test events for now. Try again in %(seconds)s s.") % {"seconds": wait}
+    if _fragment(request):
+        # 200, so that htmx swaps the message in; the status is in the header for scripts.
+        response = render(
+            request, "webhooks/settings.html#test_result", {"webhook": webhook, "limited": notice}
+        )
+    else:
+        messages.error(request, notice)
+        response = redirect("webhooks:edit", pk=webhook.pk)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 @require_GET

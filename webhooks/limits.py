@@ -1,0 +1,40 @@
+"""Rate limits on what costs the product work per click: the synchronous send-test.
+
+Fixed one-minute windows counted in the shared "limits" cache (Redis, or the database cache
+table), so every web process counts the same clicks. Counting is best-effort on the database
+cache (its increment is a read and a write): two racing requests may both get through.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+
+from webhooks.models import Webhook
+
+WINDOW = 60  # seconds
+
+
+def _count(key: str, limit: int, now: float) -> int:
+    """Count one more request in this window; the seconds to wait when over `limit`, else 0."""
+    window = int(now // WINDOW)
+    cache = caches["limits"]
+    key = f"webhooks:limit:{key}:{window}"
+    cache.add(key, 0, timeout=2 * WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=2 * WINDOW)
+        count = 1
+    if count <= limit:
+        return 0
+    return max(1, int((window + 1) * WINDOW - now + 0.999))
+
+
+def send_test_wait(*, webhook: Webhook, now: float | None = None) -> int:
+    """0 when a test event may be sent now, else the seconds until it may."""
+    now = time.time() if now is None else now
+    wait = _count(f"send-test:webhook:{webhook.pk}", settings.WEBHOOK_SEND_TEST_PER_WEBHOOK, now)
+    if wait:
+        return wait
+    return _count(f"send-test:company:{webhook.company_id}", settings.WEBHOOK_SEND_TEST_PER_COMPANY, now)
