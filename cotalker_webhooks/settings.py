@@ -139,6 +139,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "events.User"
+# Sign-in throttling (webhooks.panel.signin): failed sign-ins per account per 15 minutes.
+AUTHENTICATION_BACKENDS = ["webhooks.panel.signin.ThrottledModelBackend"]
+WEBHOOK_SIGNIN_FAILURES = env_int("WEBHOOK_SIGNIN_FAILURES", 5, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

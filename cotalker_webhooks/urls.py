@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from webhooks.health import healthz
+from webhooks.panel.signin import ThrottledAuthenticationForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="webhooks:list", permanent=False)),
@@ -13,6 +14,7 @@ urlpatterns = [
             template_name="registration/login.html",
             next_page="webhooks:list",
             redirect_authenticated_user=True,
+            authentication_form=ThrottledAuthenticationForm,
         ),
         name="login",
     ),

@@ -5,6 +5,7 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
         from django.db.models.signals import post_delete, post_save
         from django_q.signals import post_spawn
 
@@ -12,6 +13,7 @@ class WebhooksConfig(AppConfig):
         from webhooks import checks
         from webhooks.engine import clock, routes, routing
         from webhooks.models import Webhook
+        from webhooks.panel import signin
 
         checks.register()
 
@@ -20,5 +22,6 @@ class WebhooksConfig(AppConfig):
         # A webhook written in this thread's open transaction is unknown to the route table.
         post_save.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.save")
         post_delete.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.delete")
+        user_login_failed.connect(signin.signin_failed, dispatch_uid="webhooks.signin.failed")
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
         import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

@@ -38,3 +38,30 @@ def send_test_wait(*, webhook: Webhook, now: float | None = None) -> int:
     if wait:
         return wait
     return _count(f"send-test:company:{webhook.company_id}", settings.WEBHOOK_SEND_TEST_PER_COMPANY, now)
+
+
+SIGNIN_WINDOW = 900  # seconds: failed sign-ins of an account are counted in 15-minute windows
+
+
+def _signin_key(username: str, now: float) -> str:
+    return f"webhooks:limit:signin:{username.strip().lower()}:{int(now // SIGNIN_WINDOW)}"
+
+
+def signin_wait(*, username: str, now: float | None = None) -> int:
+    """0 when the account may try to sign in, else the seconds until it may."""
+    now = time.time() if now is None else now
+    failures = caches["limits"].get(_signin_key(username, now), 0)
+    if failures < settings.WEBHOOK_SIGNIN_FAILURES:
+        return 0
+    return max(1, int((now // SIGNIN_WINDOW + 1) * SIGNIN_WINDOW - now + 0.999))
+
+
+def signin_failed(*, username: str, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    key = _signin_key(username, now)
+    cache = caches["limits"]
+    cache.add(key, 0, timeout=2 * SIGNIN_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=2 * SIGNIN_WINDOW)
