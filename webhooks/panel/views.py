@@ -441,15 +441,26 @@ def api_token(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def demo_receiver(request: HttpRequest) -> HttpResponse:
-    """Development only: a receiver the seeded sample webhook posts to, and a page listing what arrived."""
+    """Development only: a receiver the seeded sample webhook posts to (POST, open like any
+    receiver), and a page listing what arrived for the signed-in staff user's company (GET)."""
     if not settings.WEBHOOK_DEMO_RECEIVER:
         raise Http404
-    if request.method == "POST":
-        received = cache.get(DEMO_RECEIVED_KEY, [])
-        body = request.body.decode("utf-8", errors="replace")
-        with contextlib.suppress(ValueError):
-            body = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-        entry = {"id": request.headers.get("webhook-id", ""), "body": body}
-        cache.set(DEMO_RECEIVED_KEY, [entry, *received][:DEMO_KEEP], None)
-        return JsonResponse({"received": True})
-    return render(request, "webhooks/demo_receiver.html", {"received": cache.get(DEMO_RECEIVED_KEY, [])})
+    if request.method == "GET":
+        return _demo_received(request)
+    received = cache.get(DEMO_RECEIVED_KEY, [])
+    text = request.body.decode("utf-8", errors="replace")
+    body, company = text, None
+    with contextlib.suppress(ValueError, AttributeError):
+        document = json.loads(text)
+        body = json.dumps(document, indent=2, ensure_ascii=False)
+        company = document.get("company")
+    entry = {"id": request.headers.get("webhook-id", ""), "company": company, "body": body}
+    cache.set(DEMO_RECEIVED_KEY, [entry, *received][:DEMO_KEEP], None)
+    return JsonResponse({"received": True})
+
+
+@staff_required
+def _demo_received(request: HttpRequest) -> HttpResponse:
+    company_id = request.user.company_id
+    received = [entry for entry in cache.get(DEMO_RECEIVED_KEY, []) if entry.get("company") == company_id]
+    return render(request, "webhooks/demo_receiver.html", {"received": received})
