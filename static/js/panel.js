@@ -186,6 +186,15 @@
     announceIn(event.detail.target);
   });
 
+  // A form marked data-close-dialog (the log's Redeliver) closes its dialog once its request
+  // succeeded. In this file rather than an hx-on attribute: the CSP allows no eval.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!event.detail.successful || !form || !form.matches || !form.matches("[data-close-dialog]")) return;
+    var dialog = form.closest("dialog");
+    if (dialog) dialog.close();
+  });
+
   // Messages rendered with the page (after a redirect: "Saved.", ...), and the first
   // field with an error, so that a screen reader user hears what happened.
   function onLoad() {

@@ -59,8 +59,11 @@ def compiled_messages():
     ensure_messages_compiled()
 
 
-def new_page(browser, live_server, *, locale: str, accept_language: str):
+def new_page(browser, live_server, *, locale: str, accept_language: str, bypass_csp: bool = True):
+    # The accessibility tests inject axe-core as an inline script, which the panel's CSP
+    # refuses; test_csp.py drives the panel with the CSP in force.
     context = browser.new_context(
+        bypass_csp=bypass_csp,
         base_url=live_server.url,
         viewport={"width": 1280, "height": 860},
         locale=locale,
