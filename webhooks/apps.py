@@ -1,4 +1,12 @@
+import functools
+
 from django.apps import AppConfig
+
+
+def _context_deleted(field: str, sender, instance, **kwargs) -> None:
+    from webhooks import services
+
+    services.webhooks_orphan(field=field, target=instance)
 
 
 class WebhooksConfig(AppConfig):
@@ -6,10 +14,11 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_delete
         from django_q.signals import post_spawn
 
         from events import subscribers
+        from events.models import Group, Survey, Workflow
         from webhooks import checks
         from webhooks.engine import clock, routes, routing
         from webhooks.models import Webhook
@@ -23,5 +32,13 @@ class WebhooksConfig(AppConfig):
         post_save.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.save")
         post_delete.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.delete")
         user_login_failed.connect(signin.signin_failed, dispatch_uid="webhooks.signin.failed")
+        # Deleting a webhook's workflow, survey or group deactivates it, with the reason.
+        for field, model in (("workflow", Workflow), ("survey", Survey), ("group", Group)):
+            pre_delete.connect(
+                functools.partial(_context_deleted, field),
+                sender=model,
+                dispatch_uid=f"webhooks.orphan.{field}",
+                weak=False,
+            )
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
         import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

@@ -6,6 +6,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from events.ids import new_object_id
 from events.models import Company, Group, Survey, Workflow, code_validator
@@ -102,6 +103,12 @@ class WebhookQuerySet(models.QuerySet):
         return matches
 
 
+class InactiveReason(models.TextChoices):
+    WORKFLOW_DELETED = "workflow_deleted", _("Its workflow was deleted.")
+    SURVEY_DELETED = "survey_deleted", _("Its survey was deleted.")
+    GROUP_DELETED = "group_deleted", _("Its group was deleted.")
+
+
 # Webhook columns that only the delivery engine writes (docs/delivery.md).
 QUEUE_FIELDS = ("ring_queued", "leased_until", "lease_token", "wake_at", "rung_at")
 
@@ -126,6 +133,8 @@ class Webhook(models.Model):
         Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
     )
     is_active = models.BooleanField(default=True)
+    # Why the product deactivated it (empty when an administrator did, or when it is active).
+    inactive_reason = models.CharField(max_length=40, choices=InactiveReason.choices, blank=True, default="")
     # The state of the webhook's delivery queue, kept by the engine (docs/delivery.md):
     # with the ORM broker, a drain task is queued and has not started (further doorbells
     # would only add idle tasks);
@@ -185,11 +194,9 @@ class Webhook(models.Model):
             self.workflow = None
         if self.trigger != Trigger.SURVEY:
             self.survey = self.group = None
-        errors = {}
-        required = {Trigger.TASK: ["workflow"], Trigger.SURVEY: ["survey", "group"]}.get(self.trigger, [])
-        for name in required:
-            if getattr(self, f"{name}_id") is None:
-                errors[name] = f"A {name} is required for the {self.trigger} trigger."
+        # An inactive webhook may lack its context (its workflow was deleted): it stays editable
+        # until an administrator points it elsewhere; activate() requires the context again.
+        errors = self.missing_context() if self.is_active else {}
         duplicate = Webhook.objects.for_company(self.company_id).filter(code=self.code).exclude(pk=self.pk)
         if self.code and duplicate.exists():
             errors["code"] = "A webhook with this code already exists."
@@ -200,13 +207,26 @@ class Webhook(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def missing_context(self) -> dict[str, str]:
+        """The context fields its trigger requires and it lacks, with their messages."""
+        required = {Trigger.TASK: ["workflow"], Trigger.SURVEY: ["survey", "group"]}.get(self.trigger, [])
+        return {
+            name: f"A {name} is required for the {self.trigger} trigger."
+            for name in required
+            if getattr(self, f"{name}_id") is None
+        }
+
     def activate(self) -> None:
-        self.is_active = True
-        self.save(update_fields=["is_active", "modified_at"])
+        """ValidationError (field errors) when its trigger's context is missing."""
+        missing = self.missing_context()
+        if missing:
+            raise ValidationError(missing)
+        self.is_active, self.inactive_reason = True, ""
+        self.save(update_fields=["is_active", "inactive_reason", "modified_at"])
 
     def deactivate(self) -> None:
-        self.is_active = False
-        self.save(update_fields=["is_active", "modified_at"])
+        self.is_active, self.inactive_reason = False, ""
+        self.save(update_fields=["is_active", "inactive_reason", "modified_at"])
 
     def signing_secrets(self) -> list[str]:
         """The current secret, plus the previous one while a rotation is in its grace period."""

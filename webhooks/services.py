@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webhooks.engine import doorbell
-from webhooks.models import Webhook
+from webhooks.models import InactiveReason, Webhook
 
 WEBHOOK_EDITABLE_FIELDS = ("name", "url", "description", "trigger", "workflow", "survey", "group")
 
@@ -57,10 +57,21 @@ def webhook_set_active(*, webhook: Webhook, active: bool) -> Webhook:
     return webhook
 
 
+def webhooks_orphan(*, field: str, target) -> int:
+    """`target` (a workflow, survey or group) is being deleted: the webhooks that use it stop,
+    with the reason shown in the panel and the API, and stay editable (docs/api.md)."""
+    reason = {"workflow": InactiveReason.WORKFLOW_DELETED, "survey": InactiveReason.SURVEY_DELETED}.get(
+        field, InactiveReason.GROUP_DELETED
+    )
+    return Webhook.objects.filter(**{field: target}).update(
+        is_active=False, inactive_reason=reason, modified_at=timezone.now()
+    )
+
+
 def webhooks_deactivate(*, company_id: str, webhook_ids: list[str]) -> int:
     """Bulk deactivation from the list; only the company's own webhooks are touched."""
     return (
         Webhook.objects.for_company(company_id)
         .filter(pk__in=webhook_ids, is_active=True)
-        .update(is_active=False, modified_at=timezone.now())
+        .update(is_active=False, inactive_reason="", modified_at=timezone.now())
     )

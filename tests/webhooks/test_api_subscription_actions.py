@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from events.models import Workflow
 from webhooks.models import Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
@@ -83,3 +84,49 @@ def test_once_the_grace_period_is_over_no_previous_secret_is_reported(api, hook)
     )
 
     assert api.get(f"{BASE}/{hook.pk}/secret").json()["previousSecretExpiresAt"] is None
+
+
+# --- a webhook whose workflow, survey or group is deleted
+
+
+@pytest.fixture
+def task_hook(company_a, workflow_a) -> Webhook:
+    return Webhook.objects.create(
+        company=company_a, name="Orders", code="orders", url="https://o.example.com/",
+        trigger=Trigger.TASK, workflow=workflow_a,
+    )  # fmt: skip
+
+
+def test_deleting_its_workflow_deactivates_it_with_a_reason_and_it_stays_editable(api, task_hook, workflow_a):
+    workflow_a.delete()
+
+    body = api.get(f"{BASE}/{task_hook.pk}").json()
+    assert body["isActive"] is False
+    assert body["inactiveReason"] == "Its workflow was deleted."
+    assert body["context"]["taskGroup"] == ""
+
+    renamed = api.patch(f"{BASE}/{task_hook.pk}", {"name": "Orders (old)"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Orders (old)"
+    assert renamed.json()["inactiveReason"] == "Its workflow was deleted."
+
+
+def test_it_cannot_be_activated_until_it_points_elsewhere(api, task_hook, workflow_a, company_a):
+    workflow_a.delete()
+
+    refused = api.post(f"{BASE}/{task_hook.pk}/activate")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "context": {"taskGroup": ["A workflow is required for the create-edit-delete-task trigger."]}
+    }
+    assert api.patch(f"{BASE}/{task_hook.pk}", {"isActive": True}, format="json").status_code == 400
+
+    other = Workflow.objects.create(company=company_a, name="Other", code="other")
+    moved = api.patch(f"{BASE}/{task_hook.pk}", {"context": {"taskGroup": other.pk}}, format="json")
+    assert moved.status_code == 200
+    activated = api.post(f"{BASE}/{task_hook.pk}/activate")
+    assert activated.status_code == 200
+    assert activated.json()["isActive"] is True and activated.json()["inactiveReason"] == ""
+
+
+def test_a_manual_deactivation_gives_no_reason(api, hook):
+    assert api.post(f"{BASE}/{hook.pk}/deactivate").json()["inactiveReason"] == ""

@@ -61,3 +61,36 @@ def test_csrf_is_required(client, admin_a, webhook):
     assert csrf_client.post(url(webhook), {"active": "0"}).status_code == 403
     webhook.refresh_from_db()
     assert webhook.is_active
+
+
+@pytest.fixture
+def orphan(company_a, workflow_a):
+    from webhooks.models import Trigger
+
+    hook = Webhook.objects.create(
+        company=company_a, name="Orders", code="orders", url="https://o.example/", trigger=Trigger.TASK,
+        workflow=workflow_a,
+    )  # fmt: skip
+    workflow_a.delete()
+    hook.refresh_from_db()
+    return hook
+
+
+def test_a_webhook_whose_workflow_was_deleted_shows_why_it_is_disabled(staff_client, orphan):
+    assert not orphan.is_active
+    html = staff_client.get(reverse("webhooks:edit", args=[orphan.pk])).content.decode()
+    assert 'id="inactive-reason"' in html and "Its workflow was deleted." in html
+    assert (
+        "Its workflow was deleted."
+        in staff_client.get(reverse("webhooks:list") + "?disabled=1").content.decode()
+    )
+
+
+def test_activating_it_before_choosing_a_workflow_says_so(staff_client, orphan):
+    response = staff_client.post(url(orphan), {"active": "1"}, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="activate-error"' in html
+    assert "Choose the trigger&#x27;s workflow, survey or group and save before activating it." in html
+    orphan.refresh_from_db()
+    assert not orphan.is_active

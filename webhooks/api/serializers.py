@@ -104,6 +104,10 @@ class WebhookSerializer(serializers.Serializer):
     context = WebhookContextSerializer()
     createdAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
     modifiedAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
+    inactiveReason = serializers.CharField(
+        help_text="Our extension: why the product deactivated the webhook (its workflow, survey or "
+        'group was deleted), or "". Activating it again needs a context of its trigger.'
+    )
 
     def to_representation(self, webhook: Webhook) -> dict:
         return {
@@ -122,6 +126,7 @@ class WebhookSerializer(serializers.Serializer):
             },
             "createdAt": iso(webhook.created_at),
             "modifiedAt": iso(webhook.modified_at),
+            "inactiveReason": str(webhook.get_inactive_reason_display()) if webhook.inactive_reason else "",
         }
 
 
@@ -247,10 +252,10 @@ class WebhookContextInputSerializer(serializers.Serializer):
 
 class WebhookInputSerializer(serializers.Serializer):
     """Create (POST) and update (PUT/PATCH) body. Read-only keys of the output (`_id`,
-    `company`, `createdAt`, `modifiedAt`, and Mongoose's `__v`) are ignored, so a GET body can
-    be PUT back; any other unknown key is a 400."""
+    `company`, `createdAt`, `modifiedAt`, `inactiveReason`, and Mongoose's `__v`) are ignored,
+    so a GET body can be PUT back; any other unknown key is a 400."""
 
-    READ_ONLY_KEYS = frozenset({"_id", "company", "createdAt", "modifiedAt", "__v"})
+    READ_ONLY_KEYS = frozenset({"_id", "company", "createdAt", "modifiedAt", "inactiveReason", "__v"})
 
     name = StrictCharField(max_length=200, help_text="Free text, up to 200 characters.")
     code = StrictCharField(

@@ -290,10 +290,13 @@ class SubscriptionDetailView(CompanyAPIView):
 
 class _SetActiveView(CompanyAPIView):
     def set_active(self, id: str, active: bool) -> Response:
-        with transaction.atomic():
-            webhook = self.get_webhook(id, for_update=True)
-            if webhook.is_active != active:
-                services.webhook_set_active(webhook=webhook, active=active)
+        try:
+            with transaction.atomic():
+                webhook = self.get_webhook(id, for_update=True)
+                if webhook.is_active != active:
+                    services.webhook_set_active(webhook=webhook, active=active)
+        except DjangoValidationError as error:  # its workflow, survey or group is gone
+            raise exceptions.ValidationError(_api_errors(error)) from error
         return Response(WebhookSerializer(webhook).data)
 
 
@@ -301,10 +304,11 @@ class SubscriptionActivateView(_SetActiveView):
     @extend_schema(
         operation_id="subscription_activate",
         summary="Activate a webhook",
-        description="Deliveries queued while it was inactive resume, in order.",
+        description="Deliveries queued while it was inactive resume, in order. A webhook whose "
+        "workflow, survey or group was deleted needs a new one first (400 on that context key).",
         parameters=[WEBHOOK_ID],
         request=None,
-        responses={200: WebhookSerializer, 404: ERROR_404, **AUTH_ERRORS},
+        responses={200: WebhookSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
         tags=["subscriptions"],
     )
     def post(self, request: Request, id: str) -> Response:

@@ -286,7 +286,15 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
 @staff_required
 def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
-    services.webhook_set_active(webhook=webhook, active=request.POST.get("active") == "1")
+    try:
+        services.webhook_set_active(webhook=webhook, active=request.POST.get("active") == "1")
+    except ValidationError:  # its workflow, survey or group was deleted: choose another first
+        error = _("Choose the trigger's workflow, survey or group and save before activating it.")
+        if _fragment(request):
+            context = {"webhook": webhook, "activate_error": error}
+            return render(request, "webhooks/settings.html#header", context)
+        messages.error(request, error)
+        return redirect("webhooks:edit", pk=webhook.pk)
     notice = _("Webhook activated.") if webhook.is_active else _("Webhook deactivated.")
     if _fragment(request):
         return render(request, "webhooks/settings.html#header", {"webhook": webhook, "announce": notice})
