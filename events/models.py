@@ -8,10 +8,12 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
 
 from events.ids import new_object_id
 
-code_validator = RegexValidator(r"^[a-z0-9_]{1,60}$", "Use 1-60 lowercase letters, digits or underscores.")
+# The code rule of webhooks and of Cotalker's other codes, written once (forms and the API use it).
+code_validator = RegexValidator(r"^[a-z0-9_]{1,60}$", _("Use 1-60 lowercase letters, digits or underscores."))
 
 
 def object_id_field() -> models.CharField:

@@ -14,12 +14,27 @@ from webhooks.engine.signing import secret_generate
 
 
 class Trigger(models.TextChoices):
-    USER = "create-edit-delete-user", "Create/Edit/Remove User"
-    TASK = "create-edit-delete-task", "Create/Edit/Remove Task"
-    SURVEY = "create-edit-delete-survey", "Create/Edit/Remove Survey"
-    PROPERTY = "create-edit-delete-property", "Create/Edit/Remove Element"
-    NOTE = "create-edit-delete-note", "Create/Edit/Remove Note"
-    LOGOUT = "logout-user", "User Logout"
+    USER = "create-edit-delete-user", _("Create/Edit/Remove User")
+    TASK = "create-edit-delete-task", _("Create/Edit/Remove Task")
+    SURVEY = "create-edit-delete-survey", _("Create/Edit/Remove Survey")
+    PROPERTY = "create-edit-delete-property", _("Create/Edit/Remove Element")
+    NOTE = "create-edit-delete-note", _("Create/Edit/Remove Note")
+    LOGOUT = "logout-user", _("User Logout")
+
+
+# The webhook rules' messages, written once: the model, the services, the panel's forms and the
+# API's serializers all use these (translated in the panel, English in the API).
+CODE_TAKEN = _("A webhook with this code already exists.")
+CODE_IMMUTABLE = _("The code cannot be changed once the webhook is saved.")
+INVALID_URL = _("Enter a valid URL.")
+HTTP_URL = _("Enter an http(s) URL.")
+
+
+def http_url_validator(value: str) -> None:
+    """A webhook URL: a valid URL, and http or https."""
+    URLValidator(message=INVALID_URL)(value)
+    if value.split(":", 1)[0].lower() not in ("http", "https"):
+        raise ValidationError(HTTP_URL, code="invalid")
 
 
 TRIGGER_BY_EVENT_TYPE = {
@@ -118,9 +133,7 @@ class Webhook(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhooks")
     name = models.CharField(max_length=200)
     code = models.CharField(max_length=60, validators=[code_validator])
-    url = models.URLField(
-        max_length=2000, validators=[URLValidator(schemes=["http", "https"], message="Enter an http(s) URL.")]
-    )
+    url = models.URLField(max_length=2000, validators=[http_url_validator])
     description = models.TextField(blank=True, max_length=2000)
     trigger = models.CharField(max_length=40, choices=Trigger.choices, default=Trigger.USER)
     workflow = models.ForeignKey(
@@ -199,7 +212,7 @@ class Webhook(models.Model):
         errors = self.missing_context() if self.is_active else {}
         duplicate = Webhook.objects.for_company(self.company_id).filter(code=self.code).exclude(pk=self.pk)
         if self.code and duplicate.exists():
-            errors["code"] = "A webhook with this code already exists."
+            errors["code"] = CODE_TAKEN
         for name in ("workflow", "survey", "group"):
             related = getattr(self, name)
             if related is not None and related.company_id != self.company_id:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webhooks.engine import doorbell
-from webhooks.models import InactiveReason, Webhook
+from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, InactiveReason, Webhook
 
 WEBHOOK_EDITABLE_FIELDS = ("name", "url", "description", "trigger", "workflow", "survey", "group")
 
@@ -23,14 +23,14 @@ def webhook_create(*, company_id: str, code: str, **fields) -> Webhook:
         with transaction.atomic():
             webhook.save()
     except IntegrityError:
-        raise ValidationError({"code": "A webhook with this code already exists."}) from None
+        raise ValidationError({"code": CODE_TAKEN}) from None
     return webhook
 
 
 def webhook_update(*, webhook: Webhook, code: str | None = None, **fields) -> Webhook:
     """Change editable fields; the code is immutable once saved."""
     if code is not None and code != webhook.code:
-        raise ValidationError({"code": "The code cannot be changed once the webhook is saved."})
+        raise ValidationError({"code": CODE_IMMUTABLE})
     unknown = set(fields) - set(WEBHOOK_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")

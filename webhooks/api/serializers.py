@@ -14,8 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.cot import iso
-from events.models import Group, Survey, Workflow
-from webhooks.models import Delivery, Trigger, Webhook
+from events.models import Group, Survey, Workflow, code_validator
+from webhooks.models import Delivery, Trigger, Webhook, http_url_validator
 
 OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
 OBJECT_ID_RE = re.compile(OBJECT_ID_PATTERN)
@@ -44,9 +44,9 @@ class StrictCharField(serializers.CharField):
 class StrictURLField(serializers.URLField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        # Replace DRF's default URL validator with one limited to http(s).
+        # The webhook URL rule of the model (a valid URL, http or https) instead of DRF's own.
         self.validators = [v for v in self.validators if not isinstance(v, URLValidator)]
-        self.validators.append(URLValidator(schemes=["http", "https"], message="Enter an http(s) URL."))
+        self.validators.append(http_url_validator)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -260,9 +260,7 @@ class WebhookInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200, help_text="Free text, up to 200 characters.")
     code = StrictCharField(
         max_length=60,
-        validators=[
-            RegexValidator(r"^[a-z0-9_]{1,60}$", "Use 1-60 lowercase letters, digits or underscores.")
-        ],
+        validators=[code_validator],
         help_text="Unique per company, [a-z0-9_]{1,60}. Cannot change once saved.",
     )
     url = StrictURLField(max_length=2000, help_text="http(s) URL receiving the POSTed events.")

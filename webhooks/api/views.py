@@ -44,7 +44,7 @@ from webhooks.api.serializers import (
     is_object_id,
 )
 from webhooks.engine import delivery as engine
-from webhooks.models import Delivery, Webhook
+from webhooks.models import CODE_TAKEN, Delivery, Webhook
 
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
 _CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
@@ -213,7 +213,7 @@ class SubscriptionListView(CompanyAPIView):
         body = _validated_input(request, mode="create", company_id=self.company_id)
         code = body.validated_data["code"]
         if self.webhooks().filter(code=code).exists():
-            raise exceptions.ValidationError({"code": ["A webhook with this code already exists."]})
+            raise exceptions.ValidationError({"code": [CODE_TAKEN]})
         try:
             with transaction.atomic():
                 webhook = services.webhook_create(
@@ -225,9 +225,7 @@ class SubscriptionListView(CompanyAPIView):
         except DjangoValidationError as error:
             raise exceptions.ValidationError(_api_errors(error)) from error
         except IntegrityError as error:  # a concurrent create with the same code
-            raise exceptions.ValidationError(
-                {"code": ["A webhook with this code already exists."]}
-            ) from error
+            raise exceptions.ValidationError({"code": [CODE_TAKEN]}) from error
         url = reverse("api:subscription-detail", args=[webhook.pk])
         return Response(
             WebhookSerializer(webhook).data,

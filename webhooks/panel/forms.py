@@ -1,28 +1,20 @@
 """Forms of the staff panel: they parse input; the services validate and save.
 
-Every label, choice and message shown in the panel is marked for translation
-here (locale/es), so the panel does not depend on the wording of the models
-and services. Trigger values themselves are never translated.
+The rules (the code pattern, a taken code, the URL, the trigger labels) and their
+messages are written once in the models and shown here as they are, translated
+(locale/es); this module marks the panel's own labels. Trigger values themselves
+are never translated.
 """
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import RegexValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Group, Survey, Workflow
-from webhooks.models import Trigger, Webhook
+from events.models import Group, Survey, Workflow, code_validator
+from webhooks.models import CODE_TAKEN, Trigger, Webhook, http_url_validator
 from webhooks.panel.queries import code_suggest
 
-TRIGGER_LABELS = {
-    Trigger.USER: _("Create/Edit/Remove User"),
-    Trigger.TASK: _("Create/Edit/Remove Task"),
-    Trigger.SURVEY: _("Create/Edit/Remove Survey"),
-    Trigger.PROPERTY: _("Create/Edit/Remove Element"),
-    Trigger.NOTE: _("Create/Edit/Remove Note"),
-    Trigger.LOGOUT: _("User Logout"),
-}
-TRIGGER_CHOICES = [(value, TRIGGER_LABELS.get(value, label)) for value, label in Trigger.choices]
+TRIGGER_CHOICES = Trigger.choices
 CONTEXT_FIELDS = {Trigger.TASK: ("workflow",), Trigger.SURVEY: ("survey", "group")}
 # Shown with a "*" (aria-required): the code is suggested from the Name when left
 # empty, and the context fields are required only for their trigger.
@@ -34,19 +26,6 @@ CONTEXT_REQUIRED_MESSAGES = {
 }
 REQUIRED = _("This field is required.")
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
-CODE_TAKEN = _("A webhook with this code already exists.")
-# Messages of webhooks.services / the models, shown in the panel in the active language.
-SERVICE_MESSAGES = {
-    "A webhook with this code already exists.": CODE_TAKEN,
-    "The code cannot be changed once the webhook is saved.": _(
-        "The code cannot be changed once the webhook is saved."
-    ),
-    "Enter a valid URL.": _("Enter a valid URL."),
-    "Enter an http(s) URL.": _("Enter an http(s) URL."),
-}
-
-code_validator = RegexValidator(r"^[a-z0-9_]{1,60}$", _("Use 1-60 lowercase letters, digits or underscores."))
-url_validator = URLValidator(message=_("Enter a valid URL."))
 
 
 class WebhookForm(forms.Form):
@@ -154,9 +133,7 @@ class WebhookForm(forms.Form):
 
     def clean_url(self) -> str:
         url = self.cleaned_data.get("url", "").strip()
-        url_validator(url)
-        if url.split(":", 1)[0].lower() not in ("http", "https"):
-            raise ValidationError(SERVICE_MESSAGES["Enter an http(s) URL."], code="invalid")
+        http_url_validator(url)
         return url
 
     def clean(self) -> dict:
@@ -182,21 +159,16 @@ class WebhookForm(forms.Form):
     def add_service_errors(self, error: ValidationError) -> None:
         """Show a service's ValidationError next to the fields it names, in the active language."""
         if not hasattr(error, "error_dict"):
-            self.add_error(None, _translated(error))
+            self.add_error(None, error)
             return
         for field, errors in error.error_dict.items():
             if field == NON_FIELD_ERRORS and any(e.code == "unique" for e in errors):
                 # The (company, code) unique constraint: a concurrent create won the code.
                 self.add_error("code", CODE_TAKEN)
             elif field in self.fields:
-                self.add_error(field, _translated(ValidationError(errors)))
+                self.add_error(field, ValidationError(errors))
             else:
-                self.add_error(None, _translated(ValidationError(errors)))
-
-
-def _translated(error: ValidationError) -> ValidationError:
-    """The service's messages, each swapped for its translation when the panel knows it."""
-    return ValidationError([SERVICE_MESSAGES.get(str(message), message) for message in error.messages])
+                self.add_error(None, ValidationError(errors))
 
 
 class WebhookSelectionForm(forms.Form):
