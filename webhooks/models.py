@@ -27,6 +27,13 @@ class Trigger(models.TextChoices):
 CODE_TAKEN = _("A webhook with this code already exists.")
 CODE_IMMUTABLE = _("The code cannot be changed once the webhook is saved.")
 INVALID_URL = _("Enter a valid URL.")
+# The context each trigger needs (a task webhook its workflow; a survey one its survey and group).
+REQUIRED_CONTEXT = {Trigger.TASK: ("workflow",), Trigger.SURVEY: ("survey", "group")}
+CONTEXT_REQUIRED = {
+    "workflow": _("A workflow is required for this trigger."),
+    "survey": _("A survey is required for this trigger."),
+    "group": _("A group is required for this trigger."),
+}
 HTTP_URL = _("Enter an http(s) URL.")
 
 
@@ -222,12 +229,8 @@ class Webhook(models.Model):
 
     def missing_context(self) -> dict[str, str]:
         """The context fields its trigger requires and it lacks, with their messages."""
-        required = {Trigger.TASK: ["workflow"], Trigger.SURVEY: ["survey", "group"]}.get(self.trigger, [])
-        return {
-            name: f"A {name} is required for the {self.trigger} trigger."
-            for name in required
-            if getattr(self, f"{name}_id") is None
-        }
+        required = REQUIRED_CONTEXT.get(self.trigger, ())
+        return {name: CONTEXT_REQUIRED[name] for name in required if getattr(self, f"{name}_id") is None}
 
     def activate(self) -> None:
         """ValidationError (field errors) when its trigger's context is missing."""

@@ -115,9 +115,7 @@ def test_it_cannot_be_activated_until_it_points_elsewhere(api, task_hook, workfl
 
     refused = api.post(f"{BASE}/{task_hook.pk}/activate")
     assert refused.status_code == 400
-    assert refused.json() == {
-        "context": {"taskGroup": ["A workflow is required for the create-edit-delete-task trigger."]}
-    }
+    assert refused.json() == {"context": {"taskGroup": ["A workflow is required for this trigger."]}}
     assert api.patch(f"{BASE}/{task_hook.pk}", {"isActive": True}, format="json").status_code == 400
 
     other = Workflow.objects.create(company=company_a, name="Other", code="other")

@@ -11,19 +11,21 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Group, Survey, Workflow, code_validator
-from webhooks.models import CODE_TAKEN, Trigger, Webhook, http_url_validator
+from webhooks.models import (
+    CODE_TAKEN,
+    CONTEXT_REQUIRED,
+    REQUIRED_CONTEXT,
+    Trigger,
+    Webhook,
+    http_url_validator,
+)
 from webhooks.panel.queries import code_suggest
 
 TRIGGER_CHOICES = Trigger.choices
-CONTEXT_FIELDS = {Trigger.TASK: ("workflow",), Trigger.SURVEY: ("survey", "group")}
+CONTEXT_FIELDS = REQUIRED_CONTEXT
 # Shown with a "*" (aria-required): the code is suggested from the Name when left
 # empty, and the context fields are required only for their trigger.
 MARKED_REQUIRED = ("name", "code", "url", "trigger", "workflow", "survey", "group")
-CONTEXT_REQUIRED_MESSAGES = {
-    "workflow": _("A workflow is required for this trigger."),
-    "survey": _("A survey is required for this trigger."),
-    "group": _("A group is required for this trigger."),
-}
 REQUIRED = _("This field is required.")
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
 
@@ -140,7 +142,7 @@ class WebhookForm(forms.Form):
         data = super().clean()
         for name in CONTEXT_FIELDS.get(data.get("trigger"), ()):
             if not data.get(name) and name not in self.errors:
-                self.add_error(name, ValidationError(CONTEXT_REQUIRED_MESSAGES[name], code="required"))
+                self.add_error(name, ValidationError(CONTEXT_REQUIRED[name], code="required"))
         return data
 
     def service_fields(self) -> dict:
