@@ -164,7 +164,7 @@ def test_pages_keep_the_array_shape_with_total_count_and_link_headers(api, compa
     assert set(link_targets(last)) == {"prev", "first", "last"}
 
 
-def test_the_default_page_is_100_and_an_offset_past_the_end_is_an_empty_array(api, company_a):
+def test_an_offset_past_the_end_is_an_empty_array(api, company_a):
     make_hooks(company_a, 3)
 
     assert len(api.get(BASE).json()) == 3
@@ -178,3 +178,33 @@ def test_the_largest_page_is_1000(api, company_a):
     make_hooks(company_a, 2)
 
     assert len(api.get(BASE, {"limit": 1000}).json()) == 2
+
+
+def test_without_a_limit_the_list_returns_every_webhook_of_the_company(api, company_a, company_b):
+    Webhook.objects.bulk_create(
+        Webhook(company=company_a, name=f"hook {i:03d}", code=f"hook_{i}", url="https://a.example.com/")
+        for i in range(150)
+    )
+    Webhook.objects.create(company=company_b, name="other", code="other", url="https://b.example.com/")
+
+    response = api.get(BASE)
+
+    assert response.status_code == 200
+    assert len(response.json()) == 150
+    assert response["X-Total-Count"] == "150"
+    assert 'rel="next"' not in response["Link"]
+    assert len(api.get(BASE, {"limit": 100}).json()) == 100  # a limit still pages
+
+
+def test_logs_stay_paginated_without_a_limit(api, company_a):
+    from webhooks.models import Delivery, Event
+
+    hook = Webhook.objects.create(company=company_a, name="h", code="h", url="https://a.example.com/")
+    event = Event.objects.create(company=company_a, type="COTUser", action="create", body="{}")
+    Delivery.objects.bulk_create(
+        Delivery(company=company_a, webhook=hook, event=event, object_id=f"{i:024x}") for i in range(120)
+    )
+
+    response = api.get(f"{BASE}/logs/{hook.pk}")
+
+    assert len(response.json()) == 100 and response["X-Total-Count"] == "120"

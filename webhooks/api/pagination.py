@@ -29,6 +29,14 @@ class PageQuerySerializer(serializers.Serializer):
 
 
 class WebhookListQuerySerializer(PageQuerySerializer):
+    # Cotalker returns all of the company's webhooks: so do we when no `limit` is sent.
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_LIMIT,
+        required=False,
+        default=None,
+        help_text="Page size (1-1000); without it, every matching webhook.",
+    )
     trigger = serializers.ChoiceField(choices=Trigger.values, required=False)
     isActive = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="true or false; both when absent."
@@ -63,20 +71,31 @@ def created_between(queryset: QuerySet, query: dict) -> QuerySet:
     return queryset
 
 
-def page_url(request: Request, *, limit: int, offset: int) -> str:
+def page_url(request: Request, *, limit: int | None, offset: int) -> str:
     params = request.query_params.copy()
     params.pop("limit", None)
     params.pop("offset", None)
-    params.update({"limit": str(limit), "offset": str(offset)})
+    if limit is not None:
+        params["limit"] = str(limit)
+    params["offset"] = str(offset)
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
 def paginated(request: Request, queryset: QuerySet, serializer_class, query: dict) -> Response:
+    """One page; with `limit` None, every row from `offset` on."""
     limit, offset = query["limit"], query["offset"]
     total = queryset.count()
-    rows = list(queryset[offset : offset + limit])
+    rows = list(queryset[offset:] if limit is None else queryset[offset : offset + limit])
     response = Response(serializer_class(rows, many=True).data)
     response["X-Total-Count"] = str(total)
+    response["Link"] = ", ".join(_links(request, limit, offset, total))
+    return response
+
+
+def _links(request: Request, limit: int | None, offset: int, total: int) -> list[str]:
+    if limit is None:  # everything from `offset` on: nothing next, the whole list before
+        before = [f'<{page_url(request, limit=None, offset=0)}>; rel="prev"'] if offset > 0 else []
+        return [*before, f'<{page_url(request, limit=None, offset=0)}>; rel="first"']
     links = []
     if offset + limit < total:
         links.append(f'<{page_url(request, limit=limit, offset=offset + limit)}>; rel="next"')
@@ -87,8 +106,7 @@ def paginated(request: Request, queryset: QuerySet, serializer_class, query: dic
     if total > limit:
         last = (total - 1) // limit * limit
         links.append(f'<{page_url(request, limit=limit, offset=last)}>; rel="last"')
-    response["Link"] = ", ".join(links)
-    return response
+    return links
 
 
 PAGE_HEADERS = [
