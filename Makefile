@@ -3,6 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# `make run PORT=8001` serves on another port (the demo webhook follows it).
+PORT ?= 8000
 
 .PHONY: run test lint format migrate messages smoke prune bench clean
 
@@ -21,8 +23,8 @@ migrate: messages
 
 # The embedded default: SQLite, django-q2's ORM broker, the web server and one qcluster.
 run: migrate
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py run_all
+	$(BIN)/python manage.py seed_demo --port $(PORT)
+	$(BIN)/python manage.py run_all 127.0.0.1:$(PORT)
 
 test: messages
 	$(BIN)/pytest $(PYTEST_ARGS)

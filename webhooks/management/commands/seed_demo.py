@@ -16,12 +16,20 @@ class Command(BaseCommand):
     help = "Create demo data once: company, staff admin, workflow, group, survey, collection."
 
     def add_arguments(self, parser):
-        parser.add_argument("--receiver-url", default="http://127.0.0.1:8000/demo/receiver/")
+        parser.add_argument("--port", type=int, default=8000, help="The port `make run` serves on.")
+        parser.add_argument("--receiver-url", help="Default: the demo receiver on --port.")
 
     @transaction.atomic
-    def handle(self, *args, receiver_url: str, **options):
-        if Company.objects.filter(name=DEMO_COMPANY).exists():
-            self.stdout.write(f"Demo data already present; sign in as {DEMO_EMAIL}.")
+    def handle(self, *args, port: int, receiver_url: str | None, **options):
+        receiver_url = receiver_url or f"http://127.0.0.1:{port}/demo/receiver/"
+        company = Company.objects.filter(name=DEMO_COMPANY).first()
+        if company is not None:
+            # `make run PORT=...` on another port: the demo webhook follows it.
+            demo = Webhook.objects.filter(company=company, code="demo_tasks", url__endswith="/demo/receiver/")
+            demo.exclude(url=receiver_url).update(url=receiver_url)
+            self.stdout.write(
+                f"Demo data already present; sign in at http://127.0.0.1:{port}/ as {DEMO_EMAIL}."
+            )
             return
         company = Company.objects.create(name=DEMO_COMPANY)
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
@@ -44,7 +52,7 @@ class Command(BaseCommand):
                 workflow=workflow,
             )
         self.stdout.write(self.style.SUCCESS("Demo data created."))
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/ as {DEMO_EMAIL} with password: {password}")
+        self.stdout.write(f"Sign in at http://127.0.0.1:{port}/ as {DEMO_EMAIL} with password: {password}")
         if not os.environ.get("DEMO_ADMIN_PASSWORD"):
             self.stdout.write(
                 "(Generated once and not stored anywhere: note it down, or run `manage.py changepassword`.)"
