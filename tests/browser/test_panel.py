@@ -307,3 +307,24 @@ def test_screenshots(panel, company_a, workflow_a, task_webhook, receiver, tmp_p
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("#logs tbody tr[data-delivery]")).to_have_count(6)
     page.screenshot(path=str(out / "settings-es.png"), full_page=True)
+
+
+def test_a_long_name_without_spaces_wraps_inside_its_cell(panel, company_a, workflow_a):
+    page = panel
+    long_name = "W" * 200
+    hook = Webhook.objects.create(
+        company=company_a, name=long_name, code="long", url="https://hooks.example.com/" + "p" * 300,
+        trigger=Trigger.TASK, workflow=workflow_a,
+    )  # fmt: skip
+
+    for path in ("/webhooks/", f"/webhooks/{hook.pk}/"):
+        page.goto(path)
+        if path == "/webhooks/":
+            expect(page.locator("#webhooks-panel")).to_contain_text(long_name)
+        # The page is no wider than the window: nothing scrolls sideways.
+        # Names the elements that overflow when it fails (inputs scroll inside themselves: not them).
+        overflowing = page.evaluate(
+            """() => [...document.querySelectorAll('body *:not(input)')]
+                .filter(e => e.scrollWidth > window.innerWidth).map(e => e.tagName + '.' + e.className)"""
+        )
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (path, overflowing)

@@ -172,3 +172,16 @@ def test_non_staff_refused(client, member_a):
 
 def test_wrong_method(staff_client):
     assert staff_client.put(URL).status_code == 405
+
+
+def test_an_over_long_name_gets_a_visible_error_never_a_silent_cut(staff_client):
+    page = staff_client.get(URL).content.decode()
+    assert 'maxlength="200"' not in page  # a browser would cut a 5,000-character paste silently
+
+    response = staff_client.post(
+        URL, {"name": "x" * 5000, "url": "https://a.example/", "trigger": Trigger.USER}
+    )
+
+    assert response.status_code == 200
+    assert "Ensure this value has at most 200 characters (it has 5000)." in response.content.decode()
+    assert not Webhook.objects.exists()

@@ -110,6 +110,10 @@ class WebhookForm(forms.Form):
             self.fields["code"].widget.attrs["data-code-suggest"] = "true"
             self.fields["name"].widget.attrs["data-code-source"] = "true"
         self.fields["trigger"].widget.attrs["data-trigger"] = "true"
+        # No maxlength in the HTML: a browser cuts a longer paste silently; the server's
+        # "at most N characters" error says what happened instead.
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
 
     @property
     def trigger_value(self) -> str:
