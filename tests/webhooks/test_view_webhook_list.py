@@ -160,3 +160,24 @@ def test_health_rate_covers_only_the_latest_sample_of_deliveries(staff_client, c
     html = staff_client.get(URL).content.decode()
 
     assert "100% of 3+" in html
+
+
+def test_a_non_staff_user_gets_a_page_that_says_who_may_use_the_panel_and_can_sign_out(client, member_a):
+    client.force_login(member_a)
+
+    response = client.get(URL)
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "The Webhooks panel is for the staff administrators of a company." in html
+    assert "You are signed in as member-a@example.com" in html
+    assert f'action="{reverse("logout")}"' in html and "csrfmiddlewaretoken" in html
+    assert "css/panel.css" in html  # styled like the rest of the panel
+    client.post(reverse("logout"))
+    assert client.get(URL).status_code == 302  # signed out: sent to log in
+
+
+def test_the_access_denied_page_is_translated(client, member_a):
+    client.force_login(member_a)
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="es-CL,es;q=0.9").content.decode()
+    assert "Acceso denegado" in html and "Has iniciado sesión como member-a@example.com" in html
