@@ -15,17 +15,21 @@ from webhooks.models import Webhook
 WINDOW = 60  # seconds
 
 
+def _incr(key: str, *, timeout: int) -> int:
+    """Add one to a counter of the shared "limits" cache; its new value."""
+    cache = caches["limits"]
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
 def _count(key: str, limit: int, now: float) -> int:
     """Count one more request in this window; the seconds to wait when over `limit`, else 0."""
     window = int(now // WINDOW)
-    cache = caches["limits"]
-    key = f"webhooks:limit:{key}:{window}"
-    cache.add(key, 0, timeout=2 * WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=2 * WINDOW)
-        count = 1
+    count = _incr(f"webhooks:limit:{key}:{window}", timeout=2 * WINDOW)
     if count <= limit:
         return 0
     return max(1, int((window + 1) * WINDOW - now + 0.999))
@@ -58,10 +62,4 @@ def signin_wait(*, username: str, now: float | None = None) -> int:
 
 def signin_failed(*, username: str, now: float | None = None) -> None:
     now = time.time() if now is None else now
-    key = _signin_key(username, now)
-    cache = caches["limits"]
-    cache.add(key, 0, timeout=2 * SIGNIN_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=2 * SIGNIN_WINDOW)
+    _incr(_signin_key(username, now), timeout=2 * SIGNIN_WINDOW)

@@ -77,9 +77,9 @@ class _Table:
             return None if routes is None else routes.get(key, ())
 
     def forget(self, company_id: str) -> None:
+        """Drop a company's routes (ALL: every company's), as a notification would."""
         with self.lock:
-            self.routes.pop(company_id, None)
-            self.generation += 1
+            self._notified(company_id)
 
     def _listening(self) -> bool:
         if self.pid != os.getpid() and self.connection is not None:
@@ -214,12 +214,7 @@ def webhook_written(sender, instance: Webhook, **kwargs) -> None:
 
 def _forget(company: str) -> None:
     _dirty_companies().discard(company)
-    if company == ALL:
-        with _table.lock:
-            _table.routes.clear()
-            _table.generation += 1
-    else:
-        _table.forget(company)
+    _table.forget(company)
 
 
 def _dirty_companies() -> set[str]:
