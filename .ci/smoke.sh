@@ -122,6 +122,8 @@ fi
 export APP_ENV=production DEBUG=false
 SECRET_KEY=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')
 export SECRET_KEY
+WEBHOOK_ENCRYPTION_KEYS=$("$PYTHON" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
+export WEBHOOK_ENCRYPTION_KEYS
 export ALLOWED_HOSTS=127.0.0.1
 export DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
 export REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT/0" Q_CLUSTER_NAME="$CLUSTER" Q_WORKERS=2

@@ -3,11 +3,14 @@
 Every variable is listed, with its default, in `.env.example`.
 """
 
+import base64
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from cotalker_webhooks.env import env_bool, env_float, env_int, env_list, env_str
@@ -80,7 +83,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "django_q",
     "events",
@@ -190,10 +193,45 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["webhooks.api.auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; each token has a name, an
+# optional expiry and a last-used time (webhooks.models.ApiToken).
+KNOX_TOKEN_MODEL = "webhooks.ApiToken"
+REST_KNOX = {"TOKEN_MODEL": KNOX_TOKEN_MODEL, "TOKEN_TTL": None, "AUTH_HEADER_PREFIX": "Bearer"}
+# knox's own migrations create its default token table even when the model is swapped out; with
+# none, no stray (and unflushable) knox_authtoken table exists.
+MIGRATION_MODULES = {"knox": None}
+
+
+def _encryption_keys() -> list[str]:
+    """Fernet keys, comma-separated: the first encrypts, all decrypt (docs/production.md)."""
+    keys = env_list("WEBHOOK_ENCRYPTION_KEYS")
+    if not keys:
+        if PRODUCTION:
+            raise ImproperlyConfigured(
+                "WEBHOOK_ENCRYPTION_KEYS must be set in production: one or more Fernet keys, "
+                "comma-separated; create one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
+        # Development only: derived from the (development) SECRET_KEY, so restarts can read
+        # what earlier runs stored.
+        digest = hashlib.sha256(b"cotalker-webhooks-encryption:" + SECRET_KEY.encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"WEBHOOK_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 url-safe base64 bytes)"
+            ) from None
+    return keys
+
+
+WEBHOOK_ENCRYPTION_KEYS = _encryption_keys()
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")

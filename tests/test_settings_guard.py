@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +35,7 @@ _CLEARED = (
     "STATIC_ROOT",
     "LOG_LEVEL",
     "REDIS_URL",
+    "WEBHOOK_ENCRYPTION_KEYS",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -52,6 +54,7 @@ def _production(tmp_path: Path, **values: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "webhooks.example.com",
         "STATIC_ROOT": str(tmp_path / "static"),
+        "WEBHOOK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     }
     return _env(tmp_path, **{**base, **values})
 
@@ -89,6 +92,8 @@ def _settings(env: dict[str, str], *names: str) -> dict:
         ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "SECURE_PROXY_SSL_HEADER"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"WEBHOOK_ENCRYPTION_KEYS": ""}, "WEBHOOK_ENCRYPTION_KEYS"),
+        ({"WEBHOOK_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},nope"}, "WEBHOOK_ENCRYPTION_KEYS"),
     ],
 )
 def test_unsafe_or_malformed_production_settings_stop_start_up_naming_the_variable(

@@ -1,4 +1,7 @@
+import json
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,10 +10,13 @@ from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
+from knox.models import AuthTokenManager as ApiTokenManager
 
 from events.ids import new_object_id
 from events.models import Company, Group, Survey, Workflow, code_validator
 from webhooks.engine.signing import secret_generate
+from webhooks.fields import EncryptedTextField
 
 
 class Trigger(models.TextChoices):
@@ -35,13 +41,90 @@ CONTEXT_REQUIRED = {
     "group": _("A group is required for this trigger."),
 }
 HTTP_URL = _("Enter an http(s) URL.")
+URL_CREDENTIALS = _(
+    "Credentials in the URL (user:password@) are not accepted: "
+    "send them in a custom request header, such as Authorization."
+)
 
 
 def http_url_validator(value: str) -> None:
-    """A webhook URL: a valid URL, and http or https."""
+    """A webhook URL: a valid URL, http or https, and no user:password@ (they would be stored,
+    shown and logged like the rest of the URL; custom headers keep credentials write-only)."""
     URLValidator(message=INVALID_URL)(value)
     if value.split(":", 1)[0].lower() not in ("http", "https"):
         raise ValidationError(HTTP_URL, code="invalid")
+    if "@" in urlsplit(value).netloc:
+        raise ValidationError(URL_CREDENTIALS, code="credentials")
+
+
+# Custom request headers (receiver authentication). Names are shown; values are write-only.
+HEADERS_MAX = 20
+HEADER_VALUE_MAX = 4096
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")  # an RFC 9110 token
+# What the product sets itself (the signature, the body's framing) or what only a hop may set.
+RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+    }
+)
+HEADER_NAME_INVALID = _("“%(name)s” is not a valid header name.")
+HEADER_RESERVED = _("“%(name)s” is set by the product and cannot be sent as a custom header.")
+HEADER_DUPLICATE = _("The header “%(name)s” is given twice.")
+HEADER_VALUE_INVALID = _(
+    "The value of “%(name)s” must be 1 to %(max)s characters, on one line (no control characters)."
+)
+HEADER_VALUE_REQUIRED = _("Give a value for the header “%(name)s”.")
+HEADERS_TOO_MANY = _("At most %(max)s custom headers.")
+
+
+def header_name_errors(name: str) -> list[ValidationError]:
+    if not HEADER_NAME.match(name):
+        return [ValidationError(HEADER_NAME_INVALID, code="invalid", params={"name": name[:100]})]
+    lowered = name.lower()
+    if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
+        return [ValidationError(HEADER_RESERVED, code="reserved", params={"name": name})]
+    return []
+
+
+def header_value_is_valid(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= HEADER_VALUE_MAX
+        and not any(ord(char) < 32 and char != "\t" or ord(char) == 127 for char in value)
+    )
+
+
+def receiver_headers_validator(headers: dict[str, str]) -> None:
+    """The rules for a webhook's custom headers, for the panel's form and the API alike."""
+    errors: list[ValidationError] = []
+    if len(headers) > HEADERS_MAX:
+        errors.append(ValidationError(HEADERS_TOO_MANY, code="max", params={"max": HEADERS_MAX}))
+    seen: set[str] = set()
+    for name, value in headers.items():
+        errors += header_name_errors(name)
+        if name.lower() in seen:
+            errors.append(ValidationError(HEADER_DUPLICATE, code="duplicate", params={"name": name}))
+        seen.add(name.lower())
+        params = {"name": name[:100], "max": HEADER_VALUE_MAX}
+        if value == "":
+            errors.append(ValidationError(HEADER_VALUE_REQUIRED, code="required", params=params))
+        elif not header_value_is_valid(value):
+            errors.append(ValidationError(HEADER_VALUE_INVALID, code="invalid", params=params))
+    if errors:
+        raise ValidationError(errors)
 
 
 TRIGGER_BY_EVENT_TYPE = {
@@ -166,9 +249,13 @@ class Webhook(models.Model):
     wake_at = models.DateTimeField(null=True, blank=True, editable=False)
     # when a clock (or a drain out of budget) last rang the queue.
     rung_at = models.DateTimeField(null=True, blank=True, editable=False)
-    secret = models.CharField(max_length=100, default=secret_generate, editable=False)
-    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    # Encrypted at rest (webhooks.crypto): the product must read them back to sign.
+    secret = EncryptedTextField(default=secret_generate, editable=False)
+    previous_secret = EncryptedTextField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Custom request headers (receiver authentication), a JSON object of name to value,
+    # encrypted as a whole: the values are credentials. Read and write through the methods.
+    sealed_headers = EncryptedTextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
 
@@ -224,6 +311,10 @@ class Webhook(models.Model):
             related = getattr(self, name)
             if related is not None and related.company_id != self.company_id:
                 errors[name] = f"Select a {name} of your company."
+        try:
+            receiver_headers_validator(self.receiver_headers())
+        except ValidationError as error:
+            errors["headers"] = error.error_list
         if errors:
             raise ValidationError(errors)
 
@@ -243,6 +334,21 @@ class Webhook(models.Model):
     def deactivate(self) -> None:
         self.is_active, self.inactive_reason = False, ""
         self.save(update_fields=["is_active", "inactive_reason", "modified_at"])
+
+    def receiver_headers(self) -> dict[str, str]:
+        return json.loads(self.sealed_headers) if self.sealed_headers else {}
+
+    def replace_receiver_headers(self, given: dict[str, str | None]) -> None:
+        """Replace the custom headers (checked by clean()); a None value keeps the value stored
+        under that name, so a client can send back the names it read without their values."""
+        stored = {name.lower(): value for name, value in self.receiver_headers().items()}
+        headers = {
+            name: stored.get(name.lower(), "") if value is None else value for name, value in given.items()
+        }
+        self.sealed_headers = json.dumps(headers, ensure_ascii=False) if headers else ""
+
+    def header_names(self) -> list[str]:
+        return list(self.receiver_headers())
 
     def signing_secrets(self) -> list[str]:
         """The current secret, plus the previous one while a rotation is in its grace period."""
@@ -369,3 +475,34 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self) -> "ApiTokenQuerySet":
+        return self.filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+
+
+class ApiToken(AbstractAuthToken):
+    """A REST API token (django-rest-knox's model, swapped in by KNOX_TOKEN_MODEL): only the
+    SHA-512 digest of the token and its first characters (`token_key`, to find it) are stored."""
+
+    name = models.CharField(max_length=100)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenManager.from_queryset(ApiTokenQuerySet)()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expiry is not None and self.expiry <= timezone.now()
+
+    def mark_used(self, now) -> None:
+        """Remember the use, at most once a minute (every API call would otherwise be a write)."""
+        if self.last_used_at is None or now - self.last_used_at >= timedelta(seconds=60):
+            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

@@ -13,9 +13,11 @@ from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, InactiveReason, Webhook
 WEBHOOK_EDITABLE_FIELDS = ("name", "url", "description", "trigger", "workflow", "survey", "group")
 
 
-def webhook_create(*, company_id: str, code: str, **fields) -> Webhook:
+def webhook_create(*, company_id: str, code: str, headers: dict | None = None, **fields) -> Webhook:
     """Validate (ValidationError with field errors) and save a new webhook."""
     webhook = Webhook(company_id=company_id, code=code, **fields)
+    if headers:
+        webhook.replace_receiver_headers(headers)
     # Webhook.clean() reports a taken code on the `code` field; the constraint still
     # guards the race of two concurrent creates.
     webhook.full_clean(validate_constraints=False)
@@ -27,8 +29,11 @@ def webhook_create(*, company_id: str, code: str, **fields) -> Webhook:
     return webhook
 
 
-def webhook_update(*, webhook: Webhook, code: str | None = None, **fields) -> Webhook:
-    """Change editable fields; the code is immutable once saved."""
+def webhook_update(
+    *, webhook: Webhook, code: str | None = None, headers: dict | None = None, **fields
+) -> Webhook:
+    """Change editable fields; the code is immutable once saved. `headers` (None: unchanged)
+    replaces the custom headers; a None value in it keeps that header's stored value."""
     if code is not None and code != webhook.code:
         raise ValidationError({"code": CODE_IMMUTABLE})
     unknown = set(fields) - set(WEBHOOK_EDITABLE_FIELDS)
@@ -36,6 +41,8 @@ def webhook_update(*, webhook: Webhook, code: str | None = None, **fields) -> We
         raise ValueError(f"not editable: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(webhook, name, value)
+    if headers is not None:
+        webhook.replace_receiver_headers(headers)
     webhook.full_clean()
     webhook.save()
     return webhook

@@ -74,8 +74,15 @@ def test_the_panel_works_under_its_csp_with_no_violation(
     expect(page.locator("#test-result .badge")).to_have_text("SUCCESS")
     page.click("#secret a:text('Reveal')")
     expect(page.locator("#secret-value")).to_have_text(webhook.secret)
-    page.click("nav a:text('API token')")
-    expect(page.locator("#token")).to_be_visible()
+    page.fill("#headers input[name=header_name_0]", "Authorization")
+    page.fill("#headers input[name=header_value_0]", "Bearer receiver-credential")
+    page.click("#save")
+    expect(page.locator("#headers input[name=header_remove_0]")).to_be_attached()
+    assert webhook.__class__.objects.get(pk=webhook.pk).header_names() == ["Authorization"]
+    page.click("nav a:text('API tokens')")
+    page.fill("#id_name", "CSP check")
+    page.click("#token-create")
+    expect(page.locator("#token-value")).to_be_visible()
     page.click("form[data-language-switch] button[lang=es]")
     expect(page.locator("html")).to_have_attribute("lang", "es")
 

@@ -247,15 +247,25 @@ def test_secret_reveal_and_rotate(panel, task_webhook):
 
 
 def test_api_token_page(panel, staff):
-    from rest_framework.authtoken.models import Token
+    import hashlib
+
+    from webhooks.models import ApiToken
 
     page = panel
-    page.click("nav a:text('API token')")
-    expect(page.locator("#token")).to_contain_text("You have no token yet.")
+    page.click("nav a:text('API tokens')")
+    expect(page.locator("#tokens")).to_contain_text("You have no token yet.")
+    page.fill("#id_name", "Nightly export")
+    page.select_option("#id_expires_in", "30")
     page.click("button:text('Create token')")
     expect(page.locator("#token-value")).to_be_visible()
-    token = Token.objects.get(user=staff)
-    expect(page.locator("#token-value")).to_have_text(token.key)
+    shown = page.locator("#token-value").inner_text()
+    token = ApiToken.objects.get(user=staff)
+    assert hashlib.sha512(shown.encode()).hexdigest() == token.digest
+    expect(page.locator("#token-list")).to_contain_text("Nightly export")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#token-list button:text('Revoke')")
+    expect(page.locator("#no-tokens")).to_be_visible()
+    assert not ApiToken.objects.filter(user=staff).exists()
 
 
 def test_screenshots(panel, company_a, workflow_a, task_webhook, receiver, tmp_path):

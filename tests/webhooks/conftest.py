@@ -1,9 +1,8 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.receiver import Receiver
-from webhooks.models import Trigger, Webhook
+from webhooks.models import ApiToken, Trigger, Webhook
 
 
 @pytest.fixture
@@ -36,5 +35,5 @@ def fast_retries(settings):
 def api(admin_a) -> APIClient:
     """An API client with company A's staff administrator's Bearer token."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_a).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiToken.objects.create(user=admin_a, name='test')[1]}")
     return client

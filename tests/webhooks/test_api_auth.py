@@ -1,18 +1,17 @@
 """REST API access: Bearer tokens of company staff only, and every query scoped to the company."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from events.models import User
-from webhooks.models import Delivery, Event, Trigger, Webhook
+from webhooks.models import ApiToken, Delivery, Event, Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
 
 
 def client_for(user: User, keyword: str = "Bearer") -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {ApiToken.objects.create(user=user, name='test')[1]}")
     return client
 
 

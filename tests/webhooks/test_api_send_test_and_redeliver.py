@@ -5,11 +5,10 @@ import re
 import socket
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook as StandardWebhook
 
-from webhooks.models import Delivery, Event, Trigger, Webhook
+from webhooks.models import ApiToken, Delivery, Event, Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -167,5 +166,5 @@ def test_send_test_is_limited_per_company_too(
     assert statuses == [201, 201, 201, 429]
     other_company = make_hook(admin_b.company, httpserver.url_for("/limited"))
     api_b = APIClient()
-    api_b.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_b).key}")
+    api_b.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiToken.objects.create(user=admin_b, name='test')[1]}")
     assert api_b.post(f"{BASE}/{other_company.pk}/test").status_code == 201

@@ -1,11 +1,14 @@
-"""`manage.py issue_api_token --email ...` prints a Bearer token for a staff user of a company."""
+"""`manage.py issue_api_token --email ...` prints a new Bearer token for a staff user of a company."""
 
+import hashlib
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
+
+from webhooks.models import ApiToken
 
 
 def issue(*args: str) -> str:
@@ -17,19 +20,41 @@ def issue(*args: str) -> str:
 def test_it_prints_a_token_that_opens_the_api(admin_a):
     key = issue("--email", "Admin-A@Example.com")
 
-    assert key == Token.objects.get(user=admin_a).key
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert client.get("/api/v3/webhook/subscription").status_code == 200
 
 
-def test_running_it_again_prints_the_same_token_unless_asked_to_rotate(admin_a):
-    first = issue("--email", admin_a.email)
+def test_only_a_digest_of_the_token_is_stored(admin_a):
+    key = issue("--email", admin_a.email, "--name", "ERP sync")
 
-    assert issue("--email", admin_a.email) == first
+    (token,) = ApiToken.objects.filter(user=admin_a)
+    assert token.name == "ERP sync"
+    assert token.digest == hashlib.sha512(key.encode()).hexdigest()
+    assert token.token_key == key[:15]
+    assert key not in {token.digest, token.token_key}
+
+
+def test_each_run_issues_another_token_and_rotate_revokes_the_others(admin_a):
+    first = issue("--email", admin_a.email)
+    second = issue("--email", admin_a.email)
+    assert first != second and ApiToken.objects.filter(user=admin_a).count() == 2
+
     rotated = issue("--email", admin_a.email, "--rotate")
-    assert rotated != first
-    assert list(Token.objects.values_list("key", flat=True)) == [rotated]
+
+    (token,) = ApiToken.objects.filter(user=admin_a)
+    assert token.token_key == rotated[:15]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {first}")
+    assert client.get("/api/v3/webhook/subscription").status_code == 401
+
+
+def test_it_can_issue_a_token_that_expires(admin_a):
+    issue("--email", admin_a.email, "--expires-in-days", "30")
+
+    token = ApiToken.objects.get(user=admin_a)
+    days = (token.expiry - timezone.now()).total_seconds() / 86400
+    assert 29.9 < days <= 30
 
 
 def test_an_unknown_email_is_an_error(db):
@@ -40,4 +65,4 @@ def test_an_unknown_email_is_an_error(db):
 def test_a_non_staff_user_gets_no_token(member_a):
     with pytest.raises(CommandError, match="staff"):
         issue("--email", member_a.email)
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()

@@ -1,15 +1,22 @@
 """API authentication: Bearer tokens of staff users who belong to a company."""
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import BasePermission
+
+# knox's tokens are 64 hex characters; tokens migrated from DRF's table are 40.
+TOKEN_MAX_LENGTH = 64
 
 
 class BearerTokenAuthentication(TokenAuthentication):
-    """`Authorization: Bearer <token>` (DRF's `Token <token>` is accepted too)."""
+    """`Authorization: Bearer <token>` (`Token <token>`, DRF's keyword, is accepted too).
 
-    keyword = "Bearer"
+    django-rest-knox checks the token against its stored SHA-512 digest and the expiry; this
+    adds the second keyword and remembers when each token was last used.
+    """
+
     keywords = ("bearer", "token")
 
     def authenticate(self, request):
@@ -19,9 +26,11 @@ class BearerTokenAuthentication(TokenAuthentication):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Invalid Authorization header: use 'Bearer <token>'.")
         token = parts[1]
-        if len(token) > 40 or not token.isalnum():
+        if len(token) > TOKEN_MAX_LENGTH or not token.isalnum():
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return self.authenticate_credentials(token)
+        user, api_token = self.authenticate_credentials(token.encode())
+        api_token.mark_used(timezone.now())
+        return user, api_token
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -33,7 +42,10 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A token from `manage.py issue_api_token --email <staff user>`.",
+            "description": (
+                "A token created in the panel (Security → API tokens) or with "
+                "`manage.py issue_api_token --email <staff user>`."
+            ),
         }
 
 

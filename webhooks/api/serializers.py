@@ -80,6 +80,31 @@ class ObjectIdOrBlankField(StrictCharField):
         )
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "nullable": True, "maxLength": 4096},
+        "maxProperties": 20,
+        "example": {"Authorization": "Bearer 0123abcd", "X-Api-Key": None},
+    }
+)
+class ReceiverHeadersField(serializers.Field):
+    """Our extension: custom request headers, name → value. Write-only values: a read shows
+    each name with null; null in a write keeps the stored value of that name."""
+
+    default_error_messages = {
+        "invalid": "Send an object of header name → value (a string, or null to keep the stored value)."
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or not all(isinstance(v, str | None) for v in data.values()):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 # ---------------------------------------------------------------------------
 # Output: COTWebhook and COTWebhookLog
 
@@ -108,6 +133,10 @@ class WebhookSerializer(serializers.Serializer):
         help_text="Our extension: why the product deactivated the webhook (its workflow, survey or "
         'group was deleted), or "". Activating it again needs a context of its trigger.'
     )
+    headers = ReceiverHeadersField(
+        help_text="Our extension: the custom request headers' names, each with null: values are "
+        "write-only (stored encrypted, never returned)."
+    )
 
     def to_representation(self, webhook: Webhook) -> dict:
         return {
@@ -127,6 +156,7 @@ class WebhookSerializer(serializers.Serializer):
             "createdAt": iso(webhook.created_at),
             "modifiedAt": iso(webhook.modified_at),
             "inactiveReason": str(webhook.get_inactive_reason_display()) if webhook.inactive_reason else "",
+            "headers": dict.fromkeys(webhook.header_names()),
         }
 
 
@@ -272,6 +302,13 @@ class WebhookInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text='Unused keys may be omitted, null or ""; keys not used by the trigger are stored as "".',
     )
+    headers = ReceiverHeadersField(
+        required=False,
+        help_text="Our extension: custom request headers sent with every delivery (e.g. Authorization), "
+        "name → value. When given, replaces the webhook's headers; a null value keeps the stored value "
+        "of that name (so a read can be sent back); omitted (also on PUT), they are kept. Refused: "
+        "Host, Content-Type, Content-Length, hop-by-hop headers and webhook-*.",
+    )
 
     def __init__(self, *args, mode: str = "create", **kwargs):
         super().__init__(*args, **kwargs)
@@ -305,4 +342,6 @@ class WebhookInputSerializer(serializers.Serializer):
         if self.mode != "patch" or data.get("context", {}) is None:
             fields.update(workflow=None, survey=None, group=None)
         fields.update(data.get("context") or {})
+        if "headers" in data:
+            fields["headers"] = data["headers"]
         return fields

@@ -40,6 +40,7 @@ from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Web
 logger = logging.getLogger("webhooks.delivery")
 
 BATCH = 16
+HIDDEN = "(hidden)"
 
 
 def lease_seconds() -> float:
@@ -51,6 +52,8 @@ class Lease:
     webhook: Webhook
     token: str
     secrets: list[str]
+    # The custom request headers, decrypted once per drain like the secrets.
+    headers: dict[str, str]
 
 
 def queue_lease(*, webhook_id: str) -> Lease | None:
@@ -72,7 +75,9 @@ def queue_lease(*, webhook_id: str) -> Lease | None:
         wake_at=Case(When(won, then=Value(None)), default=F("wake_at")),
     )
     webhook = Webhook.objects.filter(pk=webhook_id, lease_token=token).first()
-    return Lease(webhook, token, webhook.signing_secrets()) if webhook else None
+    if webhook is None:
+        return None
+    return Lease(webhook, token, webhook.signing_secrets(), webhook.receiver_headers())
 
 
 def queue_release(*, lease: Lease, wake_at: datetime | None, rerung: bool = False) -> None:
@@ -167,13 +172,21 @@ def signed_headers(signing_secrets: list[str], message_id: str, body: bytes) -> 
     }
 
 
+def request_headers(custom: dict[str, str], signed: dict[str, str]) -> tuple[dict, dict]:
+    """The headers to send, and the ones to store with the attempt: custom values are
+    credentials, so the stored copy (shown in the logs) has their names only."""
+    sent = {**custom, **signed}
+    stored = {**dict.fromkeys(custom, HIDDEN), **signed}
+    return sent, stored
+
+
 def delivery_attempt(*, lease: Lease, delivery: Delivery) -> bool:
     """Send the delivery once and record it; False if the queue was taken from this drain."""
     body = delivery.event.body.encode()
-    headers = signed_headers(lease.secrets, delivery.object_id, body)
+    sent, stored = request_headers(lease.headers, signed_headers(lease.secrets, delivery.object_id, body))
     started_at = timezone.now()
-    result = http.post_json(lease.webhook.url, body, headers)
-    return delivery_record(delivery=delivery, started_at=started_at, result=result, headers=headers)
+    result = http.post_json(lease.webhook.url, body, sent)
+    return delivery_record(delivery=delivery, started_at=started_at, result=result, headers=stored)
 
 
 def delivery_record(
@@ -269,9 +282,10 @@ def webhook_send_test(*, webhook: Webhook) -> Delivery:
     payload = test_event_payload(webhook=webhook)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     delivery = Delivery(company_id=webhook.company_id, webhook=webhook, kind=Delivery.Kind.TEST)
-    headers = signed_headers(webhook.signing_secrets(), delivery.object_id, body.encode())
+    signed = signed_headers(webhook.signing_secrets(), delivery.object_id, body.encode())
+    sent, headers = request_headers(webhook.receiver_headers(), signed)
     started_at = timezone.now()
-    result = http.post_json(webhook.url, body.encode(), headers)
+    result = http.post_json(webhook.url, body.encode(), sent)
     # Written pending and recorded in one transaction: no drain ever sees it in the queue.
     with transaction.atomic():
         delivery.event = Event.objects.create(

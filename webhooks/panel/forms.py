@@ -6,6 +6,9 @@ messages are written once in the models and shown here as they are, translated
 are never translated.
 """
 
+import re
+from dataclasses import dataclass
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +17,7 @@ from events.models import Group, Survey, Workflow, code_validator
 from webhooks.models import (
     CODE_TAKEN,
     CONTEXT_REQUIRED,
+    HEADERS_MAX,
     REQUIRED_CONTEXT,
     Trigger,
     Webhook,
@@ -27,6 +31,10 @@ CONTEXT_FIELDS = REQUIRED_CONTEXT
 # empty, and the context fields are required only for their trigger.
 MARKED_REQUIRED = ("name", "code", "url", "trigger", "workflow", "survey", "group")
 REQUIRED = _("This field is required.")
+HEADER_NAME_REQUIRED = _("Give the header's name.")
+# Blank rows offered for new custom headers, below the stored ones.
+HEADER_BLANK_ROWS = 2
+HEADER_ROW = re.compile(r"^header_name_(\d+)$")
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
 
 
@@ -110,10 +118,69 @@ class WebhookForm(forms.Form):
             self.fields["code"].widget.attrs["data-code-suggest"] = "true"
             self.fields["name"].widget.attrs["data-code-source"] = "true"
         self.fields["trigger"].widget.attrs["data-trigger"] = "true"
+        self._add_header_fields()
         # No maxlength in the HTML: a browser cuts a longer paste silently; the server's
         # "at most N characters" error says what happened instead.
         for field in self.fields.values():
             field.widget.attrs.pop("maxlength", None)
+
+    # --- custom request headers: a row of fields each (name, value, and "remove" once stored)
+
+    def _add_header_fields(self) -> None:
+        self.stored_header_names = self.webhook.header_names() if self.webhook else []
+        rows = len(self.stored_header_names) + HEADER_BLANK_ROWS
+        if self.is_bound:  # rows a browser added beyond the usual ones
+            posted = [int(m.group(1)) for key in self.data if (m := HEADER_ROW.match(key))]
+            rows = min(max([rows, *(index + 1 for index in posted)]), HEADERS_MAX + HEADER_BLANK_ROWS)
+        for index in range(rows):
+            stored = index < len(self.stored_header_names)
+            self.fields[f"header_name_{index}"] = forms.CharField(
+                label=_("Header name"),
+                required=False,
+                initial=self.stored_header_names[index] if stored else "",
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )
+            self.fields[f"header_value_{index}"] = forms.CharField(
+                label=_("Header value"),
+                required=False,
+                strip=False,
+                # Never rendered back: a value is write-only once saved.
+                widget=forms.PasswordInput(
+                    attrs={
+                        "autocomplete": "new-password",
+                        "placeholder": _("Unchanged") if stored else "",
+                    }
+                ),
+            )
+            if stored:
+                self.fields[f"header_remove_{index}"] = forms.BooleanField(label=_("Remove"), required=False)
+        self.header_row_count = rows
+
+    @property
+    def header_rows(self) -> list["HeaderRow"]:
+        return [
+            HeaderRow(
+                number=index + 1,
+                name=self[f"header_name_{index}"],
+                value=self[f"header_value_{index}"],
+                remove=self[f"header_remove_{index}"] if f"header_remove_{index}" in self.fields else None,
+            )
+            for index in range(self.header_row_count)
+        ]
+
+    def _clean_headers(self, data: dict) -> dict[str, str | None]:
+        """name → value; an empty value keeps a stored header's value (None)."""
+        headers: dict[str, str | None] = {}
+        for index in range(self.header_row_count):
+            name = (data.get(f"header_name_{index}") or "").strip()
+            value = data.get(f"header_value_{index}") or ""
+            if data.get(f"header_remove_{index}") or not (name or value):
+                continue
+            if not name:
+                self.add_error(f"header_name_{index}", ValidationError(HEADER_NAME_REQUIRED, code="required"))
+                continue
+            headers[name] = value.strip() or None
+        return headers
 
     @property
     def trigger_value(self) -> str:
@@ -147,6 +214,7 @@ class WebhookForm(forms.Form):
         for name in CONTEXT_FIELDS.get(data.get("trigger"), ()):
             if not data.get(name) and name not in self.errors:
                 self.add_error(name, ValidationError(CONTEXT_REQUIRED[name], code="required"))
+        data["headers"] = self._clean_headers(data)
         return data
 
     def service_fields(self) -> dict:
@@ -160,6 +228,7 @@ class WebhookForm(forms.Form):
             "workflow": data["workflow"],
             "survey": data["survey"],
             "group": data["group"],
+            "headers": data["headers"],
         }
 
     def add_service_errors(self, error: ValidationError) -> None:
@@ -177,6 +246,14 @@ class WebhookForm(forms.Form):
                 self.add_error(None, ValidationError(errors))
 
 
+@dataclass
+class HeaderRow:
+    number: int
+    name: forms.BoundField
+    value: forms.BoundField
+    remove: forms.BoundField | None
+
+
 class WebhookSelectionForm(forms.Form):
     """The checked rows of the list, for bulk deactivation."""
 
@@ -186,3 +263,23 @@ class WebhookSelectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any id may be posted; the service only touches the company's own webhooks.
         self.fields["ids"].valid_value = lambda value: isinstance(value, str) and len(value) <= 24
+
+
+EXPIRY_CHOICES = [
+    ("", _("Never")),
+    ("7", _("In 7 days")),
+    ("30", _("In 30 days")),
+    ("90", _("In 90 days")),
+    ("365", _("In a year")),
+]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, strip=True)
+    expires_in = forms.TypedChoiceField(
+        label=_("Expires"),
+        choices=EXPIRY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("webhooks/<str:pk>/secret/rotate/", views.webhook_rotate_secret, name="rotate_secret"),
     # SECURITY -> API token, for the REST API.
     path("security/api-token/", views.api_token, name="token"),
+    path("security/api-token/<str:key>/revoke", views.api_token_revoke, name="token-revoke"),
     # Development only (WEBHOOK_DEMO_RECEIVER).
     path("demo/receiver/", views.demo_receiver, name="demo_receiver"),
 ]

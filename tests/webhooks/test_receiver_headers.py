@@ -1,0 +1,223 @@
+"""Custom request headers (receiver authentication): set in the API and the panel, sent with every
+attempt, write-only (never returned, never stored with an attempt), and refused when reserved."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from events.models import Task
+from webhooks import services
+from webhooks.engine import delivery as engine
+from webhooks.models import Attempt, Delivery, Trigger, Webhook
+
+BASE = "/api/v3/webhook/subscription"
+TOKEN = "Bearer erp-secret-0123456789"
+
+
+@pytest.fixture
+def body(workflow_a) -> dict:
+    return {
+        "name": "ERP",
+        "code": "erp",
+        "url": "https://erp.example.com/hook",
+        "trigger": "create-edit-delete-task",
+        "context": {"taskGroup": workflow_a.pk},
+        "headers": {"Authorization": TOKEN, "X-Api-Key": "key-42"},
+    }
+
+
+def test_the_api_stores_headers_and_returns_their_names_only(api, body):
+    response = api.post(BASE, body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["headers"] == {"Authorization": None, "X-Api-Key": None}
+    webhook = Webhook.objects.get(pk=response.json()["_id"])
+    assert webhook.receiver_headers() == {"Authorization": TOKEN, "X-Api-Key": "key-42"}
+    for read in (api.get(f"{BASE}/{webhook.pk}"), api.get(BASE)):
+        assert TOKEN not in read.content.decode() and "key-42" not in read.content.decode()
+
+
+def test_a_read_sent_back_keeps_the_values_and_a_new_value_replaces_one(api, body):
+    created = api.post(BASE, body, format="json").json()
+
+    put_back = api.put(f"{BASE}/{created['_id']}", created, format="json")
+    assert put_back.status_code == 200, put_back.json()
+    webhook = Webhook.objects.get(pk=created["_id"])
+    assert webhook.receiver_headers() == {"Authorization": TOKEN, "X-Api-Key": "key-42"}
+
+    headers = {"authorization": None, "X-Env": "prod"}
+    patched = api.patch(f"{BASE}/{webhook.pk}", {"headers": headers}, format="json")
+
+    assert patched.status_code == 200
+    webhook.refresh_from_db()
+    assert webhook.receiver_headers() == {"authorization": TOKEN, "X-Env": "prod"}
+
+
+def test_a_put_without_headers_keeps_them_and_an_empty_object_removes_them(api, body):
+    created = api.post(BASE, body, format="json").json()
+    without = {key: value for key, value in body.items() if key != "headers"}
+
+    assert api.put(f"{BASE}/{created['_id']}", without, format="json").status_code == 200
+    assert Webhook.objects.get(pk=created["_id"]).header_names() == ["Authorization", "X-Api-Key"]
+    assert api.patch(f"{BASE}/{created['_id']}", {"headers": {}}, format="json").status_code == 200
+    assert Webhook.objects.get(pk=created["_id"]).receiver_headers() == {}
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"Host": "evil.example.com"}, "set by the product"),
+        ({"Content-Length": "1"}, "set by the product"),
+        ({"Transfer-Encoding": "chunked"}, "set by the product"),
+        ({"webhook-signature": "v1,forged"}, "set by the product"),
+        ({"Bad Name": "x"}, "not a valid header name"),
+        ({"X-Injected": "a\r\nHost: evil"}, "on one line"),
+        ({"X-Empty": ""}, "Give a value"),
+        ({"X-New": None}, "Give a value"),
+        ({f"X-{n}": "v" for n in range(21)}, "At most 20"),
+    ],
+)
+def test_reserved_or_malformed_headers_are_refused_with_400(api, body, headers, message):
+    response = api.post(BASE, {**body, "headers": headers}, format="json")
+
+    assert response.status_code == 400
+    assert message in " ".join(response.json()["headers"])
+    assert not Webhook.objects.exists()
+
+
+@pytest.mark.parametrize("headers", [["Authorization"], {"X-Number": 5}, "Authorization: x"])
+def test_headers_of_the_wrong_shape_are_refused_with_400(api, body, headers):
+    response = api.post(BASE, {**body, "headers": headers}, format="json")
+
+    assert response.status_code == 400 and "headers" in response.json()
+
+
+def test_a_url_with_credentials_is_refused_pointing_to_custom_headers(api, body):
+    response = api.post(BASE, {**body, "url": "https://user:pass@erp.example.com/hook"}, format="json")
+
+    assert response.status_code == 400
+    assert "custom request header" in response.json()["url"][0]
+    assert not Webhook.objects.exists()
+
+
+def test_every_attempt_sends_the_headers_and_stores_only_their_names(db, receiver, make_webhook, workflow_a):
+    webhook = make_webhook(receiver.url("/hook"))
+    services.webhook_update(webhook=webhook, headers={"Authorization": TOKEN})
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Task")
+
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 1
+
+    (request,) = receiver.on("/hook")
+    assert request.headers["authorization"] == TOKEN
+    attempt = Attempt.objects.get()
+    assert attempt.request_headers["Authorization"] == "(hidden)"
+    assert TOKEN not in str(attempt.request_headers)
+    assert Delivery.objects.get().state == Delivery.State.SUCCESS
+
+
+def test_the_send_test_sends_them_too(db, receiver, make_webhook):
+    webhook = make_webhook(receiver.url("/test"))
+    services.webhook_update(webhook=webhook, headers={"X-Api-Key": "key-42"})
+
+    engine.webhook_send_test(webhook=webhook)
+
+    (request,) = receiver.on("/test")
+    assert request.headers["x-api-key"] == "key-42"
+    assert Attempt.objects.get().request_headers["X-Api-Key"] == "(hidden)"
+
+
+def test_a_signing_header_cannot_be_overridden_even_if_stored(db, receiver, make_webhook, workflow_a):
+    """Validation refuses webhook-* names; the engine sends its own last in any case."""
+    webhook = make_webhook(receiver.url("/hook"))
+    webhook.sealed_headers = '{"webhook-id": "forged"}'
+    Webhook.objects.filter(pk=webhook.pk).update(sealed_headers=webhook.sealed_headers)
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Task")
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    (request,) = receiver.on("/hook")
+    assert request.headers["webhook-id"] == Delivery.objects.get().object_id
+
+
+def test_the_model_rule_is_the_one_the_services_use(company_a):
+    with pytest.raises(ValidationError) as error:
+        services.webhook_create(
+            company_id=company_a.pk,
+            code="x",
+            name="X",
+            url="https://x.example.com/",
+            trigger=Trigger.USER,
+            headers={"Connection": "close"},
+        )
+    assert "set by the product" in str(error.value.message_dict["headers"])
+
+
+# --- panel
+
+
+def edit_url(webhook: Webhook) -> str:
+    return reverse("webhooks:edit", args=[webhook.pk])
+
+
+def form_data(webhook: Webhook, **rows) -> dict:
+    data = {"name": webhook.name, "url": webhook.url, "description": "", "trigger": webhook.trigger}
+    if webhook.workflow_id:
+        data["workflow"] = webhook.workflow_id
+    return {**data, **rows}
+
+
+def test_the_panel_sets_a_header_and_never_shows_its_value(staff_client, make_webhook):
+    webhook = make_webhook("https://erp.example.com/hook")
+
+    response = staff_client.post(
+        edit_url(webhook), form_data(webhook, header_name_0="Authorization", header_value_0=TOKEN)
+    )
+
+    assert response.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.receiver_headers() == {"Authorization": TOKEN}
+    html = staff_client.get(edit_url(webhook)).content.decode()
+    assert 'value="Authorization"' in html and TOKEN not in html
+    assert 'name="header_remove_0"' in html and 'placeholder="Unchanged"' in html
+
+
+def test_the_panel_keeps_an_empty_value_and_removes_a_checked_row(staff_client, make_webhook):
+    webhook = make_webhook("https://erp.example.com/hook")
+    services.webhook_update(webhook=webhook, headers={"Authorization": TOKEN, "X-Old": "old"})
+
+    staff_client.post(
+        edit_url(webhook),
+        form_data(
+            webhook,
+            header_name_0="Authorization",
+            header_value_0="",
+            header_name_1="X-Old",
+            header_remove_1="on",
+            header_name_2="X-New",
+            header_value_2="new",
+        ),
+    )
+
+    webhook.refresh_from_db()
+    assert webhook.receiver_headers() == {"Authorization": TOKEN, "X-New": "new"}
+
+
+def test_the_panel_shows_a_reserved_header_as_an_error_and_saves_nothing(staff_client, make_webhook):
+    webhook = make_webhook("https://erp.example.com/hook")
+
+    data = form_data(webhook, header_name_0="Host", header_value_0="x")
+    response = staff_client.post(edit_url(webhook), data)
+
+    assert response.status_code == 200
+    assert "is set by the product" in response.content.decode()
+    webhook.refresh_from_db()
+    assert webhook.receiver_headers() == {}
+
+
+def test_the_panel_refuses_a_value_without_a_name(staff_client, make_webhook):
+    webhook = make_webhook("https://erp.example.com/hook")
+
+    response = staff_client.post(edit_url(webhook), form_data(webhook, header_value_0="orphan"))
+
+    assert response.status_code == 200 and "Give the header&#x27;s name." in response.content.decode()
+    assert Webhook.objects.get(pk=webhook.pk).receiver_headers() == {}
