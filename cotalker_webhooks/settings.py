@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "webhooks.panel.middleware.ContentSecurityPolicyMiddleware",
+    "webhooks.panel.timezones.TimeZoneMiddleware",
 ]
 
 CONTENT_SECURITY_POLICY = (

@@ -6,7 +6,8 @@
  *   focus moves into it and returns to the opener when it closes (Escape, Close);
  * - announcing what an HTMX swap changed (elements with data-announce) in the
  *   polite live region #announcer, and keeping keyboard focus across swaps;
- * - the language switch returns to the current address (HTMX may have pushed one).
+ * - the language switch returns to the current address (HTMX may have pushed one);
+ * - the browser's time zone, told to the server once (a cookie).
  * Listeners are delegated on document, so content swapped in by HTMX works too.
  * UI texts come from the server (data-text-* on <body>), already translated.
  */
@@ -213,4 +214,21 @@
   } else {
     onLoad();
   }
+  // --- time zone ---------------------------------------------------------------
+
+  // The first visit tells the server the browser's zone (a cookie it reads on every page:
+  // webhooks/panel/timezones.py); a page already drawn in another zone is drawn again.
+  (function detectTimeZone() {
+    if (/(?:^|;\s*)panel_tz=/.test(document.cookie)) return;
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (error) {
+      return;
+    }
+    if (!zone || !/^[A-Za-z0-9_+\/-]+$/.test(zone)) return;
+    document.cookie = "panel_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+    var drawnIn = document.body && document.body.dataset.timeZone;
+    if (drawnIn && drawnIn !== zone && document.querySelector("time[datetime]")) location.reload();
+  })();
 })();

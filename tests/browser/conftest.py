@@ -67,6 +67,8 @@ def new_page(browser, live_server, *, locale: str, accept_language: str, bypass_
         base_url=live_server.url,
         viewport={"width": 1280, "height": 860},
         locale=locale,
+        # The panel shows dates in the browser's zone (test_time_zone.py): UTC whatever the machine's.
+        timezone_id="UTC",
         extra_http_headers={"Accept-Language": accept_language},
     )
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)

@@ -290,10 +290,10 @@ def test_spanish_labels_raw_trigger_values_and_dates(staff_client, webhook, deli
     assert f'<option value="{Trigger.TASK}" selected>Crear/Editar/Eliminar tarea</option>' in edit
     for label in ("ÉXITO", "FALLIDO", "REINTENTANDO", "PENDIENTE", "Fecha de ejecución", "Reenviar"):
         assert f">{label}<" in edit
-    assert ">05/04/2024 14:03:07</time>" in edit  # d/m/Y in Spanish
-    assert 'title="5 de abril de 2024 a las 14:03"' in edit
+    assert '>05/04/2024 14:03:07 <span class="tz">UTC</span></time>' in edit  # d/m/Y in Spanish
+    assert 'title="2024-04-05T14:03:07.000+00:00"' in edit  # the full time on hover, in any language
     english = staff_client.get(reverse("webhooks:edit", args=[webhook.pk]), **EN).content.decode()
-    assert ">04/05/24 - 14:03:07</time>" in english  # Cotalker's MM/DD/YY - HH:mm:ss
+    assert '>04/05/24 - 14:03:07 <span class="tz">UTC</span></time>' in english  # MM/DD/YY - HH:mm:ss
     with translation.override("es"):
         assert date_format(WHEN, "DATETIME_FORMAT") == "5 de abril de 2024 a las 14:03"
 

@@ -23,6 +23,7 @@ from webhooks.models import (
     Webhook,
     http_url_validator,
 )
+from webhooks.panel import timezones
 from webhooks.panel.queries import code_suggest
 
 TRIGGER_CHOICES = Trigger.choices
@@ -283,3 +284,14 @@ class ApiTokenForm(forms.Form):
         empty_value=None,
         required=False,
     )
+
+
+class TimeZoneForm(forms.Form):
+    zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["zone"].choices = [
+            ("", _("Detect from this browser")),
+            *((name, name.replace("_", " ")) for name in timezones.zone_names()),
+        ]

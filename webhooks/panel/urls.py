@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webhooks.panel import views
+from webhooks.panel import account, views
 
 app_name = "webhooks"
 
@@ -21,9 +21,10 @@ urlpatterns = [
     path("webhooks/<str:pk>/test/", views.webhook_send_test, name="send_test"),
     path("webhooks/<str:pk>/secret/", views.webhook_secret, name="secret"),
     path("webhooks/<str:pk>/secret/rotate/", views.webhook_rotate_secret, name="rotate_secret"),
-    # SECURITY -> API token, for the REST API.
-    path("security/api-token/", views.api_token, name="token"),
-    path("security/api-token/<str:key>/revoke", views.api_token_revoke, name="token-revoke"),
+    # SECURITY -> API tokens, for the REST API; the administrator's time zone.
+    path("security/api-token/", account.api_token, name="token"),
+    path("security/api-token/<str:key>/revoke", account.api_token_revoke, name="token-revoke"),
+    path("preferences/time-zone/", account.time_zone, name="time_zone"),
     # Development only (WEBHOOK_DEMO_RECEIVER).
     path("demo/receiver/", views.demo_receiver, name="demo_receiver"),
 ]

@@ -8,7 +8,6 @@ partial) for an HTMX request, so each interaction also works without JS.
 import contextlib
 import functools
 import json
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,9 +30,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from webhooks import limits, services
 from webhooks.engine import delivery as engine
-from webhooks.models import ApiToken, Delivery, Webhook
+from webhooks.models import Delivery, Webhook
 from webhooks.panel import queries
-from webhooks.panel.forms import ApiTokenForm, WebhookForm, WebhookSelectionForm
+from webhooks.panel.forms import WebhookForm, WebhookSelectionForm
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
 DEMO_KEEP = 20
@@ -419,46 +418,6 @@ def webhook_rotate_secret(request: HttpRequest, pk: str) -> HttpResponse:
         ),
     )
     return redirect(reverse("webhooks:secret", args=[webhook.pk]) + "#secret")
-
-
-# --- API tokens ------------------------------------------------------------
-
-
-def _tokens_page(request: HttpRequest, form: ApiTokenForm, created: str = "") -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user)
-    context = {"tokens": tokens, "form": form, "created_token": created}
-    template = "webhooks/token.html#tokens" if _fragment(request) else "webhooks/token.html"
-    return render(request, template, context)
-
-
-@never_cache  # a created token is in the page: keep it out of every cache
-@require_http_methods(["GET", "POST"])
-@staff_required
-def api_token(request: HttpRequest) -> HttpResponse:
-    """The user's named API tokens; a POST creates one and shows it, once (never a redirect:
-    the token is stored nowhere it could be shown from again)."""
-    if request.method == "GET":
-        return _tokens_page(request, ApiTokenForm())
-    form = ApiTokenForm(request.POST)
-    if not form.is_valid():
-        return _tokens_page(request, form)
-    days = form.cleaned_data["expires_in"]
-    _, token = ApiToken.objects.create(
-        user=request.user, name=form.cleaned_data["name"], expiry=timedelta(days=days) if days else None
-    )
-    return _tokens_page(request, ApiTokenForm(), created=token)
-
-
-@require_POST
-@staff_required
-def api_token_revoke(request: HttpRequest, key: str) -> HttpResponse:
-    revoked, _by_model = ApiToken.objects.filter(user=request.user, token_key=key).delete()
-    if not revoked:
-        raise Http404
-    if _fragment(request):
-        return _tokens_page(request, ApiTokenForm())
-    messages.success(request, _("Token revoked: scripts using it can no longer call the API."))
-    return redirect("webhooks:token")
 
 
 # --- development demo receiver -------------------------------------------------
