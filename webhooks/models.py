@@ -400,6 +400,29 @@ class DeliveryQuerySet(models.QuerySet):
         """A webhook's unfinished deliveries in the order they must be sent; the first is the head."""
         return self.pending().filter(webhook_id=webhook_id).order_by("id")
 
+    def failed_to_redeliver(self, webhook_id: str, created_from, created_to) -> list[tuple[str, int]]:
+        """(ObjectId, event id) of the webhook's failed deliveries created in [from, to), in their
+        order: one per event, and none for an event the webhook has since received or still has
+        queued (a bulk redelivery must not send anything twice)."""
+        failed = self.filter(webhook_id=webhook_id, state=Delivery.State.FAILED, created_at__gte=created_from)
+        if created_to is not None:
+            failed = failed.filter(created_at__lt=created_to)
+        rows = list(
+            failed.exclude(kind=Delivery.Kind.TEST).order_by("id").values_list("object_id", "event_id")
+        )
+        settled = set()
+        event_ids = sorted({event_id for _, event_id in rows})
+        for start in range(0, len(event_ids), 1000):
+            chunk = event_ids[start : start + 1000]
+            done = self.filter(webhook_id=webhook_id, event_id__in=chunk).exclude(state=Delivery.State.FAILED)
+            settled.update(done.values_list("event_id", flat=True))
+        chosen, seen = [], set()
+        for delivery_id, event_id in rows:
+            if event_id not in settled and event_id not in seen:
+                seen.add(event_id)
+                chosen.append((delivery_id, event_id))
+        return chosen
+
     def head_of(self, webhook_id: str) -> "Delivery | None":
         """The oldest unfinished delivery of a webhook: the only one that may be attempted."""
         return self.queue(webhook_id).first()
@@ -425,6 +448,10 @@ class Delivery(models.Model):
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.EVENT)
+    # A redelivery's original: its ObjectId (the API's `_id`), null for events and tests. Not a
+    # foreign key: pruning old logs must not look for redeliveries that point to them, and
+    # capture (which leaves this column out of its INSERT) must pay for no index.
+    redelivery_of = models.CharField(max_length=24, null=True, blank=True, editable=False)  # noqa: DJ001
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -345,3 +345,29 @@ class WebhookInputSerializer(serializers.Serializer):
         if "headers" in data:
             fields["headers"] = data["headers"]
         return fields
+
+
+class RedeliverFailedSerializer(serializers.Serializer):
+    """Body of `POST /logs/{id}/redeliver-failed`."""
+
+    createdAtFrom = serializers.DateTimeField(
+        help_text="Failed logs created at or after this ISO-8601 time (UTC if naive)."
+    )
+    createdAtTo = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="... and before this time (default: now)."
+    )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+        unknown_keys_refused(data, self.fields)
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("createdAtTo") and attrs["createdAtTo"] <= attrs["createdAtFrom"]:
+            raise serializers.ValidationError({"createdAtTo": ["Must be after createdAtFrom."]})
+        return attrs
+
+
+class QueuedSerializer(serializers.Serializer):
+    queued = serializers.IntegerField(help_text="How many failed logs were queued again.")

@@ -14,6 +14,12 @@ urlpatterns = [
     path(SUBSCRIPTION, views.SubscriptionListView.as_view(), name="subscription-list"),
     # "logs/..." before "<id>/...": a webhook id is an ObjectId, never "logs".
     path(f"{SUBSCRIPTION}/logs/<str:id>", views.SubscriptionLogsView.as_view(), name="subscription-logs"),
+    # Before "logs/<id>/<log_id>", which would take "redeliver-failed" for a log id.
+    path(
+        f"{SUBSCRIPTION}/logs/<str:id>/redeliver-failed",
+        views.SubscriptionLogsRedeliverFailedView.as_view(),
+        name="subscription-logs-redeliver-failed",
+    ),
     path(
         f"{SUBSCRIPTION}/logs/<str:id>/<str:log_id>",
         views.SubscriptionLogDetailView.as_view(),

@@ -37,6 +37,8 @@ from webhooks.api.pagination import (
 from webhooks.api.serializers import (
     OBJECT_ID_PATTERN,
     ErrorSerializer,
+    QueuedSerializer,
+    RedeliverFailedSerializer,
     WebhookInputSerializer,
     WebhookLogSerializer,
     WebhookSecretSerializer,
@@ -444,6 +446,31 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
         with transaction.atomic():
             again = engine.delivery_redeliver(delivery=log)
         return self.log_response(again, status.HTTP_202_ACCEPTED)
+
+
+class SubscriptionLogsRedeliverFailedView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_logs_redeliver_failed",
+        summary="Redeliver the failed logs of a time range",
+        description="After a receiver's outage: queues again every FAILED log created in "
+        "[createdAtFrom, createdAtTo), in the original order and behind what is already queued; "
+        "each becomes a redelivery (kind `redelivery`) of its original. One per event: an event "
+        "the webhook has since received, or still has queued, is not sent again.",
+        parameters=[WEBHOOK_ID],
+        request=RedeliverFailedSerializer,
+        responses={202: QueuedSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
+        tags=["logs"],
+    )
+    def post(self, request: Request, id: str) -> Response:
+        webhook = self.get_webhook(id)
+        body = RedeliverFailedSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        queued = engine.deliveries_redeliver_failed(
+            webhook=webhook,
+            created_from=body.validated_data["createdAtFrom"],
+            created_to=body.validated_data.get("createdAtTo"),
+        )
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(exclude=True)

@@ -258,11 +258,40 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
             webhook_id=delivery.webhook_id,
             event_id=delivery.event_id,
             kind=Delivery.Kind.REDELIVERY,
+            redelivery_of=delivery.object_id,
             next_attempt_at=now,
             created_at=now,
         )
         doorbell.ring_on_commit(webhook_ids=[delivery.webhook_id])
     return again
+
+
+def deliveries_redeliver_failed(
+    *, webhook: Webhook, created_from: datetime, created_to: datetime | None
+) -> int:
+    """Queue again, in their original order and behind what is already queued, the failed
+    deliveries created in [from, to) (Delivery.objects.failed_to_redeliver); each new one is a
+    redelivery linked to its original. Returns how many were queued."""
+    originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
+    now = timezone.now()
+    again = [
+        Delivery(
+            company_id=webhook.company_id,
+            webhook_id=webhook.pk,
+            event_id=event_id,
+            kind=Delivery.Kind.REDELIVERY,
+            redelivery_of=original_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for original_id, event_id in originals
+    ]
+    with transaction.atomic(savepoint=False):
+        # One INSERT a batch: ids are handed out in list order, so the queue keeps the order.
+        Delivery.objects.bulk_create(again, batch_size=500)
+        if again:
+            doorbell.ring_on_commit(webhook_ids=[webhook.pk])
+    return len(again)
 
 
 def test_event_payload(*, webhook: Webhook) -> dict:
