@@ -377,14 +377,31 @@ class Event(models.Model):
     """
 
     object_id = models.CharField(max_length=24, unique=True, default=new_object_id, editable=False)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: (company, subject_id) below starts with the company.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
     type = models.CharField(max_length=20)
     action = models.CharField(max_length=20)
+    # The `_id` of the object whose change this is (the user's, for a logout; empty for a test
+    # event), written by capture with the row: the logs' "object id" search reads it.
+    subject_id = models.CharField(max_length=24, blank=True, default="", db_default="", editable=False)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    class Meta:
+        indexes = [models.Index(fields=["company", "subject_id"], name="event_company_subject")]
+
     def __str__(self) -> str:
         return f"{self.type} {self.action}"
+
+
+def event_subject_id(event: dict) -> str:
+    """The `_id` of the object an event is about: `data._id`, or a logout's `extraData.userId`;
+    "" when there is none (a test event) or it is not an ObjectId-sized string."""
+    data, extra = event.get("data"), event.get("extraData")
+    subject = data.get("_id") if isinstance(data, dict) else None
+    if subject is None and isinstance(extra, dict) and event.get("type") == "Auth":
+        subject = extra.get("userId")
+    return subject if isinstance(subject, str) and len(subject) <= 24 else ""
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -426,6 +443,33 @@ class DeliveryQuerySet(models.QuerySet):
     def head_of(self, webhook_id: str) -> "Delivery | None":
         """The oldest unfinished delivery of a webhook: the only one that may be attempted."""
         return self.queue(webhook_id).first()
+
+    def log_filter(
+        self,
+        *,
+        company_id: str,
+        result: str | None = None,
+        status: int | None = None,
+        created_from=None,
+        created_to=None,
+        object_id: str | None = None,
+    ) -> "DeliveryQuerySet":
+        """The logs' filters (panel and API), each optional: result (a state), the HTTP status,
+        created in [created_from, created_to), and the id of the object the event is about,
+        looked up in the company's (company, subject_id) event index. The caller scopes the
+        deliveries to a webhook of `company_id` (panel) or to the company (API)."""
+        logs = self
+        if result:
+            logs = logs.filter(state=result)
+        if status is not None:
+            logs = logs.filter(status_code=status)
+        if created_from is not None:
+            logs = logs.filter(created_at__gte=created_from)
+        if created_to is not None:
+            logs = logs.filter(created_at__lt=created_to)
+        if object_id:
+            logs = logs.filter(event__company_id=company_id, event__subject_id=object_id.lower())
+        return logs
 
 
 class Delivery(models.Model):
@@ -474,6 +518,13 @@ class Delivery(models.Model):
             models.Index(fields=["webhook", "-id"]),
             # The panel's 24 h health counts read only the window, not a webhook's whole history.
             models.Index(fields=["webhook", "created_at"]),
+            # The logs' status filter. Partial: a delivery enters it when its first attempt is
+            # recorded, so capture (which writes deliveries without a status) never pays for it.
+            models.Index(
+                fields=["webhook", "status_code", "id"],
+                condition=Q(status_code__isnull=False),
+                name="delivery_status",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,19 +31,26 @@ def hook(company_a, workflow_a) -> Webhook:
     )
 
 
-def make_log(hook: Webhook, *, state=Delivery.State.FAILED, statuses=(409, 409, 409), at=None) -> Delivery:
+def make_log(
+    hook: Webhook,
+    *,
+    state=Delivery.State.FAILED,
+    statuses=(409, 409, 409),
+    at=None,
+    subject="62742b7562f37034d9399914",
+) -> Delivery:
     at = at or timezone.now()
     event_body = {
         "company": hook.company_id,
         "type": "COTTask",
         "event": "create",
-        "data": {"_id": "62742b7562f37034d9399914", "name": "Equipment 1-A"},
+        "data": {"_id": subject, "name": "Equipment 1-A"},
         "diff": {},
         "extraData": None,
         "createdAt": "2022-05-05T19:54:29.924Z",
     }
     event = Event.objects.create(
-        company=hook.company, type="COTTask", action="create", body=json.dumps(event_body)
+        company=hook.company, type="COTTask", action="create", body=json.dumps(event_body), subject_id=subject
     )
     delivery = Delivery.objects.create(
         company=hook.company,
@@ -202,3 +209,98 @@ def test_a_webhook_created_through_the_api_logs_a_new_task_as_pending(api, compa
     assert log["event"]["type"] == "COTTask" and log["event"]["event"] == "create"
     assert log["event"]["data"]["_id"] == task.pk
     assert log["event"]["data"]["taskGroup"] == workflow_a.pk
+
+
+OTHER_TASK = "62742b7562f37034d9399915"
+
+
+def ids(api, hook, **params) -> list[str]:
+    response = api.get(f"{BASE}/logs/{hook.pk}", params)
+    assert response.status_code == 200, response.content
+    return [log["_id"] for log in response.json()]
+
+
+def test_logs_filter_by_status_code(api, hook):
+    conflict = make_log(hook)
+    ok = make_log(hook, state=Delivery.State.SUCCESS, statuses=(201,))
+    make_log(hook, state=Delivery.State.PENDING, statuses=())
+
+    assert ids(api, hook, status=409) == [conflict.object_id]
+    assert ids(api, hook, status="201") == [ok.object_id]
+    assert ids(api, hook, status=500) == []
+
+
+def test_logs_search_by_the_id_of_the_object_that_triggered_the_event(api, hook):
+    first = make_log(hook)
+    make_log(hook, subject=OTHER_TASK)
+    second = make_log(hook, state=Delivery.State.SUCCESS, statuses=(200,))
+
+    assert ids(api, hook, objectId="62742b7562f37034d9399914") == [second.object_id, first.object_id]
+    assert ids(api, hook, objectId="62742B7562F37034D9399914") == [second.object_id, first.object_id]
+    assert ids(api, hook, objectId="000000000000000000000000") == []
+
+
+def test_log_filters_combine_and_are_counted_and_linked(api, hook):
+    now = timezone.now()
+    wanted = [make_log(hook, at=now - timedelta(minutes=n)) for n in range(3)]
+    make_log(hook, at=now - timedelta(days=3))  # too old
+    make_log(hook, subject=OTHER_TASK)  # another object
+    make_log(hook, state=Delivery.State.SUCCESS, statuses=(200,))  # another result
+    params = {
+        "result": "failed",
+        "status": 409,
+        "objectId": "62742b7562f37034d9399914",
+        "createdAtFrom": (now - timedelta(hours=1)).isoformat(),
+        "limit": 2,
+    }
+
+    response = api.get(f"{BASE}/logs/{hook.pk}", params)
+
+    assert [log["_id"] for log in response.json()] == [wanted[2].object_id, wanted[1].object_id]  # by id
+    assert response["X-Total-Count"] == "3"
+    assert "objectId=62742b7562f37034d9399914" in response["Link"] and "status=409" in response["Link"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "abc"}, "status"),
+        ({"status": 99}, "status"),
+        ({"status": 600}, "status"),
+        ({"objectId": "not-an-object-id"}, "objectId"),
+        ({"objectId": "62742b7562f37034d939991"}, "objectId"),
+        ({"createdAtFrom": "yesterday"}, "createdAtFrom"),
+        ({"createdAtTo": "2026-13-01"}, "createdAtTo"),
+        ({"createdAtFrom": "2026-11-12T00:00:00Z", "createdAtTo": "2026-11-10T00:00:00Z"}, "createdAtTo"),
+        ({"result": "retrying"}, "result"),
+    ],
+)
+def test_a_bad_log_filter_is_a_400_naming_the_parameter(api, hook, params, field):
+    make_log(hook)
+
+    response = api.get(f"{BASE}/logs/{hook.pk}", params)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert isinstance(response.json()[field], list) and response.json()[field][0]
+
+
+def test_log_filters_on_another_companys_webhook_are_404(api, company_b):
+    theirs = Webhook.objects.create(
+        company=company_b, name="Theirs", code="theirs", url="https://b.example.com/", trigger=Trigger.NOTE
+    )
+    make_log(theirs)
+
+    for params in ({"objectId": "62742b7562f37034d9399914"}, {"result": "failed", "status": 409}):
+        response = api.get(f"{BASE}/logs/{theirs.pk}", params)
+        assert response.status_code == 404
+        assert "62742b7562f37034d9399914" not in response.content.decode()
+
+
+def test_the_object_search_never_finds_another_companys_events(api, hook, company_b):
+    own = make_log(hook)
+    foreign = make_log(hook)
+    # Even an event (wrongly) of another company, behind this webhook, is not found.
+    Event.objects.filter(pk=foreign.event_id).update(company=company_b)
+
+    assert ids(api, hook, objectId="62742b7562f37034d9399914") == [own.object_id]

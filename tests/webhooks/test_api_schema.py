@@ -20,6 +20,7 @@ OPERATIONS = {
     ("get", "/api/v3/webhook/subscription/logs/{id}"),
     ("get", "/api/v3/webhook/subscription/logs/{id}/{log_id}"),
     ("post", "/api/v3/webhook/subscription/logs/{id}/{log_id}/redeliver"),
+    ("post", "/api/v3/webhook/subscription/logs/{id}/redeliver-failed"),
 }
 
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from events.models import Task, Workflow
 from tests.waiting import wait_until
 from webhooks.engine import routes, routing
-from webhooks.models import Delivery, Trigger, Webhook
+from webhooks.models import Delivery, Event, Trigger, Webhook
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="LISTEN/NOTIFY: covered by CI's PostgreSQL run"
@@ -91,6 +91,8 @@ def test_matching_candidates_get_their_deliveries_in_one_statement(transactional
     assert routing.startswith("WITH kept AS")  # candidates checked, event and deliveries written
     event = Delivery.objects.filter(event__body__contains='"Wanted"').values_list("webhook_id", flat=True)
     assert sorted(event) == sorted(hook.pk for hook in hooks)
+    wanted = Task.objects.get(name="Wanted")
+    assert Event.objects.get(body__contains='"Wanted"').subject_id == wanted.pk  # in that same statement
 
 
 @postgresql_only

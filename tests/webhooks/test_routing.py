@@ -55,3 +55,54 @@ def test_no_event_is_stored_when_no_webhook_matches(db, company_a, workflow_a):
     Task.objects.create(company=company_a, workflow=workflow_a, name="Unwatched")
 
     assert Event.objects.count() == 0
+
+
+def test_an_event_keeps_the_id_of_the_object_it_is_about(db, company_a, workflow_a):
+    webhook(company_a, "tasks", Trigger.TASK, workflow=workflow_a)
+    webhook(company_a, "notes", Trigger.NOTE)
+
+    task = Task.objects.create(company=company_a, workflow=workflow_a, name="Fix pump")
+    task.name = "Fix pump 2"
+    task.save()
+    note = Note.objects.create(company=company_a, title="Hello")
+
+    subjects = list(Event.objects.order_by("id").values_list("type", "action", "subject_id"))
+    assert subjects == [
+        ("COTTask", "create", task.pk),
+        ("COTTask", "edit", task.pk),
+        ("COTNote", "create", note.pk),
+    ]
+
+
+def test_a_user_edit_and_a_logout_are_about_the_user(db, company_a):
+    from events.services import event_emit
+
+    webhook(company_a, "users", Trigger.USER)
+    webhook(company_a, "logouts", Trigger.LOGOUT)
+    user = User.objects.create_user("someone@example.com", "pw-someone-1", company=company_a)
+    user.job_title = "Dispatcher"
+    user.save()
+    event_emit(
+        company_id=company_a.pk,
+        type="Auth",
+        event="logout",
+        data=None,
+        extra_data={"userId": user.pk, "timestamp": 1},
+    )
+
+    assert list(Event.objects.order_by("id").values_list("action", "subject_id")) == [
+        ("create", user.pk),
+        ("edit", user.pk),
+        ("logout", user.pk),
+    ]
+
+
+def test_an_event_without_an_object_id_is_about_nothing(db, company_a):
+    from events.services import event_emit
+
+    webhook(company_a, "notes", Trigger.NOTE)
+    event_emit(company_id=company_a.pk, type="COTNote", event="create", data={"_id": 12})
+    event_emit(company_id=company_a.pk, type="COTNote", event="create", data={"_id": "x" * 25})
+    event_emit(company_id=company_a.pk, type="COTNote", event="create", data=None)
+
+    assert list(Event.objects.values_list("subject_id", flat=True)) == ["", "", ""]

@@ -126,3 +126,201 @@ def test_a_long_log_is_counted_only_up_to_the_cap(staff_client, webhook, event, 
 
     assert "1 – 10 of 20+" in first
     assert "11 – 20 of 20+" in last
+
+
+# --- filters ------------------------------------------------------------------------------
+
+TASK_ID = "62742b7562f37034d9399914"
+
+
+def about(company, subject_id: str) -> Event:
+    return Event.objects.create(
+        company=company, type="COTTask", action="edit", body="{}", subject_id=subject_id
+    )
+
+
+def shown(response) -> list[str]:
+    """The delivery ids of the table's rows, in order."""
+    import re
+
+    return re.findall(r'data-delivery="([0-9a-f]{24})"', response.content.decode())
+
+
+def test_the_logs_filter_by_result(staff_client, webhook, event):
+    ok = log(webhook, event, state="success", status_code=200, attempts=1)
+    failed = log(webhook, event, state="failed", status_code=500, attempts=3)
+    pending = log(webhook, event, state="pending")
+
+    def ids(result):
+        return shown(staff_client.get(url(webhook), {"result": result}, HTTP_HX_REQUEST="true"))
+
+    assert ids("success") == [ok.object_id]
+    assert ids("failed") == [failed.object_id]
+    assert ids("pending") == [pending.object_id]
+    assert ids("") == [pending.object_id, failed.object_id, ok.object_id]
+
+
+def test_the_logs_filter_by_status_code(staff_client, webhook, event):
+    log(webhook, event, state="success", status_code=200, attempts=1)
+    conflict = log(webhook, event, state="failed", status_code=409, attempts=3)
+    log(webhook, event, state="pending")
+
+    response = staff_client.get(url(webhook), {"status": "409"}, HTTP_HX_REQUEST="true")
+
+    assert shown(response) == [conflict.object_id]
+
+
+def test_the_logs_filter_by_days_with_the_last_day_included(staff_client, webhook, event):
+    def at(day: int, hour: int):
+        return timezone.make_aware(timezone.datetime(2026, 11, day, hour))
+
+    before = log(webhook, event, state="success", created_at=at(9, 23))
+    first = log(webhook, event, state="success", created_at=at(10, 0))
+    last = log(webhook, event, state="success", created_at=at(12, 23))
+    after = log(webhook, event, state="success", created_at=at(13, 0))
+
+    def ids(**days):
+        return shown(staff_client.get(url(webhook), days, HTTP_HX_REQUEST="true"))
+
+    assert ids(**{"from": "2026-11-10", "to": "2026-11-12"}) == [last.object_id, first.object_id]
+    assert ids(**{"from": "2026-11-13"}) == [after.object_id]
+    assert ids(to="2026-11-09") == [before.object_id]
+
+
+def test_the_logs_search_by_the_id_of_the_object_the_event_is_about(staff_client, webhook, company_a):
+    first = log(webhook, about(company_a, TASK_ID), state="success")
+    log(webhook, about(company_a, "62742b7562f37034d9399915"), state="success")
+    second = log(webhook, about(company_a, TASK_ID), state="failed", status_code=500)
+
+    response = staff_client.get(url(webhook), {"objectId": TASK_ID.upper()}, HTTP_HX_REQUEST="true")
+
+    assert shown(response) == [second.object_id, first.object_id]
+    combined = staff_client.get(
+        url(webhook), {"objectId": TASK_ID, "result": "success"}, HTTP_HX_REQUEST="true"
+    )
+    assert shown(combined) == [first.object_id]
+
+
+def test_a_filter_that_matches_nothing_says_so(staff_client, webhook, event):
+    log(webhook, event, state="success")
+
+    html = staff_client.get(url(webhook), {"result": "failed"}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "No logs match these filters." in html and 'id="log-filters-clear"' in html
+
+
+def test_the_filters_stay_in_the_pager_and_the_live_refresh(staff_client, webhook, event):
+    for _ in range(12):
+        log(webhook, event, state="failed", status_code=500, attempts=3)
+    query = {"result": "failed", "status": "500", "objectId": "", "from": "2000-01-01"}
+
+    html = staff_client.get(url(webhook), query, HTTP_HX_REQUEST="true").content.decode()
+
+    next_page = f"{url(webhook)}?result=failed&amp;status=500&amp;from=2000-01-01&amp;page=2"
+    assert f'href="{next_page}"' in html and f'hx-get="{next_page}"' in html
+    poll = f'hx-get="{url(webhook)}?result=failed&amp;status=500&amp;from=2000-01-01&amp;page=1"'
+    assert poll in html and 'hx-trigger="every 4s"' in html
+    assert 'name="result"' in html and '<option value="failed" selected>' in html
+    assert 'name="status" value="500"' in html and 'name="from" value="2000-01-01"' in html
+
+
+def test_the_live_refresh_renders_only_the_table_with_its_filters(staff_client, webhook, event):
+    failed = log(webhook, event, state="failed", status_code=500, attempts=3)
+    log(webhook, event, state="success", status_code=200, attempts=1)
+
+    response = staff_client.get(
+        url(webhook), {"result": "failed", "page": 1}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="log-table"
+    )
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="log-table"') and 'id="log-filters"' not in html
+    assert shown(response) == [failed.object_id]
+    assert f'hx-get="{url(webhook)}?result=failed&amp;page=1"' in html
+
+
+def test_a_filtered_view_is_a_page_of_its_own(staff_client, webhook, event):
+    failed = log(webhook, event, state="failed", status_code=500, attempts=3)
+    log(webhook, event, state="success", status_code=200, attempts=1)
+
+    response = staff_client.get(url(webhook), {"result": "failed"})
+
+    html = response.content.decode()
+    assert "<html" in html and "General information" in html
+    assert shown(response) == [failed.object_id]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"result": "retrying"}, "result", "Select a valid choice."),
+        ({"status": "abc"}, "status", "Enter an HTTP status code (100-599)."),
+        ({"status": "99999999999999999999999"}, "status", "less than or equal to 599"),
+        ({"objectId": "not-an-id"}, "objectId", "Enter a 24-character hexadecimal id."),
+        ({"from": "2026-13-40"}, "from", "Enter a valid date."),
+        ({"from": "2026-11-12", "to": "2026-11-10"}, "to", "The end date must not be before the start date."),
+    ],
+)
+def test_a_bad_filter_is_a_form_error_and_shows_no_rows(staff_client, webhook, event, query, field, message):
+    log(webhook, event, state="success", status_code=200, attempts=1)
+
+    for extra in ({}, {"HTTP_HX_REQUEST": "true"}):
+        response = staff_client.get(url(webhook), query, **extra)
+
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert message in html and f'id="logs-{field}"' in html and 'aria-invalid="true"' in html
+        assert "Correct the filters to see the logs." in html and shown(response) == []
+        assert 'hx-trigger="every' not in html  # nothing to refresh until it is corrected
+
+
+def test_a_filter_on_another_companys_webhook_is_404(client, admin_b, webhook, event):
+    log(webhook, event, state="failed", status_code=500)
+    client.force_login(admin_b)
+
+    assert client.get(url(webhook), {"result": "failed"}).status_code == 404
+    assert client.get(url(webhook), {"objectId": TASK_ID}, HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_the_object_search_stays_within_the_company(staff_client, webhook, company_a, company_b):
+    own = log(webhook, about(company_a, TASK_ID), state="success")
+    # A delivery of this webhook whose event is (wrongly) another company's is never found.
+    log(webhook, about(company_b, TASK_ID), state="success")
+
+    response = staff_client.get(url(webhook), {"objectId": TASK_ID}, HTTP_HX_REQUEST="true")
+
+    assert shown(response) == [own.object_id]
+
+
+def test_a_filtered_search_runs_the_same_queries_as_the_plain_list(
+    staff_client, webhook, company_a, django_assert_num_queries
+):
+    log(webhook, about(company_a, TASK_ID), state="failed", status_code=500)
+    # session, user, webhook, count, page
+    with django_assert_num_queries(5):
+        staff_client.get(url(webhook), {"objectId": TASK_ID, "result": "failed"}, HTTP_HX_REQUEST="true")
+
+
+def test_a_redelivery_from_a_filtered_view_keeps_its_filters(staff_client, webhook, event):
+    failed = log(webhook, event, state="failed", status_code=500, attempts=3)
+    log(webhook, event, state="success", status_code=200, attempts=1)
+    shown_url = f"http://testserver{url(webhook)}?result=failed"
+
+    response = staff_client.post(
+        reverse("webhooks:redeliver", args=[webhook.pk, failed.object_id]),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=shown_url,
+    )
+
+    assert shown(response) == [failed.object_id]  # the new, pending redelivery is not a failure
+    assert '<option value="failed" selected>' in response.content.decode()
+
+
+def test_a_filter_sets_the_address_to_the_filtered_view_without_empty_fields(staff_client, webhook, event):
+    log(webhook, event, state="failed", status_code=500, attempts=3)
+    form = {"result": "failed", "status": "", "from": "", "to": "", "objectId": ""}
+
+    response = staff_client.get(url(webhook), form, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="log-filters")
+    cleared = staff_client.get(url(webhook), HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="log-filters-clear")
+
+    assert response["HX-Push-Url"] == f"{url(webhook)}?result=failed"
+    assert cleared["HX-Push-Url"] == url(webhook)

@@ -13,6 +13,7 @@ from webhooks.models import Trigger
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000_000
+OBJECT_ID_PATTERN = r"^[0-9a-fA-F]{24}$"
 
 
 class PageQuerySerializer(serializers.Serializer):
@@ -50,11 +51,28 @@ class LogListQuerySerializer(PageQuerySerializer):
         help_text="SUCCESS, FAILED or PENDING (case-insensitive).",
     )
 
+    status = serializers.IntegerField(
+        required=False, min_value=100, max_value=599, help_text="Only logs with this HTTP status code."
+    )
+    objectId = serializers.RegexField(
+        OBJECT_ID_PATTERN,
+        required=False,
+        help_text="Only logs of events about this object: the `_id` of the task, user, survey answer, "
+        "element or note whose change triggered the event (a user's, for a logout).",
+        error_messages={"invalid": "Enter a 24-character hexadecimal object id."},
+    )
+
     def to_internal_value(self, data):
         if isinstance(data.get("result"), str):
             data = data.copy()
             data["result"] = data["result"].lower()
         return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        start, end = attrs.get("createdAtFrom"), attrs.get("createdAtTo")
+        if start is not None and end is not None and end < start:
+            raise serializers.ValidationError({"createdAtTo": "Must not be before createdAtFrom."})
+        return attrs
 
 
 def query_params(serializer_class, request: Request) -> dict:

@@ -392,8 +392,10 @@ class SubscriptionLogsView(CompanyAPIView):
         operation_id="subscription_logs",
         summary="List a webhook's logs (COTWebhookLog[])",
         description="Cotalker-compatible, newest first. `retry` is the number of attempts made; "
-        "`status` is null while pending or when no HTTP response came. Paginated with "
-        "`limit`/`offset`; the body stays a JSON array.",
+        "`status` is null while pending or when no HTTP response came. Filters, all optional and "
+        "combined: `result`, `status`, `createdAtFrom`/`createdAtTo` and `objectId`. A malformed "
+        "filter is a 400 naming the parameter. Paginated with `limit`/`offset`; the body stays a "
+        "JSON array.",
         parameters=[WEBHOOK_ID, LogListQuerySerializer, *PAGE_HEADERS],
         responses={200: WebhookLogSerializer(many=True), 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
         tags=["logs"],
@@ -401,9 +403,18 @@ class SubscriptionLogsView(CompanyAPIView):
     def get(self, request: Request, id: str) -> Response:
         webhook = self.get_webhook(id)
         query = query_params(LogListQuerySerializer, request)
-        logs = created_between(self.logs().filter(webhook=webhook), query)
-        if "result" in query:
-            logs = logs.filter(state=query["result"])
+        logs = (
+            self.logs()
+            .filter(webhook=webhook)
+            .log_filter(
+                company_id=self.company_id,
+                result=query.get("result"),
+                status=query.get("status"),
+                created_from=query.get("createdAtFrom"),
+                created_to=query.get("createdAtTo"),
+                object_id=query.get("objectId"),
+            )
+        )
         return paginated(request, logs, WebhookLogSerializer, query)
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from events.compiled import Compiled, compiled, placeholder, prepared_values, row_and_children_insert
 from events.ids import new_object_id
 from webhooks.engine import doorbell, routes
-from webhooks.models import CONTEXT_KEYS, Delivery, Event, Webhook
+from webhooks.models import CONTEXT_KEYS, Delivery, Event, Webhook, event_subject_id
 
 
 def _matching_query(type: str, alias: str) -> Compiled:
@@ -69,6 +69,7 @@ def event_store(*, event: dict[str, Any], webhooks: "list[str] | Candidates") ->
             company_id=event["company"],
             type=event["type"],
             action=event["event"],
+            subject_id=event_subject_id(event),
             body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
             created_at=timezone.now(),
         )
@@ -84,7 +85,7 @@ def event_store(*, event: dict[str, Any], webhooks: "list[str] | Candidates") ->
 def _outbox_rows(event: Event) -> tuple[dict[str, Any], dict[str, Any]]:
     """The event's row, and the row every one of its deliveries starts as (`Delivery()`'s
     defaults), less the delivery's own id, webhook and event."""
-    columns = ("object_id", "company", "type", "action", "body", "created_at")
+    columns = ("object_id", "company", "type", "action", "subject_id", "body", "created_at")
     event_row = {name: getattr(event, event._meta.get_field(name).attname) for name in columns}
     pending = Delivery(company_id=event.company_id, next_attempt_at=event.created_at)
     pending.created_at = event.created_at

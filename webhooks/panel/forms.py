@@ -8,9 +8,12 @@ are never translated.
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Group, Survey, Workflow, code_validator
@@ -19,6 +22,7 @@ from webhooks.models import (
     CONTEXT_REQUIRED,
     HEADERS_MAX,
     REQUIRED_CONTEXT,
+    Delivery,
     Trigger,
     Webhook,
     http_url_validator,
@@ -295,3 +299,101 @@ class TimeZoneForm(forms.Form):
             ("", _("Detect from this browser")),
             *((name, name.replace("_", " ")) for name in timezones.zone_names()),
         ]
+
+
+RESULT_CHOICES = [
+    ("", _("Any result")),
+    (Delivery.State.SUCCESS, _("SUCCESS")),
+    (Delivery.State.FAILED, _("FAILED")),
+    (Delivery.State.PENDING, _("PENDING")),
+]
+OBJECT_ID = RegexValidator(r"^[0-9a-fA-F]{24}\Z", _("Enter a 24-character hexadecimal id."))
+
+
+class LogFilterForm(forms.Form):
+    """The Logs table's filters, read from the URL (GET), so a filtered view can be shared.
+
+    Dates are whole days in the panel's time zone: `to` includes its day.
+    """
+
+    result = forms.ChoiceField(
+        label=_("Result"),
+        choices=RESULT_CHOICES,
+        required=False,
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
+    status = forms.IntegerField(
+        label=_("Status code"),
+        required=False,
+        min_value=100,
+        max_value=599,
+        error_messages={"invalid": _("Enter an HTTP status code (100-599).")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
+    )
+    object_id = forms.CharField(
+        label=_("Object id"),
+        required=False,
+        validators=[OBJECT_ID],
+        help_text=_("The _id of the task, user, survey answer, element or note."),
+        widget=forms.TextInput(attrs={"class": "mono", "spellcheck": "false", "autocomplete": "off"}),
+    )
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    # The names in the URL (the API's, for the ones they share).
+    PARAMS = {
+        "result": "result",
+        "status": "status",
+        "object_id": "objectId",
+        "date_from": "from",
+        "date_to": "to",
+    }
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, auto_id="logs-%s", **kwargs)
+
+    def add_prefix(self, field_name: str) -> str:
+        return self.PARAMS.get(field_name, field_name)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date must not be before the start date."))
+        return data
+
+    def query(self) -> dict:
+        """The applied filters as URL parameters (empty ones left out)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {
+            param: self.data[param].strip()
+            for name, param in self.PARAMS.items()
+            if self.cleaned_data.get(name) not in (None, "")
+        }
+
+    def filters(self) -> dict:
+        """cleaned_data as the keyword arguments of `DeliveryQuerySet.log_filter`."""
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+
+        def midnight(day):
+            return datetime.combine(day, time.min, tzinfo=zone)
+
+        return {
+            "result": data.get("result") or None,
+            "status": data.get("status"),
+            "object_id": data.get("object_id") or None,
+            "created_from": midnight(data["date_from"]) if data.get("date_from") else None,
+            "created_to": midnight(data["date_to"] + timedelta(days=1)) if data.get("date_to") else None,
+        }

@@ -8,7 +8,7 @@ partial) for an HTMX request, so each interaction also works without JS.
 import contextlib
 import functools
 import json
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,13 +26,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from webhooks import limits, services
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Webhook
 from webhooks.panel import queries
-from webhooks.panel.forms import WebhookForm, WebhookSelectionForm
+from webhooks.panel.forms import LogFilterForm, WebhookForm, WebhookSelectionForm
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
 DEMO_KEEP = 20
@@ -163,29 +163,60 @@ def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
 
 
 def _logs_context(
-    request: HttpRequest, webhook: Webhook, page_number, *, oob: bool = False, announce: str = ""
+    request: HttpRequest,
+    webhook: Webhook,
+    page_number,
+    *,
+    filters: LogFilterForm | None = None,
+    oob: bool = False,
+    announce: str = "",
 ) -> dict:
-    page = queries.CappedPaginator(queries.deliveries_for(webhook), LOGS_PER_PAGE).get_page(page_number)
+    filters = filters if filters is not None else LogFilterForm()
+    logs = queries.deliveries_for(webhook)
+    invalid = filters.is_bound and not filters.is_valid()
+    if invalid:
+        logs = logs.none()  # the form shows what to correct; no rows until it is
+    elif filters.is_bound:
+        logs = logs.log_filter(company_id=webhook.company_id, **filters.filters())
+    query = filters.query()
+    page = queries.CappedPaginator(logs, LOGS_PER_PAGE).get_page(page_number)
     rows = [
         {"delivery": d, "result": queries.result_of(d.state, d.attempts), "kind": queries.kind_label(d.kind)}
         for d in page
     ]
     pending = queries.has_pending(page)
     poll = None
-    if pending:
+    if invalid:
+        pass  # nothing to refresh
+    elif pending:
         poll = "every 2s"
     elif page.number == 1:
         poll = "every 4s"  # new rows appear on the first page without a reload
+    logs_url = reverse("webhooks:logs", args=[webhook.pk])
     return {
         "webhook": webhook,
         "logs_page": page,
         "log_rows": rows,
-        "logs_pager": _pager(page, reverse("webhooks:logs", args=[webhook.pk]), {}),
+        "log_filters": filters,
+        "logs_filtered": bool(query),
+        "logs_filter_invalid": invalid,
+        "logs_url": logs_url,
+        "logs_pager": _pager(page, logs_url, query),
         "logs_poll": poll,
-        "logs_poll_url": reverse("webhooks:logs", args=[webhook.pk]) + f"?page={page.number}",
+        # The live refresh keeps the filters (and the page) it shows.
+        "logs_poll_url": f"{logs_url}?{urlencode({**query, 'page': page.number})}",
         "oob": oob,
         "announce": announce,
     }
+
+
+def _shown_filters(request: HttpRequest) -> LogFilterForm:
+    """The filters of the Logs table the browser shows: those of the page's URL for an HTMX
+    request (a redelivery or test event from a filtered view keeps its filters)."""
+    params = request.GET
+    if request.htmx and request.htmx.current_url:
+        params = QueryDict(urlsplit(request.htmx.current_url).query)
+    return LogFilterForm(params)
 
 
 def _settings_page(
@@ -194,12 +225,13 @@ def _settings_page(
     form: WebhookForm,
     *,
     logs_page=1,
+    filters: LogFilterForm | None = None,
     secret_revealed: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     context = {"webhook": webhook, "form": form, "secret_revealed": secret_revealed}
     if webhook is not None:
-        context.update(_logs_context(request, webhook, logs_page))
+        context.update(_logs_context(request, webhook, logs_page, filters=filters))
     return render(request, "webhooks/settings.html", context, status=status)
 
 
@@ -304,12 +336,22 @@ def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
 @require_GET
 @staff_required
 def webhook_logs(request: HttpRequest, pk: str) -> HttpResponse:
+    """The Logs table, filtered by the query string (LogFilterForm): the whole settings page,
+    the Logs section (a filter or a page change), or only its table (the live refresh)."""
     webhook = _company_webhook(request, pk)
+    filters = LogFilterForm(request.GET)
     if _fragment(request):
-        context = _logs_context(request, webhook, request.GET.get("page"))
-        return render(request, "webhooks/settings.html#logs", context)
+        context = _logs_context(request, webhook, request.GET.get("page"), filters=filters)
+        if request.htmx.target == "log-table":  # the live refresh
+            return render(request, "webhooks/settings.html#log_table", context)
+        response = render(request, "webhooks/settings.html#logs", context)
+        if request.htmx.trigger in ("log-filters", "log-filters-clear"):
+            # The address of what is shown, without the form's empty fields, for sharing.
+            query = filters.query() if filters.is_valid() else request.GET.dict()
+            push_url(response, context["logs_url"] + (f"?{urlencode(query)}" if query else ""))
+        return response
     form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
-    return _settings_page(request, webhook, form, logs_page=request.GET.get("page"))
+    return _settings_page(request, webhook, form, logs_page=request.GET.get("page"), filters=filters)
 
 
 def _company_delivery(request: HttpRequest, pk: str, delivery_id: str) -> Delivery:
@@ -346,7 +388,9 @@ def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpR
     engine.delivery_redeliver(delivery=delivery)
     notice = _("Redelivery queued.")
     if _fragment(request):
-        context = _logs_context(request, delivery.webhook, 1, announce=notice)
+        context = _logs_context(
+            request, delivery.webhook, 1, filters=_shown_filters(request), announce=notice
+        )
         return render(request, "webhooks/settings.html#logs", context)
     messages.success(request, notice)
     return redirect(reverse("webhooks:edit", args=[delivery.webhook_id]) + "#logs")
@@ -370,7 +414,9 @@ def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
     }
     result = render_to_string("webhooks/settings.html#test_result", context, request=request)
     logs = render_to_string(
-        "webhooks/settings.html#logs", _logs_context(request, webhook, 1, oob=True), request=request
+        "webhooks/settings.html#logs",
+        _logs_context(request, webhook, 1, filters=_shown_filters(request), oob=True),
+        request=request,
     )
     return HttpResponse(result + logs)
 
