@@ -44,7 +44,7 @@ from webhooks.api.serializers import (
     is_object_id,
 )
 from webhooks.engine import delivery as engine
-from webhooks.models import CODE_TAKEN, Delivery, Webhook
+from webhooks.models import CODE_TAKEN, LOGS_ORDER, Delivery, Webhook
 
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
 _CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
@@ -150,7 +150,7 @@ class CompanyAPIView(APIView):
             Delivery.objects.filter(company_id=self.company_id)
             .select_related("event")
             .prefetch_related("attempt_set")
-            .order_by("-id")
+            .order_by(*LOGS_ORDER)
         )
 
     def get_log(self, webhook_id: str, log_id: str) -> Delivery:
@@ -401,7 +401,10 @@ class SubscriptionLogsView(CompanyAPIView):
         query = query_params(LogListQuerySerializer, request)
         logs = created_between(self.logs().filter(webhook=webhook), query)
         if "result" in query:
-            logs = logs.filter(state=query["result"])
+            # Newest first by id, the order of the (webhook, state, id) index, so the matches are
+            # never sorted: LOGS_ORDER's order but for rows created in the same instant by
+            # concurrent changes (docs/api.md).
+            logs = logs.filter(state=query["result"]).order_by("-id")
         return paginated(request, logs, WebhookLogSerializer, query)
 
 
