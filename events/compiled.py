@@ -71,10 +71,15 @@ def _fields(model: type[Model], names) -> list:
     return [model._meta.get_field(name) for name in names]
 
 
-def insert_sql(connection, model: type[Model], rows: list[dict[str, Any]]) -> tuple[str, list]:
-    key = ("insert", connection.alias, model, tuple(rows[0]), len(rows))
+def insert_sql(
+    connection, model: type[Model], rows: list[dict[str, Any]], shared: dict[str, Any] | None = None
+) -> tuple[str, list]:
+    """The INSERT of these rows, each followed by the `shared` columns: values every row has
+    alike, adapted once (adapting a value costs more than sending it)."""
+    shared = shared or {}
+    key = ("insert", connection.alias, model, tuple(rows[0]), tuple(shared), len(rows))
     if key not in _sql_cache:
-        fields = _fields(model, rows[0])
+        fields = _fields(model, [*rows[0], *shared])
         quote = connection.ops.quote_name
         marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
         _sql_cache[key] = (
@@ -83,11 +88,17 @@ def insert_sql(connection, model: type[Model], rows: list[dict[str, Any]]) -> tu
             fields,
         )
     sql, fields = _sql_cache[key]
-    params = [
+    own = fields[: len(rows[0])]
+    alike = [
         field.get_db_prep_save(value, connection)
-        for row in rows
-        for field, value in zip(fields, row.values(), strict=True)
+        for field, value in zip(fields[len(own) :], shared.values(), strict=True)
     ]
+    params = []
+    for row in rows:
+        params += [
+            field.get_db_prep_save(value, connection) for field, value in zip(own, row.values(), strict=True)
+        ]
+        params += alike
     return sql, params
 
 
@@ -114,11 +125,18 @@ def _update_sql(connection, model: type[Model], changes: dict[str, Any], where: 
     ]
 
 
-def rows_insert(model: type[Model], rows: list[dict[str, Any]], *, returning: str | None = None) -> list:
-    """One INSERT of these rows (all with the same keys, every column without a default
-    given), values adapted by their fields as the ORM would; returns `returning` values."""
+def rows_insert(
+    model: type[Model],
+    rows: list[dict[str, Any]],
+    *,
+    shared: dict[str, Any] | None = None,
+    returning: str | None = None,
+) -> list:
+    """One INSERT of these rows (all with the same keys, plus the `shared` ones, every column
+    without a default given), values adapted by their fields as the ORM would; returns
+    `returning` values."""
     connection = connections[router.db_for_write(model)]
-    sql, params = insert_sql(connection, model, rows)
+    sql, params = insert_sql(connection, model, rows, shared)
     if returning:
         sql += f" RETURNING {connection.ops.quote_name(model._meta.get_field(returning).column)}"
     with connection.cursor() as cursor:
@@ -131,9 +149,10 @@ def row_and_children_insert(
     children: tuple[type[Model], list[dict[str, Any]]],
     *,
     link: str,
+    shared: dict[str, Any] | None = None,
 ) -> int:
-    """INSERT one parent row, then child rows whose `link` foreign key is the parent's new
-    (auto) id; returns that id.
+    """INSERT one parent row, then child rows (each with the `shared` columns too) whose
+    `link` foreign key is the parent's new (auto) id; returns that id.
 
     On PostgreSQL it is one statement (the parent's INSERT in a WITH clause, each child
     reading its id from there); elsewhere two.
@@ -142,10 +161,11 @@ def row_and_children_insert(
     connection = connections[router.db_for_write(child_model)]
     if connection.vendor != "postgresql" or not rows:
         (parent_id,) = rows_insert(parent_model, [row], returning="id")
-        rows_insert(child_model, [{**child, link: parent_id} for child in rows])
+        if rows:
+            rows_insert(child_model, rows, shared={**(shared or {}), link: parent_id})
         return parent_id
     parent_sql, parent_params = insert_sql(connection, parent_model, [row])
-    child_sql, child_params = insert_sql(connection, child_model, rows)
+    child_sql, child_params = insert_sql(connection, child_model, rows, shared)
     quote = connection.ops.quote_name
     parent_id = f"(SELECT {quote(parent_model._meta.pk.column)} FROM parent)"
     # Each child row's values end with the link column's, read from the parent's INSERT.

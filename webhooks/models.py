@@ -376,8 +376,11 @@ class Event(models.Model):
     (and sign) the same bytes.
     """
 
-    object_id = models.CharField(max_length=24, unique=True, default=new_object_id, editable=False)
-    # No index of its own: (company, subject_id) below starts with the company.
+    # No index (and so no unique constraint: an ObjectId is unique by construction): no query
+    # reads an event by it, and every index is one more page each captured change writes at
+    # commit. The company has no index of its own either: (company, subject_id) below starts
+    # with it.
+    object_id = models.CharField(max_length=24, default=new_object_id, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
     type = models.CharField(max_length=20)
     action = models.CharField(max_length=20)
@@ -402,6 +405,12 @@ def event_subject_id(event: dict) -> str:
     if subject is None and isinstance(extra, dict) and event.get("type") == "Auth":
         subject = extra.get("userId")
     return subject if isinstance(subject, str) and len(subject) <= 24 else ""
+
+
+# A webhook's logs, newest first (panel and API): by creation time, the id breaking ties so that
+# pages are stable. The order of the (webhook, created_at) index, which the panel's 24 h health
+# reads too: one index serves both.
+LOGS_ORDER = ("-created_at", "-id")
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -463,6 +472,11 @@ class DeliveryQuerySet(models.QuerySet):
             logs = logs.filter(state=result)
         if status is not None:
             logs = logs.filter(status_code=status)
+        if result or status is not None:
+            # Newest first by id, the order of the (webhook, state, id) and (webhook, status_code,
+            # id) indexes, so the matches are never sorted: LOGS_ORDER's order but for rows
+            # created in the same instant by concurrent changes (docs/api.md).
+            logs = logs.order_by("-id")
         if created_from is not None:
             logs = logs.filter(created_at__gte=created_from)
         if created_to is not None:
@@ -486,7 +500,9 @@ class Delivery(models.Model):
         TEST = "test", "Test"
 
     object_id = models.CharField(max_length=24, unique=True, default=new_object_id, editable=False)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # No index: the API, the only reader by company, names the webhook too, and the (webhook, ...)
+    # indexes serve that. (The admin's list for one company's staff walks the ids backwards.)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
     # No index of its own: the composite indexes below all start with the webhook, and every
     # index is one more write for each delivery capture stores.
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
@@ -511,13 +527,17 @@ class Delivery(models.Model):
         ordering = ["-id"]
         verbose_name_plural = "deliveries"
         indexes = [
+            # Each (webhook, ...) index costs every captured change about one page per matching
+            # webhook at commit (docs/performance.md), so there are two. Migration 0011 dropped
+            # `delivery_queue`, a partial copy of this one's pending part, and (webhook, -id).
+            #
+            # A queue (webhook, "pending", by id) and its head, whatever the length of the
+            # webhook's finished history; and the API's logs filtered by result, newest first.
             models.Index(fields=["webhook", "state", "id"]),
-            # A queue's head, whatever the length of the webhook's finished history.
-            models.Index(fields=["webhook", "id"], condition=Q(state="pending"), name="delivery_queue"),
-            models.Index(fields=["state", "next_attempt_at"]),
-            models.Index(fields=["webhook", "-id"]),
-            # The panel's 24 h health counts read only the window, not a webhook's whole history.
+            # The panel's 24 h health counts read only the window, not a webhook's whole history;
+            # a webhook's logs are read newest first in this order (LOGS_ORDER).
             models.Index(fields=["webhook", "created_at"]),
+            models.Index(fields=["state", "next_attempt_at"]),
             # The logs' status filter. Partial: a delivery enters it when its first attempt is
             # recorded, so capture (which writes deliveries without a status) never pays for it.
             models.Index(

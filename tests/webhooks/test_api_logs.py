@@ -134,6 +134,21 @@ def test_logs_are_newest_first_and_only_of_that_webhook(api, hook, company_a):
     assert [log["_id"] for log in body] == [second.object_id, first.object_id]
 
 
+def test_logs_are_newest_first_by_creation_time_and_by_creation_order_within_a_result(api, hook):
+    # Two logs whose creation times disagree with their creation order (a concurrent change):
+    # the list follows the times (the (webhook, created_at) index), a result filter the order
+    # (the (webhook, state, id) index), as docs/api.md says.
+    now = timezone.now()
+    stored_first = make_log(hook, at=now)
+    stored_second = make_log(hook, at=now - timedelta(milliseconds=1))
+
+    def ids(**params):
+        return [log["_id"] for log in api.get(f"{BASE}/logs/{hook.pk}", params).json()]
+
+    assert ids() == [stored_first.object_id, stored_second.object_id]
+    assert ids(result="failed") == [stored_second.object_id, stored_first.object_id]
+
+
 def test_a_webhook_without_logs_has_an_empty_array(api, hook):
     response = api.get(f"{BASE}/logs/{hook.pk}")
 

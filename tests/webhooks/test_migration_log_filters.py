@@ -1,4 +1,4 @@
-"""webhooks/migrations/0011_log_filters.py: events stored before it get their object id."""
+"""webhooks/migrations/0012_log_filters.py: events stored before it get their object id."""
 
 import json
 
@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("webhooks", "0010_delivery_redelivery_of")]
-AFTER = [("webhooks", "0011_log_filters")]
+BEFORE = [("webhooks", "0011_capture_cost")]
+AFTER = [("webhooks", "0012_log_filters")]
 
 
 @pytest.fixture

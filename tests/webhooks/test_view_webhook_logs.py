@@ -71,6 +71,16 @@ def test_paginated_ten_per_page_newest_first(staff_client, webhook, event):
     assert f'href="{url(webhook)}?page=2"' in html and f'hx-get="{url(webhook)}?page=2"' in html
 
 
+def test_newest_first_by_execution_date_even_when_stored_later(staff_client, webhook, event):
+    # A concurrent change may store an older delivery after a newer one: the table follows the
+    # Execution Date (the (webhook, created_at) index), not the storage order.
+    now = timezone.now()
+    newer = log(webhook, event, state="success", status_code=200, created_at=now)
+    older = log(webhook, event, state="success", status_code=200, created_at=now - timedelta(milliseconds=1))
+    html = staff_client.get(url(webhook), HTTP_HX_REQUEST="true").content.decode()
+    assert html.index(newer.object_id) < html.index(older.object_id)
+
+
 def test_fixed_number_of_queries_with_10000_logs(staff_client, webhook, event, django_assert_num_queries):
     Delivery.objects.bulk_create(
         Delivery(company=webhook.company, webhook=webhook, event=event, state=("success", "failed")[n % 2])

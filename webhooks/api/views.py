@@ -46,7 +46,7 @@ from webhooks.api.serializers import (
     is_object_id,
 )
 from webhooks.engine import delivery as engine
-from webhooks.models import CODE_TAKEN, Delivery, Webhook
+from webhooks.models import CODE_TAKEN, LOGS_ORDER, Delivery, Webhook
 
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
 _CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
@@ -152,7 +152,7 @@ class CompanyAPIView(APIView):
             Delivery.objects.filter(company_id=self.company_id)
             .select_related("event")
             .prefetch_related("attempt_set")
-            .order_by("-id")
+            .order_by(*LOGS_ORDER)
         )
 
     def get_log(self, webhook_id: str, log_id: str) -> Delivery:

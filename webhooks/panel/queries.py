@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from webhooks.models import Delivery, Webhook
+from webhooks.models import LOGS_ORDER, Delivery, Webhook
 
 HEALTH_WINDOW = timedelta(hours=24)
 HEALTH_SAMPLE = 1000
@@ -113,8 +113,8 @@ def kind_label(kind: str) -> str:
 
 
 def deliveries_for(webhook: Webhook) -> QuerySet[Delivery]:
-    """A webhook's log rows, newest first (served by the (webhook, -id) index)."""
-    return Delivery.objects.filter(webhook=webhook).order_by("-id")
+    """A webhook's log rows, newest first (served by the (webhook, created_at) index)."""
+    return Delivery.objects.filter(webhook=webhook).order_by(*LOGS_ORDER)
 
 
 def has_pending(deliveries) -> bool:

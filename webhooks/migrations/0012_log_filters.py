@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("events", "0001_initial"),
-        ("webhooks", "0010_delivery_redelivery_of"),
+        ("webhooks", "0011_capture_cost"),
     ]
 
     operations = [
