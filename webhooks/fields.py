@@ -35,6 +35,19 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value, expression, connection):
         return value if value is None else Stored(value)
 
+    def to_python(self, value):
+        # A sealed string (from `loaddata`, say) is kept as it is, never sealed a second time.
+        if isinstance(value, str) and not isinstance(value, Stored) and crypto.is_sealed(value):
+            return Stored(value)
+        return super().to_python(value)
+
+    def value_to_string(self, obj) -> str:
+        """`dumpdata` writes the sealed form: a fixture must not hold the secrets in clear."""
+        stored = obj.__dict__.get(self.attname)
+        if isinstance(stored, Stored):
+            return str(stored)
+        return crypto.seal(self.value_from_object(obj) or "")
+
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if value is None or isinstance(value, Stored):

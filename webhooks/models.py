@@ -60,7 +60,7 @@ def http_url_validator(value: str) -> None:
 # Custom request headers (receiver authentication). Names are shown; values are write-only.
 HEADERS_MAX = 20
 HEADER_VALUE_MAX = 4096
-HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")  # an RFC 9110 token
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token (fullmatch)
 # What the product sets itself (the signature, the body's framing) or what only a hop may set.
 RESERVED_HEADERS = frozenset(
     {
@@ -71,9 +71,6 @@ RESERVED_HEADERS = frozenset(
         "transfer-encoding",
         "connection",
         "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
         "te",
         "trailer",
         "upgrade",
@@ -84,26 +81,30 @@ HEADER_NAME_INVALID = _("“%(name)s” is not a valid header name.")
 HEADER_RESERVED = _("“%(name)s” is set by the product and cannot be sent as a custom header.")
 HEADER_DUPLICATE = _("The header “%(name)s” is given twice.")
 HEADER_VALUE_INVALID = _(
-    "The value of “%(name)s” must be 1 to %(max)s characters, on one line (no control characters)."
+    "The value of “%(name)s” must be 1 to %(max)s printable ASCII characters, on one line, "
+    "with no space at either end."
 )
 HEADER_VALUE_REQUIRED = _("Give a value for the header “%(name)s”.")
 HEADERS_TOO_MANY = _("At most %(max)s custom headers.")
 
 
 def header_name_errors(name: str) -> list[ValidationError]:
-    if not HEADER_NAME.match(name):
+    if not HEADER_NAME.fullmatch(name):
         return [ValidationError(HEADER_NAME_INVALID, code="invalid", params={"name": name[:100]})]
     lowered = name.lower()
-    if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
+    if lowered in RESERVED_HEADERS or lowered.startswith(("webhook-", "proxy-")):
         return [ValidationError(HEADER_RESERVED, code="reserved", params={"name": name})]
     return []
 
 
 def header_value_is_valid(value: object) -> bool:
+    """Printable ASCII on one line, with no space at either end: what every HTTP stack sends
+    as given (anything else fails at send time, in a message that would quote the value)."""
     return (
         isinstance(value, str)
         and 0 < len(value) <= HEADER_VALUE_MAX
-        and not any(ord(char) < 32 and char != "\t" or ord(char) == 127 for char in value)
+        and value == value.strip()
+        and all(32 <= ord(char) < 127 or char == "\t" for char in value)
     )
 
 

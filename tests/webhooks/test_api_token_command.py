@@ -57,6 +57,13 @@ def test_it_can_issue_a_token_that_expires(admin_a):
     assert 29.9 < days <= 30
 
 
+def test_an_expiry_out_of_range_is_an_error(admin_a):
+    for days in ("0", "999999999"):
+        with pytest.raises(CommandError, match="1 to 3650"):
+            issue("--email", admin_a.email, "--expires-in-days", days)
+    assert not ApiToken.objects.exists()
+
+
 def test_an_unknown_email_is_an_error(db):
     with pytest.raises(CommandError, match="No user"):
         issue("--email", "nobody@example.com")

@@ -1,6 +1,8 @@
 """Custom request headers (receiver authentication): set in the API and the panel, sent with every
 attempt, write-only (never returned, never stored with an attempt), and refused when reserved."""
 
+import logging
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -8,6 +10,7 @@ from django.urls import reverse
 from events.models import Task
 from webhooks import services
 from webhooks.engine import delivery as engine
+from webhooks.engine import http
 from webhooks.models import Attempt, Delivery, Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
@@ -70,7 +73,12 @@ def test_a_put_without_headers_keeps_them_and_an_empty_object_removes_them(api, 
         ({"Content-Length": "1"}, "set by the product"),
         ({"Transfer-Encoding": "chunked"}, "set by the product"),
         ({"webhook-signature": "v1,forged"}, "set by the product"),
+        ({"Proxy-Anything": "x"}, "set by the product"),
         ({"Bad Name": "x"}, "not a valid header name"),
+        ({"Host\n": "evil.example.com"}, "not a valid header name"),
+        ({"X-Api-Key\n": "x"}, "not a valid header name"),
+        ({"X-Padded": " Bearer x"}, "no space at either end"),
+        ({"X-Euro": "€-secret"}, "printable ASCII"),
         ({"X-Injected": "a\r\nHost: evil"}, "on one line"),
         ({"X-Empty": ""}, "Give a value"),
         ({"X-New": None}, "Give a value"),
@@ -221,3 +229,21 @@ def test_the_panel_refuses_a_value_without_a_name(staff_client, make_webhook):
 
     assert response.status_code == 200 and "Give the header&#x27;s name." in response.content.decode()
     assert Webhook.objects.get(pk=webhook.pk).receiver_headers() == {}
+
+
+def test_a_header_error_at_send_time_logs_no_value(db, receiver):
+    """Defence in depth for rows stored before the value rule: the log names the error's class."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("webhooks.http")
+    logger.addHandler(handler)
+    old_level, logger.level = logger.level, logging.INFO
+    try:
+        for value in (" leading-SECRETVAL", "€-SECRETVAL"):
+            result = http.post_json(receiver.url("/hook"), b"{}", {"X-Key": value})
+            assert result.status_code is None and "SECRETVAL" not in result.error
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert len(records) == 2 and not any("SECRETVAL" in record.getMessage() for record in records)

@@ -22,6 +22,25 @@ from webhooks.models import Webhook
 HEADER_VALUE = "Bearer header-value-that-must-not-leak"
 
 
+@pytest.fixture
+def migrated_back(transactional_db, company_a):
+    """Webhook with a sealed secret, then `migrate webhooks 0008` (before encryption)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    webhook = Webhook.objects.create(company=company_a, name="a", code="a", url="https://a.example/")
+    secret = webhook.secret
+    executor = MigrationExecutor(connection)
+    executor.migrate([("webhooks", "0008_webhook_url_rule")])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT secret FROM webhooks_webhook WHERE id = %s", [webhook.pk])
+            stored = cursor.fetchone()[0]
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    return {"secret": secret, "stored": stored}
+
+
 def stored(webhook: Webhook, column: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {column} FROM webhooks_webhook WHERE id = %s", [webhook.pk])
@@ -78,6 +97,27 @@ def test_reencrypt_seals_a_secret_left_in_clear(make_webhook):
 
     assert stored(webhook, "secret").startswith(crypto.PREFIX)
     assert Webhook.objects.get(pk=webhook.pk).secret == "whsec_plain"
+
+
+def test_dumpdata_writes_the_sealed_form_and_loaddata_reads_it_back(make_webhook, tmp_path):
+    webhook = make_webhook("https://erp.example.com/hook")
+    webhook.replace_receiver_headers({"Authorization": HEADER_VALUE})
+    webhook.save()
+    secret = webhook.secret
+    fixture = tmp_path / "webhooks.json"
+
+    call_command("dumpdata", "webhooks.webhook", output=str(fixture), verbosity=0)
+
+    dumped = fixture.read_text()
+    assert secret not in dumped and HEADER_VALUE not in dumped and crypto.PREFIX in dumped
+    Webhook.objects.all().delete()
+    call_command("loaddata", str(fixture), verbosity=0)
+    loaded = Webhook.objects.get(pk=webhook.pk)
+    assert loaded.secret == secret and loaded.receiver_headers() == {"Authorization": HEADER_VALUE}
+
+
+def test_rolling_back_the_migration_leaves_the_secrets_in_clear(migrated_back):
+    assert migrated_back["stored"] == migrated_back["secret"]
 
 
 def test_listing_webhooks_decrypts_nothing(make_webhook, monkeypatch):

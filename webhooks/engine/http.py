@@ -389,6 +389,9 @@ def _send(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
     return session.get_adapter(request.url).send(request, stream=True, timeout=timeout, proxies={})
 
 
+HEADER_ERRORS = (requests.exceptions.InvalidHeader, UnicodeError)
+
+
 def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
     """POST `body` to `url`; never raises for network or HTTP failures.
 
@@ -408,8 +411,10 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
             return HttpResult(response.status_code, text, truncated, error, _elapsed_ms(started))
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         text = _failure_text(error, deadline)
-        # The detail (addresses, library messages) is for operators only.
-        logger.info("webhook request to %s failed: %s (%r)", _host_of(url), text, error)
+        # The detail (addresses, library messages) is for operators only; a header error's
+        # message quotes the header's value, a receiver credential, so only its class is logged.
+        detail = type(error).__name__ if isinstance(error, HEADER_ERRORS) else repr(error)
+        logger.info("webhook request to %s failed: %s (%s)", _host_of(url), text, detail)
         return HttpResult(None, "", False, text, _elapsed_ms(started))
     finally:
         _attempt.reset(token)

@@ -23,6 +23,19 @@ def seal_secrets(apps, schema_editor):
         webhook.save(update_fields=["secret", "previous_secret"])
 
 
+def unseal_secrets(apps, schema_editor):
+    """Back to clear text before the columns become varchar(100) again (a rollback); written
+    with plain SQL, as the field would seal them again."""
+    Webhook = apps.get_model("webhooks", "Webhook")
+    table = schema_editor.quote_name(Webhook._meta.db_table)
+    with schema_editor.connection.cursor() as cursor:
+        for webhook in Webhook.objects.only("pk", "secret", "previous_secret").iterator():
+            cursor.execute(
+                f"UPDATE {table} SET secret = %s, previous_secret = %s WHERE id = %s",
+                [webhook.secret, webhook.previous_secret, webhook.pk],
+            )
+
+
 def digest_drf_tokens(apps, schema_editor):
     connection = schema_editor.connection
     if "authtoken_token" not in connection.introspection.table_names():
@@ -79,6 +92,7 @@ class Migration(migrations.Migration):
                 'ordering': ['-created'],
             },
         ),
-        migrations.RunPython(seal_secrets, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(seal_secrets, unseal_secrets, elidable=True),
+        # Not reversible: the clear copies are gone (a rollback loses the API tokens).
         migrations.RunPython(digest_drf_tokens, migrations.RunPython.noop, elidable=True),
     ]

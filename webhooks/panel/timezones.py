@@ -18,8 +18,13 @@ def zone_names() -> list[str]:
     return ["UTC", *sorted(names)]
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # it reads the tz database's folders at each call
+
+
 def zone_from(name: str | None) -> ZoneInfo | None:
-    if not name or name not in available_timezones():
+    if not name or name not in _known_zones():
         return None
     return ZoneInfo(name)
 

@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from webhooks.models import ApiToken
 
+MAX_DAYS = 3650
+
 
 class Command(BaseCommand):
     help = (
@@ -33,8 +35,8 @@ class Command(BaseCommand):
                 f"{user.email} cannot use the API: only active staff users of a company can "
                 "(set is_staff and a company first)."
             )
-        if expires_in_days is not None and expires_in_days < 1:
-            raise CommandError("--expires-in-days must be 1 or more.")
+        if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
+            raise CommandError(f"--expires-in-days must be 1 to {MAX_DAYS}.")
         if rotate:
             revoked, _by_model = ApiToken.objects.filter(user=user).delete()
             self.stderr.write(f"Revoked {revoked} token(s) of {user.email}.")
