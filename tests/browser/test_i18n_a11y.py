@@ -411,6 +411,10 @@ def test_axe_no_serious_or_critical_violations(
     blocking["api tokens"] = axe(page, "api tokens", results)
     page.goto("/preferences/time-zone/")
     blocking["time zone"] = axe(page, "time zone", results)
+    page.goto(f"/webhooks/{webhook.pk}/logs/redeliver-failed/")
+    page.click("#recovery-count")
+    expect(page.locator("#recovery-count-result")).to_be_visible()
+    blocking["redeliver failed"] = axe(page, "redeliver failed", results)
 
     print(f"\naxe-core results ({lang}):", json.dumps(results, indent=1))
     assert {name: found for name, found in blocking.items() if found} == {}

@@ -397,3 +397,27 @@ class LogFilterForm(forms.Form):
             "created_from": midnight(data["date_from"]) if data.get("date_from") else None,
             "created_to": midnight(data["date_to"] + timedelta(days=1)) if data.get("date_to") else None,
         }
+
+
+class RedeliverFailedForm(forms.Form):
+    """The time range of a bulk redelivery, in the panel's time zone (to the minute)."""
+
+    created_from = forms.DateTimeField(
+        label=_("Failed from"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"required": REQUIRED},
+    )
+    created_to = forms.DateTimeField(
+        label=_("Until"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"required": REQUIRED},
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and end <= start:
+            self.add_error("created_to", _("The end must be after the start."))
+        return data

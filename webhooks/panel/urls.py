@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webhooks.panel import account, views
+from webhooks.panel import account, recovery, views
 
 app_name = "webhooks"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("webhooks/<str:pk>/", views.webhook_edit, name="edit"),
     path("webhooks/<str:pk>/active/", views.webhook_set_active, name="set_active"),
     path("webhooks/<str:pk>/logs/", views.webhook_logs, name="logs"),
+    # Before "logs/<delivery_id>/", which would take "redeliver-failed" for a delivery id.
+    path("webhooks/<str:pk>/logs/redeliver-failed/", recovery.logs_redeliver_failed, name="redeliver_failed"),
     path("webhooks/<str:pk>/logs/<str:delivery_id>/", views.delivery_detail, name="delivery"),
     path(
         "webhooks/<str:pk>/logs/<str:delivery_id>/redeliver/",

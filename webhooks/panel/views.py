@@ -98,6 +98,13 @@ def _pager(page, url: str, params: dict, *, param: str = "page") -> dict:
     }
 
 
+def _redeliver_failed_url(webhook: Webhook, query: dict) -> str:
+    """The bulk redelivery page, for the days the Logs are filtered on (if any)."""
+    days = {name: query[name] for name in ("from", "to") if name in query}
+    url = reverse("webhooks:redeliver_failed", args=[webhook.pk])
+    return f"{url}?{urlencode(days)}" if days else url
+
+
 def _company_webhook(request: HttpRequest, pk: str) -> Webhook:
     return get_object_or_404(Webhook.objects.for_company(request.user.company_id), pk=pk)
 
@@ -201,6 +208,7 @@ def _logs_context(
         "logs_filtered": bool(query),
         "logs_filter_invalid": invalid,
         "logs_url": logs_url,
+        "redeliver_failed_url": _redeliver_failed_url(webhook, query),
         "logs_pager": _pager(page, logs_url, query),
         "logs_poll": poll,
         # The live refresh keeps the filters (and the page) it shows.

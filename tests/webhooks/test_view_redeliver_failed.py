@@ -1,0 +1,128 @@
+"""webhooks:redeliver_failed — after an outage, count the failed deliveries of a time range, then
+queue them again on confirmation."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from webhooks.models import Delivery, Event, Webhook
+from webhooks.panel.timezones import COOKIE
+
+T0 = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # 10:00 in Santiago
+RANGE = {"created_from": "2026-12-01T10:00", "created_to": "2026-12-01T11:00"}  # Santiago
+
+
+@pytest.fixture
+def webhook(make_webhook) -> Webhook:
+    return make_webhook("https://erp.example.com/hook")
+
+
+@pytest.fixture
+def failed(webhook) -> list[Delivery]:
+    rows = []
+    for minutes in (5, 30, 90):  # the last one is after the range
+        event = Event.objects.create(company=webhook.company, type="COTTask", action="edit", body="{}")
+        rows.append(
+            Delivery.objects.create(
+                company=webhook.company,
+                webhook=webhook,
+                event=event,
+                state="failed",
+                attempts=3,
+                created_at=T0 + timedelta(minutes=minutes),
+            )
+        )
+    return rows
+
+
+def url(webhook) -> str:
+    return reverse("webhooks:redeliver_failed", args=[webhook.pk])
+
+
+def test_the_page_offers_the_last_day_by_default(staff_client, webhook):
+    response = staff_client.get(url(webhook))
+    html = response.content.decode()
+
+    assert response.status_code == 200 and "<html" in html
+    assert 'type="datetime-local"' in html and "recovery-confirm" not in html
+
+
+def test_the_logs_filter_days_become_the_range(staff_client, webhook):
+    html = staff_client.get(url(webhook), {"from": "2026-11-30", "to": "2026-12-01"}).content.decode()
+
+    assert 'value="2026-11-30T00:00"' in html and 'value="2026-12-02T00:00"' in html
+
+
+def test_it_counts_the_failed_deliveries_of_the_range_in_the_panels_zone(staff_client, webhook, failed):
+    staff_client.cookies[COOKIE] = "America/Santiago"
+
+    html = staff_client.get(url(webhook), RANGE).content.decode()
+
+    assert "2 failed deliveries will be sent again." in html and "Redeliver 2 deliveries" in html
+    assert not Delivery.objects.filter(kind="redelivery").exists()
+
+
+def test_confirming_queues_them_in_order_and_returns_to_the_logs(staff_client, webhook, failed):
+    staff_client.cookies[COOKIE] = "America/Santiago"
+
+    response = staff_client.post(url(webhook), RANGE)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("webhooks:edit", args=[webhook.pk]) + "#logs"
+    again = Delivery.objects.filter(kind="redelivery").order_by("id")
+    assert [d.redelivery_of for d in again] == [failed[0].object_id, failed[1].object_id]
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "2 failed deliveries queued again." in page
+
+
+def test_the_count_comes_as_a_fragment_for_htmx(staff_client, webhook, failed):
+    staff_client.cookies[COOKIE] = "America/Santiago"
+
+    html = staff_client.get(url(webhook), RANGE, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "<html" not in html and 'id="recovery"' in html and "Redeliver 2 deliveries" in html
+
+
+def test_a_bad_range_is_a_form_error_and_queues_nothing(staff_client, webhook, failed):
+    response = staff_client.post(
+        url(webhook), {"created_from": "2026-12-01T11:00", "created_to": "2026-12-01T10:00"}
+    )
+
+    assert response.status_code == 200 and "The end must be after the start." in response.content.decode()
+    assert not Delivery.objects.filter(kind="redelivery").exists()
+
+
+def test_nothing_to_send_says_so(staff_client, webhook):
+    html = staff_client.get(url(webhook), RANGE).content.decode()
+
+    assert "No failed delivery to send again in this time." in html and "recovery-confirm" not in html
+
+
+def test_the_logs_link_to_it_with_their_days(staff_client, webhook):
+    logs = reverse("webhooks:logs", args=[webhook.pk])
+    html = staff_client.get(logs, {"from": "2026-11-30"}).content.decode()
+
+    assert f'href="{url(webhook)}?from=2026-11-30"' in html
+
+
+def test_another_companys_webhook_is_404(staff_client, admin_b):
+    theirs = Webhook.objects.create(company=admin_b.company, name="B", code="b", url="https://b.example/")
+
+    assert staff_client.get(url(theirs)).status_code == 404
+    assert staff_client.post(url(theirs), RANGE).status_code == 404
+
+
+def test_requires_login(client, webhook):
+    response = client.get(url(webhook))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_non_staff_refused(client, member_a, webhook, failed):
+    client.force_login(member_a)
+    assert client.post(url(webhook), RANGE).status_code == 403
+    assert not Delivery.objects.filter(kind="redelivery").exists()
+
+
+def test_wrong_method(staff_client, webhook):
+    assert staff_client.delete(url(webhook)).status_code == 405

@@ -1,0 +1,65 @@
+"""Recover after an outage: redeliver the failed deliveries of a time range, with a count of what
+will be sent and a confirmation (the API's `redeliver-failed`, docs/api.md)."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
+
+from webhooks.engine import delivery as engine
+from webhooks.models import Delivery
+from webhooks.panel.forms import RedeliverFailedForm
+from webhooks.panel.views import _company_webhook, _fragment, staff_required
+
+TEMPLATE = "webhooks/redeliver_failed.html"
+
+
+def _initial_range(request: HttpRequest) -> dict:
+    """The Logs filter's days (`from`, `to`, both included) when given, else the last 24 hours."""
+    zone, now = timezone.get_current_timezone(), timezone.localtime()
+    start, end = now - timedelta(days=1), now
+    try:
+        if request.GET.get("from"):
+            start = datetime.combine(datetime.strptime(request.GET["from"], "%Y-%m-%d"), time(), zone)
+        if request.GET.get("to"):
+            day = datetime.strptime(request.GET["to"], "%Y-%m-%d") + timedelta(days=1)
+            end = datetime.combine(day, time(), zone)
+    except ValueError:
+        pass  # a hand-edited address: the default range
+    return {
+        "created_from": start.replace(second=0, microsecond=0),
+        "created_to": end.replace(second=0, microsecond=0),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def logs_redeliver_failed(request: HttpRequest, pk: str) -> HttpResponse:
+    webhook = _company_webhook(request, pk)
+    bound = (
+        request.POST if request.method == "POST" else (request.GET if "created_from" in request.GET else None)
+    )
+    form = RedeliverFailedForm(bound, initial=_initial_range(request))
+    count = None
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["created_from"], form.cleaned_data["created_to"]
+        if request.method == "POST":
+            queued = engine.deliveries_redeliver_failed(webhook=webhook, created_from=start, created_to=end)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d failed delivery queued again.",
+                    "%(count)d failed deliveries queued again.",
+                    queued,
+                )
+                % {"count": queued},
+            )
+            return redirect(reverse("webhooks:edit", args=[webhook.pk]) + "#logs")
+        count = len(Delivery.objects.failed_to_redeliver(webhook.pk, start, end))
+    context = {"webhook": webhook, "form": form, "count": count}
+    return render(request, f"{TEMPLATE}#recovery" if _fragment(request) else TEMPLATE, context)
