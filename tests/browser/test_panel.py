@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from events.models import Task
 from webhooks.engine.delivery import webhook_drain
-from webhooks.models import Delivery, Trigger, Webhook
+from webhooks.models import Delivery, Event, Trigger, Webhook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -288,10 +288,13 @@ def test_screenshots(panel, company_a, workflow_a, task_webhook, receiver, tmp_p
     # A failed, a retrying and a pending row, as a broken receiver would leave them.
     first = Delivery.objects.filter(webhook=task_webhook).earliest("id")
     for state, status, attempts in (("failed", 409, 3), ("pending", 503, 1), ("pending", None, 0)):
+        event = first.event
+        if state == "failed":  # an event of its own, which the receiver never got
+            event = Event.objects.create(company=company_a, type="COTTask", action="edit", body=event.body)
         Delivery.objects.create(
             company=company_a,
             webhook=task_webhook,
-            event=first.event,
+            event=event,
             state=state,
             status_code=status,
             attempts=attempts,
@@ -311,8 +314,19 @@ def test_screenshots(panel, company_a, workflow_a, task_webhook, receiver, tmp_p
     page.screenshot(path=str(out / "logs-panel.png"))
     assert (out / "logs-panel.png").stat().st_size > 10_000
 
-    # The same panel in Spanish (the language switch in the top bar).
+    # The Logs filtered to the failed deliveries, and the bulk redelivery they lead to.
     page.keyboard.press("Escape")
+    page.select_option("#logs-result", "failed")
+    page.click("#log-filters-apply")
+    expect(page.locator("#logs tbody tr[data-delivery]")).to_have_count(1)
+    page.locator("#logs").screenshot(path=str(out / "logs-filtered.png"))
+    page.click("#redeliver-failed")
+    page.click("#recovery-count")
+    expect(page.locator("#recovery-count-result")).to_have_text("1 failed delivery will be sent again.")
+    page.screenshot(path=str(out / "redeliver-failed.png"), full_page=True)
+    page.goto(f"/webhooks/{task_webhook.pk}/")
+
+    # The same panel in Spanish (the language switch in the top bar).
     page.click("form[data-language-switch] button[lang=es]")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("#logs tbody tr[data-delivery]")).to_have_count(6)

@@ -126,3 +126,15 @@ def test_non_staff_refused(client, member_a, webhook, failed):
 
 def test_wrong_method(staff_client, webhook):
     assert staff_client.delete(url(webhook)).status_code == 405
+
+
+def test_the_default_range_includes_what_failed_seconds_ago(staff_client, webhook):
+    event = Event.objects.create(company=webhook.company, type="COTTask", action="edit", body="{}")
+    Delivery.objects.create(company=webhook.company, webhook=webhook, event=event, state="failed", attempts=3)
+    html = staff_client.get(url(webhook)).content.decode()
+    start = html.split('name="created_from" value="')[1].split('"')[0]
+    end = html.split('name="created_to" value="')[1].split('"')[0]
+
+    counted = staff_client.get(url(webhook), {"created_from": start, "created_to": end}).content.decode()
+
+    assert "1 failed delivery will be sent again." in counted

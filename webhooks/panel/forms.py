@@ -153,7 +153,7 @@ class WebhookForm(forms.Form):
                 widget=forms.PasswordInput(
                     attrs={
                         "autocomplete": "new-password",
-                        "placeholder": _("Unchanged") if stored else "",
+                        "placeholder": _("Unchanged") if stored else _("Value"),
                     }
                 ),
             )

@@ -22,7 +22,8 @@ TEMPLATE = "webhooks/redeliver_failed.html"
 def _initial_range(request: HttpRequest) -> dict:
     """The Logs filter's days (`from`, `to`, both included) when given, else the last 24 hours."""
     zone, now = timezone.get_current_timezone(), timezone.localtime()
-    start, end = now - timedelta(days=1), now
+    # To the minute, the end rounded up: what failed a few seconds ago is in the range.
+    start, end = now - timedelta(days=1), now + timedelta(minutes=1)
     try:
         if request.GET.get("from"):
             start = datetime.combine(datetime.strptime(request.GET["from"], "%Y-%m-%d"), time(), zone)

@@ -36,7 +36,7 @@ class TimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = None if request.path.startswith("/api/") else zone_from(request.COOKIES.get(COOKIE))
+        zone = None if request.path_info.startswith("/api/") else zone_from(request.COOKIES.get(COOKIE))
         if zone is None:
             timezone.deactivate()
         else:
