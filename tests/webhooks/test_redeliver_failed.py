@@ -96,9 +96,10 @@ def test_a_thousand_failed_deliveries_are_written_in_batches_not_one_statement_e
         queued = engine.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
 
     assert queued == 1000
-    # Two reads, then multi-row INSERTs (SQLite caps a statement's parameters: ~76 rows each).
+    # The webhook row (locked on PostgreSQL), two reads, then multi-row INSERTs (SQLite caps a
+    # statement's parameters: ~76 rows each).
     assert len(queries) <= 20, [q["sql"][:80] for q in queries]
-    assert sum(q["sql"].startswith("SELECT") for q in queries) == 2
+    assert sum(q["sql"].startswith("SELECT") for q in queries) == 3
 
 
 # --- API
@@ -154,3 +155,35 @@ def test_it_needs_a_token_and_a_post(client, api, webhook, admin_a):
     assert client.post(url, {"createdAtFrom": "2026-12-01T10:00:00Z"}).status_code == 401
     assert api.get(url).status_code == 405
     assert ApiToken.objects.filter(user=admin_a).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_bulk_redeliveries_at_once_queue_each_event_once(make_webhook):
+    """A double click or a retried request: the second waits for the first and skips its events."""
+    import threading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs write transactions one at a time (IMMEDIATE); this races PostgreSQL")
+    webhook = make_webhook("https://erp.example.com/hook")
+    for minutes in range(5):
+        log(webhook, minutes=minutes)
+    start = threading.Barrier(2)
+    results = []
+
+    def redeliver():
+        start.wait()
+        try:
+            results.append(
+                engine.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=redeliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(results) == [0, 5]
+    assert Delivery.objects.filter(kind="redelivery").count() == 5

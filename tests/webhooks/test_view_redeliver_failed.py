@@ -138,3 +138,36 @@ def test_the_default_range_includes_what_failed_seconds_ago(staff_client, webhoo
     counted = staff_client.get(url(webhook), {"created_from": start, "created_to": end}).content.decode()
 
     assert "1 failed delivery will be sent again." in counted
+
+
+@pytest.mark.parametrize(
+    "query", [{"to": "9999-12-31"}, {"from": "0001-01-01"}, {"from": "2026-13-01"}, {"to": "x"}]
+)
+def test_a_hand_edited_address_falls_back_to_the_default_range(staff_client, webhook, query):
+    response = staff_client.get(url(webhook), query)
+
+    assert response.status_code == 200 and 'type="datetime-local"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        {"created_from": "2026-12-01T10:00", "created_to": "9999-12-31T23:59"},
+        {"created_from": "0001-01-01T00:00", "created_to": "2026-12-01T10:00"},
+    ],
+)
+def test_far_away_dates_are_a_form_error(staff_client, webhook, failed, bounds):
+    staff_client.cookies[COOKIE] = "Asia/Tokyo"
+
+    response = staff_client.post(url(webhook), bounds)
+
+    assert response.status_code == 200 and "between the years 1900 and 9998" in response.content.decode()
+    assert not Delivery.objects.filter(kind="redelivery").exists()
+
+
+def test_a_day_whose_midnight_a_dst_change_skips_starts_at_one(staff_client, webhook):
+    staff_client.cookies[COOKIE] = "America/Santiago"  # 2026-09-06 00:00 does not exist there
+
+    html = staff_client.get(url(webhook), {"from": "2026-09-06", "to": "2026-09-06"}).content.decode()
+
+    assert 'value="2026-09-06T01:00"' in html and 'value="2026-09-07T00:00"' in html

@@ -334,3 +334,13 @@ def test_a_filter_sets_the_address_to_the_filtered_view_without_empty_fields(sta
 
     assert response["HX-Push-Url"] == f"{url(webhook)}?result=failed"
     assert cleared["HX-Push-Url"] == url(webhook)
+
+
+@pytest.mark.parametrize("query", [{"to": "9999-12-31"}, {"from": "0001-01-01"}])
+def test_a_date_far_away_is_a_filter_error_not_a_crash(staff_client, webhook, settings, query):
+    staff_client.cookies["panel_tz"] = "Asia/Tokyo"
+
+    response = staff_client.get(url(webhook), query)
+
+    assert response.status_code == 200
+    assert "between the years 1900 and 9998" in response.content.decode()

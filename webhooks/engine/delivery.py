@@ -272,7 +272,16 @@ def deliveries_redeliver_failed(
     """Queue again, in their original order and behind what is already queued, the failed
     deliveries created in [from, to) (Delivery.objects.failed_to_redeliver); each new one is a
     redelivery linked to its original. Returns how many were queued."""
-    originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
+    with transaction.atomic(savepoint=False):
+        # One bulk redelivery of a webhook at a time (a double click, a retried request): the
+        # second waits for the first's commit, then finds its events queued and skips them.
+        # (On SQLite every write transaction is IMMEDIATE: they already run one at a time.)
+        Webhook.objects.select_for_update().filter(pk=webhook.pk).values_list("pk").first()
+        originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
+        return _redeliveries_insert(webhook, originals)
+
+
+def _redeliveries_insert(webhook: Webhook, originals: list[tuple[str, int]]) -> int:
     now = timezone.now()
     again = [
         Delivery(
@@ -286,11 +295,10 @@ def deliveries_redeliver_failed(
         )
         for original_id, event_id in originals
     ]
-    with transaction.atomic(savepoint=False):
-        # One INSERT a batch: ids are handed out in list order, so the queue keeps the order.
-        Delivery.objects.bulk_create(again, batch_size=500)
-        if again:
-            doorbell.ring_on_commit(webhook_ids=[webhook.pk])
+    # One INSERT a batch: ids are handed out in list order, so the queue keeps the order.
+    Delivery.objects.bulk_create(again, batch_size=500)
+    if again:
+        doorbell.ring_on_commit(webhook_ids=[webhook.pk])
     return len(again)
 
 

@@ -8,7 +8,7 @@ are never translated.
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -367,6 +367,9 @@ class LogFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            if data.get(name) and not FIRST_YEAR <= data[name].year <= LAST_YEAR:
+                self.add_error(name, ValidationError(YEAR_OUT_OF_RANGE, code="invalid", params=YEARS))
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end date must not be before the start date."))
@@ -388,7 +391,7 @@ class LogFilterForm(forms.Form):
         zone = timezone.get_current_timezone()
 
         def midnight(day):
-            return datetime.combine(day, time.min, tzinfo=zone)
+            return local_midnight(day, zone)
 
         return {
             "result": data.get("result") or None,
@@ -397,6 +400,17 @@ class LogFilterForm(forms.Form):
             "created_from": midnight(data["date_from"]) if data.get("date_from") else None,
             "created_to": midnight(data["date_to"] + timedelta(days=1)) if data.get("date_to") else None,
         }
+
+
+# Dates far from today overflow once moved to UTC (SQLite stores them naive in UTC): a form error.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+YEARS = {"first": FIRST_YEAR, "last": LAST_YEAR}
+YEAR_OUT_OF_RANGE = _("Enter a date between the years %(first)s and %(last)s.")
+
+
+def local_midnight(day, zone) -> datetime:
+    """The day's first instant in the zone (01:00 where a DST change skips midnight)."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).astimezone(zone)
 
 
 class RedeliverFailedForm(forms.Form):
@@ -417,6 +431,9 @@ class RedeliverFailedForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("created_from", "created_to"):
+            if data.get(name) and not FIRST_YEAR <= data[name].year <= LAST_YEAR:
+                self.add_error(name, ValidationError(YEAR_OUT_OF_RANGE, code="invalid", params=YEARS))
         start, end = data.get("created_from"), data.get("created_to")
         if start and end and end <= start:
             self.add_error("created_to", _("The end must be after the start."))

@@ -1,7 +1,7 @@
 """Recover after an outage: redeliver the failed deliveries of a time range, with a count of what
 will be sent and a confirmation (the API's `redeliver-failed`, docs/api.md)."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery
-from webhooks.panel.forms import RedeliverFailedForm
+from webhooks.panel.forms import RedeliverFailedForm, local_midnight
 from webhooks.panel.views import _company_webhook, _fragment, staff_required
 
 TEMPLATE = "webhooks/redeliver_failed.html"
@@ -21,16 +21,18 @@ TEMPLATE = "webhooks/redeliver_failed.html"
 
 def _initial_range(request: HttpRequest) -> dict:
     """The Logs filter's days (`from`, `to`, both included) when given, else the last 24 hours."""
-    zone, now = timezone.get_current_timezone(), timezone.localtime()
-    # To the minute, the end rounded up: what failed a few seconds ago is in the range.
-    start, end = now - timedelta(days=1), now + timedelta(minutes=1)
+    zone, now = timezone.get_current_timezone(), timezone.now()
+    # Computed in UTC (24 real hours, never a local time a DST change skips), to the minute,
+    # the end rounded up: what failed a few seconds ago is in the range.
+    start, end = timezone.localtime(now - timedelta(days=1)), timezone.localtime(now + timedelta(minutes=1))
     try:
         if request.GET.get("from"):
-            start = datetime.combine(datetime.strptime(request.GET["from"], "%Y-%m-%d"), time(), zone)
+            start = local_midnight(datetime.strptime(request.GET["from"], "%Y-%m-%d").date(), zone)
         if request.GET.get("to"):
-            day = datetime.strptime(request.GET["to"], "%Y-%m-%d") + timedelta(days=1)
-            end = datetime.combine(day, time(), zone)
-    except ValueError:
+            end = local_midnight(
+                datetime.strptime(request.GET["to"], "%Y-%m-%d").date() + timedelta(days=1), zone
+            )
+    except (ValueError, OverflowError):
         pass  # a hand-edited address: the default range
     return {
         "created_from": start.replace(second=0, microsecond=0),
