@@ -576,11 +576,6 @@ class Attempt(models.Model):
         return f"attempt {self.number} of {self.delivery_id}"
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def usable(self) -> "ApiTokenQuerySet":
-        return self.filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
-
-
 class ApiToken(AbstractAuthToken):
     """A REST API token (django-rest-knox's model, swapped in by KNOX_TOKEN_MODEL): only the
     SHA-512 digest of the token and its first characters (`token_key`, to find it) are stored."""
@@ -588,7 +583,7 @@ class ApiToken(AbstractAuthToken):
     name = models.CharField(max_length=100)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ApiTokenManager.from_queryset(ApiTokenQuerySet)()
+    objects = ApiTokenManager()
 
     class Meta:
         ordering = ["-created"]

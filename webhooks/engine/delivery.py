@@ -251,18 +251,10 @@ def _log_attempt(delivery: Delivery, number: int, result: http.HttpResult, state
 
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     """Queue the same event to the same webhook again, behind what is already queued."""
-    now = timezone.now()
     with transaction.atomic(savepoint=False):
-        again = Delivery.objects.create(
-            company_id=delivery.company_id,
-            webhook_id=delivery.webhook_id,
-            event_id=delivery.event_id,
-            kind=Delivery.Kind.REDELIVERY,
-            redelivery_of=delivery.object_id,
-            next_attempt_at=now,
-            created_at=now,
+        (again,) = _redeliveries_insert(
+            delivery.company_id, delivery.webhook_id, [(delivery.object_id, delivery.event_id)]
         )
-        doorbell.ring_on_commit(webhook_ids=[delivery.webhook_id])
     return again
 
 
@@ -278,15 +270,18 @@ def deliveries_redeliver_failed(
         # (On SQLite every write transaction is IMMEDIATE: they already run one at a time.)
         Webhook.objects.select_for_update().filter(pk=webhook.pk).values_list("pk").first()
         originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
-        return _redeliveries_insert(webhook, originals)
+        return len(_redeliveries_insert(webhook.company_id, webhook.pk, originals))
 
 
-def _redeliveries_insert(webhook: Webhook, originals: list[tuple[str, int]]) -> int:
+def _redeliveries_insert(
+    company_id: str, webhook_id: str, originals: list[tuple[str, int]]
+) -> list[Delivery]:
+    """A redelivery of each (original's ObjectId, event id), queued in this order; rings on commit."""
     now = timezone.now()
     again = [
         Delivery(
-            company_id=webhook.company_id,
-            webhook_id=webhook.pk,
+            company_id=company_id,
+            webhook_id=webhook_id,
             event_id=event_id,
             kind=Delivery.Kind.REDELIVERY,
             redelivery_of=original_id,
@@ -298,8 +293,8 @@ def _redeliveries_insert(webhook: Webhook, originals: list[tuple[str, int]]) -> 
     # One INSERT a batch: ids are handed out in list order, so the queue keeps the order.
     Delivery.objects.bulk_create(again, batch_size=500)
     if again:
-        doorbell.ring_on_commit(webhook_ids=[webhook.pk])
-    return len(again)
+        doorbell.ring_on_commit(webhook_ids=[webhook_id])
+    return again
 
 
 def test_event_payload(*, webhook: Webhook) -> dict:
