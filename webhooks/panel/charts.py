@@ -123,7 +123,7 @@ def _axes(top: int) -> dict:
     time_ticks = []
     for edge in TIME_TICKS:
         bucket = DURATION_EDGES.index(edge)
-        y = TOP + TIME_HEIGHT - bucket / BUCKETS * TIME_HEIGHT  # the bucket's lower boundary
+        y = TOP + TIME_HEIGHT - (bucket + 1) / BUCKETS * TIME_HEIGHT  # the edge: the bucket's top
         time_ticks.append({"y": _n(y), "label": f"{edge} ms" if edge < 1000 else f"{edge // 1000} s"})
     return {"count_ticks": count_ticks, "time_ticks": time_ticks}
 
