@@ -37,7 +37,8 @@ def week_of_deliveries(webhook: Webhook) -> dict:
         for n in range(rng.randint(2, 9)):
             failed = n > 0 and rng.random() < (0.4 if slow else 0.05)  # a success in every hour
             latest = now.minute if hours_ago == 0 else 59  # each in its own hour, none in the future
-            at = stats.hour_floor(now) - timedelta(hours=hours_ago) + timedelta(minutes=rng.randint(0, latest))
+            minutes = rng.randint(0, latest)
+            at = stats.hour_floor(now) - timedelta(hours=hours_ago) + timedelta(minutes=minutes)
             state = Delivery.State.FAILED if failed else Delivery.State.SUCCESS
             deliveries.append(
                 Delivery(company=webhook.company, webhook=webhook, event=event, state=state, created_at=at)

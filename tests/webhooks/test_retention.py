@@ -193,7 +193,8 @@ def test_the_daily_task_uses_the_settings(log, settings):
     log(31 * DAY, attempts=2)
     log(29 * DAY)
 
-    assert retention.logs_prune_daily() == {"deliveries": 1, "attempts": 2, "events": 1, "hours": 0, "batches": 2}
+    pruned = retention.logs_prune_daily()
+    assert pruned == {"deliveries": 1, "attempts": 2, "events": 1, "hours": 0, "batches": 2}
 
 
 def test_migrate_leaves_one_daily_schedule_that_runs_the_task(db):
