@@ -10,8 +10,10 @@ The delivery hot path writes nothing here. A django-q2 Schedule (webhooks.schedu
 `deliveries_rollup` every ROLLUP_MINUTES; it recomputes whole hours from the deliveries, from
 its watermark (or the last REROLL_HOURS, whichever is older) to the current hour, and again every
 recent hour that still counted pending deliveries (retries finish minutes or hours later). Each
-step deletes and inserts its hours in one transaction that holds the watermark row's lock, so a
-run is idempotent and two clusters' runs take turns. The page reads the finished hours here and
+step reads its hours, then deletes and inserts them in one transaction that holds the watermark
+row's lock, so a run is idempotent and two clusters' runs take turns. A step that read an older
+state than another cluster's can only count more deliveries as pending (a delivery never goes
+back to pending), and such hours are read again by the next run. The page reads the finished hours here and
 the rest — the current hour, and up to LIVE_HOURS the roll-up has not reached — live from the
 (webhook, created_at) index (`webhook_hours`).
 """
@@ -125,15 +127,13 @@ def _chunks(ids: list[str]):
         yield ids[start : start + WEBHOOK_CHUNK]
 
 
-def _hours_replace(*, start: datetime, end: datetime, webhook_ids: list[str]) -> int:
-    """Recompute every webhook's hours in [start, end). Inside the caller's transaction."""
-    DeliveryHour.objects.filter(hour__gte=start, hour__lt=end).delete()
-    written = 0
+def _hours_computed(*, start: datetime, end: datetime, webhook_ids: list[str]) -> list[DeliveryHour]:
+    """Every webhook's rows for the hours in [start, end), read outside any transaction: on
+    SQLite a transaction holds the write lock from its start (IMMEDIATE)."""
+    rows = []
     for chunk in _chunks(webhook_ids):
-        written += len(
-            DeliveryHour.objects.bulk_create(_rows(hours_count(webhook_ids=chunk, start=start, end=end)))
-        )
-    return written
+        rows += _rows(hours_count(webhook_ids=chunk, start=start, end=end))
+    return rows
 
 
 def _watermark_locked() -> DeliveryHourWatermark:
@@ -143,16 +143,19 @@ def _watermark_locked() -> DeliveryHourWatermark:
 
 def _pending_reroll(*, before: datetime, now: datetime) -> int:
     """Recompute the (webhook, hour) rows older than `before` that still counted pending ones."""
+    stale = DeliveryHour.objects.filter(pending__gt=0, hour__gte=now - PENDING_REROLL, hour__lt=before)
+    by_hour: dict[datetime, list[str]] = {}
+    for webhook_id, hour in stale.values_list("webhook_id", "hour"):
+        by_hour.setdefault(hour, []).append(webhook_id)
+    fresh = {
+        hour: _rows(hours_count(webhook_ids=ids, start=hour, end=hour + HOUR))
+        for hour, ids in by_hour.items()
+    }
     with transaction.atomic():
         _watermark_locked()
-        stale = DeliveryHour.objects.filter(pending__gt=0, hour__gte=now - PENDING_REROLL, hour__lt=before)
-        by_hour: dict[datetime, list[str]] = {}
-        for webhook_id, hour in stale.values_list("webhook_id", "hour"):
-            by_hour.setdefault(hour, []).append(webhook_id)
         for hour, webhook_ids in by_hour.items():
             DeliveryHour.objects.filter(hour=hour, webhook_id__in=webhook_ids).delete()
-            counts = hours_count(webhook_ids=webhook_ids, start=hour, end=hour + HOUR)
-            DeliveryHour.objects.bulk_create(_rows(counts))
+            DeliveryHour.objects.bulk_create(fresh[hour])
     return sum(len(ids) for ids in by_hour.values())
 
 
@@ -168,9 +171,12 @@ def deliveries_rollup(*, now: datetime | None = None) -> dict:
     webhook_ids = list(Webhook.objects.order_by("pk").values_list("pk", flat=True))
     while start < current:
         end = min(start + STEP, current)
+        computed = _hours_computed(start=start, end=end, webhook_ids=webhook_ids)
         with transaction.atomic():
+            # Replaced whole, under the watermark's row lock: runs of two clusters take turns.
             mark = _watermark_locked()
-            rows += _hours_replace(start=start, end=end, webhook_ids=webhook_ids)
+            DeliveryHour.objects.filter(hour__gte=start, hour__lt=end).delete()
+            rows += len(DeliveryHour.objects.bulk_create(computed))
             mark.rolled_until = max(mark.rolled_until or end, end)
             mark.ran_at = now
             mark.save(update_fields=["rolled_until", "ran_at"])
