@@ -1,5 +1,6 @@
 """Delivery statistics: the hourly roll-up, its percentiles, and the page's read of it."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -227,3 +228,29 @@ def test_the_scheduled_task_rolls_up(webhook, deliver):
 
     assert result["rows"] == 1
     assert DeliveryHour.objects.get().success == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clusters_rolling_up_at_once_leave_one_row_an_hour(make_webhook, deliver):
+    webhook = make_webhook("https://example.com/hook")
+    for hours in range(1, 30):
+        deliver(webhook, NOW - hours * HOUR, 40)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            stats.deliveries_rollup(now=NOW)
+        except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert DeliveryHour.objects.count() == 29
+    assert sum(DeliveryHour.objects.values_list("success", flat=True)) == 29
