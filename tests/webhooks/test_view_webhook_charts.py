@@ -59,6 +59,7 @@ def test_the_settings_page_shows_the_last_24_hours(staff_client, webhook, delive
     assert rows[stats.hour_floor(now).isoformat()][:3] == ["0", "0", "1"]
     assert "Deliveries: <strong>3</strong>" in html
     assert html.count('class="bar-success"') == 1 and html.count('class="bar-pending"') == 1
+    assert ": 1 successful, 1 failed, 0 pending</title>" in html  # the hour's bar, in its tooltip
     assert 'role="img" aria-labelledby="chart-counts-title chart-counts-desc"' in html
 
 

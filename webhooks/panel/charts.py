@@ -7,6 +7,7 @@ time zone. Coordinates are formatted here, as text: a template would localize "1
 from datetime import datetime
 
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from webhooks.stats import BUCKETS, DURATION_EDGES, HourStat, WebhookHours, percentile_bucket, webhook_hours
@@ -65,7 +66,15 @@ def _hour_label(local: datetime, key: str) -> str:
     return formats.date_format(local, "H:i") if local.hour % 6 == 0 else ""
 
 
-def _bar(stat: HourStat, i: int, slot: float, scale: float) -> dict:
+def _tip(stat: HourStat, when: str) -> str:
+    """A bar's tooltip (its SVG <title>), made here once rather than by the template 168 times."""
+    if not stat.counted:
+        return f"{when}: {_('not counted yet')}"
+    counts = {"success": stat.counts.success, "failed": stat.counts.failed, "pending": stat.counts.pending}
+    return f"{when}: " + _("%(success)s successful, %(failed)s failed, %(pending)s pending") % counts
+
+
+def _bar(stat: HourStat, i: int, slot: float, scale: float, hour_format: str) -> dict:
     width = max(slot * 0.72, 1.0)
     x, bottom = LEFT + i * slot + (slot - width) / 2, TOP + COUNT_HEIGHT
     segments = []
@@ -85,7 +94,7 @@ def _bar(stat: HourStat, i: int, slot: float, scale: float) -> dict:
         "missing_y": _n(TOP),
         "missing_height": _n(COUNT_HEIGHT),
         "iso": stat.hour.isoformat(),
-        "when": formats.date_format(local, pgettext("chart hour", "m/d H:i")),
+        "when": formats.date_format(local, hour_format),
         "counts": stat.counts,
         "p50": p50,
         "p95": p95,
@@ -139,9 +148,11 @@ def webhook_charts(*, webhook_id: str, key: str, now: datetime | None = None) ->
     hours = webhook_hours(webhook_id=webhook_id, hours=RANGES[key], now=now)
     slot = (WIDTH - LEFT - RIGHT) / len(hours.hours)
     top = _nice_top(max((h.counts.total for h in hours.hours), default=0))
-    bars = [_bar(stat, i, slot, COUNT_HEIGHT / top) for i, stat in enumerate(hours.hours)]
+    hour_format = pgettext("chart hour", "m/d H:i")
+    bars = [_bar(stat, i, slot, COUNT_HEIGHT / top, hour_format) for i, stat in enumerate(hours.hours)]
     for bar, stat in zip(bars, hours.hours, strict=True):
         bar["label"] = _hour_label(timezone.localtime(stat.hour), key)
+        bar["tip"] = _tip(stat, bar["when"])
         # Markers as well as lines: an hour between two empty ones would be a line of one point.
         for name in ("p50", "p95"):
             bar[f"{name}_y"] = None if bar[name] is None else _n(_time_y(bar[name]))
