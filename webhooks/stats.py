@@ -222,7 +222,8 @@ def webhook_hours(*, webhook_id: str, hours: int, now: datetime | None = None) -
     first = current - (hours - 1) * HOUR
     mark = DeliveryHourWatermark.objects.filter(pk=1).first()
     rolled_until = mark.rolled_until if mark else None
-    live_from = max(rolled_until or first, current - LIVE_HOURS * HOUR, first)
+    # The current hour is always live, even if a cluster whose clock runs ahead rolled it up.
+    live_from = min(max(rolled_until or first, current - LIVE_HOURS * HOUR, first), current)
     rolled = {
         row.hour: HourCounts(row.success, row.failed, row.pending, _histogram(row.durations))
         for row in DeliveryHour.objects.filter(webhook_id=webhook_id, hour__gte=first, hour__lt=live_from)

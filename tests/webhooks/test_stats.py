@@ -254,3 +254,12 @@ def test_two_clusters_rolling_up_at_once_leave_one_row_an_hour(make_webhook, del
     assert errors == []
     assert DeliveryHour.objects.count() == 29
     assert sum(DeliveryHour.objects.values_list("success", flat=True)) == 29
+
+
+def test_the_current_hour_is_read_live_even_if_a_cluster_ahead_rolled_it_up(webhook, deliver):
+    stats.deliveries_rollup(now=NOW + 2 * HOUR)  # its clock is ahead: it took this hour as finished
+    deliver(webhook, NOW - timedelta(minutes=1), 40)
+
+    hours = stats.webhook_hours(webhook_id=webhook.pk, hours=24, now=NOW)
+
+    assert hours.hours[-1].counts.success == 1

@@ -121,6 +121,11 @@ def test_requires_login(client, webhook):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
+def test_non_staff_refused(client, member_a, webhook):
+    client.force_login(member_a)
+    assert client.get(url(webhook)).status_code == 403
+
+
 def test_another_companys_webhook_is_404(client, admin_b, webhook):
     client.force_login(admin_b)
     assert client.get(url(webhook)).status_code == 404
