@@ -20,8 +20,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TEXT = {
-    "en": {"table": "Show as table", "7d": "7 days", "24h": "24 hours", "missing": "not counted yet"},
-    "es": {"table": "Mostrar como tabla", "7d": "7 días", "24h": "24 horas", "missing": "aún sin contar"},
+    "en": {
+        "table": "Show as table",
+        "7d": "7 days",
+        "24h": "24 hours",
+        "missing": "not counted yet",
+        "announce": "Showing the last 24 hours.",
+    },
+    "es": {
+        "table": "Mostrar como tabla",
+        "7d": "7 días",
+        "24h": "24 horas",
+        "missing": "aún sin contar",
+        "announce": "Se muestran las últimas 24 horas.",
+    },
 }
 
 
@@ -104,10 +116,15 @@ def test_charts_their_table_and_the_range_switch(request, lang, staff, company_a
     expect(page.locator(".htmx-request")).to_have_count(0)
     assert axe(page, "charts 7d", results) == [] and results["charts 7d"] == []
 
-    page.get_by_role("link", name=text["24h"], exact=True).click()
+    # With the keyboard: the focus stays on the switch and the change is announced.
+    page.focus("#charts-24h")
+    page.keyboard.press("Enter")
     expect(page.locator("#charts-table tbody tr")).to_have_count(24)
+    expect(page.locator("#charts-24h")).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text(text["announce"])
     if lang == "en":
         out = SCREENSHOTS if os.environ.get("PANEL_SCREENSHOTS") == "1" else tmp_path
+        page.evaluate("document.activeElement.blur()")  # no focus ring in the picture
         page.locator("#charts").screenshot(path=str(out / "charts.png"))
 
 
