@@ -13,9 +13,10 @@ recent hour that still counted pending deliveries (retries finish minutes or hou
 step reads its hours, then deletes and inserts them in one transaction that holds the watermark
 row's lock, so a run is idempotent and two clusters' runs take turns. A step that read an older
 state than another cluster's can only count more deliveries as pending (a delivery never goes
-back to pending), and such hours are read again by the next run. The page reads the finished hours here and
-the rest — the current hour, and up to LIVE_HOURS the roll-up has not reached — live from the
-(webhook, created_at) index (`webhook_hours`).
+back to pending), and such hours are read again by the next run.
+
+The page reads the finished hours here and the rest — the current hour, and up to LIVE_HOURS
+the roll-up has not reached — live from the (webhook, created_at) index (`webhook_hours`).
 """
 
 import logging
