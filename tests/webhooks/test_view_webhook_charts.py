@@ -104,6 +104,14 @@ def test_a_roll_up_that_never_ran_is_said(staff_client, webhook):
     assert "not counted yet" in html
 
 
+def test_a_roll_up_that_stopped_is_said_with_its_last_run(staff_client, webhook):
+    stats.deliveries_rollup(now=timezone.now() - timedelta(hours=10))
+    html = staff_client.get(url(webhook), HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="charts-behind"' in html and "the statistics task last ran at" in html
+    # 10 hours not reached, of which the last 3 are counted live: 7 hatched bars.
+    assert html.count('class="bar-missing"') == 7
+
+
 def test_no_notice_once_rolled_up(staff_client, webhook):
     stats.deliveries_rollup()
     html = staff_client.get(url(webhook), HTTP_HX_REQUEST="true").content.decode()
