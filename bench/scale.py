@@ -195,7 +195,7 @@ def drain_step(wid: str, meter: Meter) -> None:
     meter.rows = len(batch)
     with meter.op("delivery_record"):
         recorded = delivery_record(delivery=batch[0], started_at=timezone.now(), result=ok, headers={})
-    assert recorded and batch[0].state == Delivery.State.SUCCESS
+    assert recorded.kept and batch[0].state == Delivery.State.SUCCESS
     with meter.op("queue_release"):
         queue_release(lease=lease, wake_at=None)
 

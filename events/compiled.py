@@ -260,10 +260,15 @@ def row_and_children_insert(
 
 
 def row_insert_and_update(
-    insert: tuple[type[Model], dict[str, Any]], update: tuple[type[Model], dict[str, Any]], **where: Any
-) -> int:
+    insert: tuple[type[Model], dict[str, Any]],
+    update: tuple[type[Model], dict[str, Any]],
+    *,
+    returning: str,
+    **where: Any,
+) -> list[Any]:
     """INSERT one row and UPDATE ... SET changes WHERE every `where` field equals its value,
-    atomically, in one commit; returns the UPDATE's row count.
+    atomically, in one commit; returns the `returning` SQL expression's value for each
+    updated row (it may read other tables: a scalar subquery).
 
     On PostgreSQL it is one statement (the INSERT in a WITH clause): one round trip, where
     BEGIN, INSERT, UPDATE, COMMIT would be four.
@@ -272,11 +277,12 @@ def row_insert_and_update(
     connection = connections[router.db_for_write(update_model)]
     row_sql, row_params = insert_sql(connection, insert_model, [row])
     update_sql, update_params = _update_sql(connection, update_model, changes, where)
+    update_sql = f"{update_sql} RETURNING {returning}"
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"WITH inserted AS ({row_sql}) {update_sql}", row_params + update_params)
-            return cursor.rowcount
+            return [found[0] for found in cursor.fetchall()]
     with transaction.atomic(using=connection.alias), hot_cursor(connection) as cursor:
         cursor.execute(row_sql, row_params)
         cursor.execute(update_sql, update_params)
-        return cursor.rowcount
+        return [found[0] for found in cursor.fetchall()]

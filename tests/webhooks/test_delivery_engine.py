@@ -7,6 +7,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks import Webhook as StandardWebhook
 
@@ -195,7 +197,7 @@ def test_an_attempt_recorded_by_another_drain_first_is_kept_as_an_attempt_only(
     stale = Delivery.objects.select_related("event").get()
     Delivery.objects.filter(pk=stale.pk).update(attempts=1, state="success")
 
-    assert engine.delivery_attempt(lease=lease, delivery=stale) is False
+    assert engine.delivery_attempt(lease=lease, delivery=stale).kept is False
 
     stored = Delivery.objects.get()
     assert (stored.state, stored.attempts) == ("success", 1)
@@ -373,3 +375,27 @@ def test_a_deactivation_during_a_drain_stops_it_before_its_next_request(
         "pending",
     ]
     assert Webhook.objects.get(pk=webhook.pk).leased_until is None  # released for the activation
+
+
+def test_a_delivery_in_steady_state_costs_its_record_and_no_other_statement(
+    db, receiver, make_webhook, workflow_a
+):
+    webhook = make_webhook(receiver.url("/hook"))
+    create_tasks(workflow_a, 4)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert engine.webhook_drain(webhook_id=webhook.pk) == 4
+
+    records = [
+        q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"] and "webhooks_delivery" in q["sql"]
+    ]
+    assert len(records) == 4
+    assert all("is_active" in sql for sql in records)  # read in the record's RETURNING
+    # No separate look-up of the webhook between two attempts (the lease reads it once).
+    webhook_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "webhooks_webhook"' in q["sql"]
+    ]
+    assert len(webhook_reads) == 1, webhook_reads
+    assert len(receiver.on("/hook")) == 4

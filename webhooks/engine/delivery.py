@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from events.compiled import compiled, placeholder, row_insert_and_update
+from events.compiled import row_insert_and_update
 from events.cot import iso
 from webhooks.engine import doorbell, http
 from webhooks.engine.signing import signature_header
@@ -131,25 +131,16 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if outcome.attempted and time.monotonic() > deadline:
                     outcome.wake_at, outcome.out_of_budget = timezone.now(), True
                     return outcome
-                # The lease checked it for the first attempt; a deactivation since then
-                # stops the queue before its next request (activation rings it again).
-                if outcome.attempted and not webhook_is_active(lease.webhook.pk):
-                    return outcome
                 outcome.attempted += 1
-                if not delivery_attempt(lease=lease, delivery=delivery):
+                recorded = delivery_attempt(lease=lease, delivery=delivery)
+                if not recorded.kept:
                     outcome.lost = True
                     return outcome
+                # The lease checked it for the first attempt; a deactivation since then
+                # stops the queue before its next request (activation rings it again).
+                if not recorded.webhook_active:
+                    return outcome
     return outcome
-
-
-def webhook_is_active(webhook_id: str) -> bool:
-    query = compiled(
-        "webhook-is-active",
-        Webhook.objects.db,
-        lambda: Webhook.objects.filter(pk=placeholder("pk")).values_list("is_active"),
-    )
-    rows = query.rows(pk=webhook_id)
-    return bool(rows and rows[0][0])
 
 
 def _next_batch(webhook_id: str) -> list[Delivery]:
@@ -180,8 +171,18 @@ def request_headers(custom: dict[str, str], signed: dict[str, str]) -> tuple[dic
     return sent, stored
 
 
-def delivery_attempt(*, lease: Lease, delivery: Delivery) -> bool:
-    """Send the delivery once and record it; False if the queue was taken from this drain."""
+@dataclass(frozen=True)
+class Recorded:
+    """What recording an attempt found, in the record's own statement: `kept` is False if
+    another drain recorded this attempt first (the queue was taken from this drain);
+    `webhook_active`, whether the webhook is still active (else its queue stops)."""
+
+    kept: bool
+    webhook_active: bool
+
+
+def delivery_attempt(*, lease: Lease, delivery: Delivery) -> Recorded:
+    """Send the delivery once and record it."""
     body = delivery.event.body.encode()
     sent, stored = request_headers(lease.headers, signed_headers(lease.secrets, delivery.object_id, body))
     started_at = timezone.now()
@@ -191,12 +192,14 @@ def delivery_attempt(*, lease: Lease, delivery: Delivery) -> bool:
 
 def delivery_record(
     *, delivery: Delivery, started_at: datetime, result: http.HttpResult, headers: dict, max_attempts: int = 0
-) -> bool:
+) -> Recorded:
     """Record one attempt and move the delivery on, in one transaction (one commit).
 
     Fenced on the attempt count: if another drain recorded this attempt first (this
     one outlived its lease), the attempt is kept as a row and the delivery is left
-    as it is; returns False then. Updates `delivery` in memory.
+    as it is (`kept` False). The same statement reads whether the webhook is still
+    active, which the drain would otherwise ask before each next request. Updates
+    `delivery` in memory.
     """
     number = delivery.attempts + 1
     final = result.ok or number >= (max_attempts or settings.WEBHOOK_MAX_ATTEMPTS)
@@ -227,14 +230,22 @@ def delivery_record(
     # Plain statements (events.compiled): the ORM's create() and update() cost more than
     # the statements themselves on the path every delivery takes.
     fence = {"id": delivery.pk, "state": Delivery.State.PENDING, "attempts": delivery.attempts}
-    updated = row_insert_and_update((Attempt, attempt), (Delivery, changes), **fence)
+    active = row_insert_and_update(
+        (Attempt, attempt), (Delivery, changes), returning=_WEBHOOK_ACTIVE, **fence
+    )
     _log_attempt(delivery, number, result, state)
-    if not updated:
+    if not active:
         logger.warning("delivery %s: attempt %d recorded by another drain first", delivery.object_id, number)
-        return False
+        return Recorded(kept=False, webhook_active=True)
     for name, value in changes.items():
         setattr(delivery, name, value)
-    return True
+    return Recorded(kept=True, webhook_active=bool(active[0]))
+
+
+# The recorded delivery's webhook's `is_active`, read in the record's UPDATE ... RETURNING.
+_WEBHOOK_ACTIVE = (
+    f"(SELECT w.is_active FROM {Webhook._meta.db_table} w WHERE w.id = {Delivery._meta.db_table}.webhook_id)"
+)
 
 
 def _log_attempt(delivery: Delivery, number: int, result: http.HttpResult, state: str) -> None:
