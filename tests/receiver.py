@@ -7,6 +7,7 @@ two requests for one path were in progress at once (an ordering bug).
 DrippingReceiver is the hostile one: it answers slowly, or for ever.
 """
 
+import random
 import select
 import socket
 import threading
@@ -260,13 +261,26 @@ class SilentResolver:
     getaddrinfo, as it would behind a resolver that has gone away. Binding port 53 needs root.
     """
 
-    def __init__(self, address: str = "127.0.0.77") -> None:
-        self.address = address
+    def __init__(self) -> None:
         self.names: list[str] = []
         self._lock = threading.Lock()
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._socket.bind((address, 53))
+        self._socket = self._bound()
+        self.address = self._socket.getsockname()[0]
         self._thread = threading.Thread(target=self._listen, daemon=True)
+
+    @staticmethod
+    def _bound() -> socket.socket:
+        """Port 53 of a loopback address of its own (all of 127/8 is loopback on Linux): two
+        test runs on one machine each get one."""
+        for _ in range(50):
+            address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.bind((address, 53))
+                return sock
+            except OSError:
+                sock.close()
+        raise OSError("no free loopback address for the silent resolver")
 
     def start(self) -> "SilentResolver":
         self._thread.start()
