@@ -147,8 +147,8 @@ class _Table:
         table = Webhook._meta.db_table
         try:
             rows = self.connection.execute(
-                f"SELECT id, trigger, workflow_id, survey_id, group_id, events::text, fields::text FROM {table} "
-                "WHERE company_id = %s AND is_active",
+                "SELECT id, trigger, workflow_id, survey_id, group_id, events::text, fields::text "
+                f"FROM {table} WHERE company_id = %s AND is_active",
                 [company_id],
             ).fetchall()
         except Exception as error:
