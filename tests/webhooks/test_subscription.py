@@ -231,16 +231,33 @@ def test_the_default_subscription_answers_as_before(db, company_a, workflow_a):
     assert routing.matching_interest(company_id=company_a.pk, type="COTTask", context=context) == [webhook.pk]
 
 
-def test_an_unwanted_change_costs_no_statement_after_the_interest_query(db, company_a, workflow_a):
+def test_an_edit_nobody_wants_costs_no_snapshot_and_no_write(transactional_db, company_a, workflow_a):
     hook(company_a, "creates", workflow=workflow_a, events=["create"])
     task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
     task.name = "Pump 2"
+    routes.routed(company_id=company_a.pk, type="COTTask", context={"taskGroup": workflow_a.pk})  # warm
+
     with CaptureQueriesContext(connection) as queries:
         task.save()
 
-    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SELECT", "SAVEPOINT"))]
-    assert writes == [writes[0]] and writes[0].startswith("UPDATE")  # the task's own row only
-    assert routing_queries(queries.captured_queries) or routes.enabled()
+    statements = [q["sql"] for q in queries.captured_queries]
+    interest = routing_queries(queries.captured_queries)  # none on PostgreSQL: the route table
+    assert len(interest) == (0 if routes.enabled() else 1)
+    assert [sql.split()[0] for sql in statements if sql not in interest] == ["UPDATE"]  # the row only
+    assert Event.objects.count() == 1  # the create
+
+
+def test_a_delete_nobody_wants_takes_no_snapshot(db, company_a, workflow_a, monkeypatch):
+    from events import services
+
+    hook(company_a, "creates", workflow=workflow_a, events=["create", "edit"])
+    task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
+    snapshots = []
+    monkeypatch.setattr(services, "cot_snapshot", lambda instance: snapshots.append(instance))
+
+    task.delete()
+
+    assert snapshots == [] and not Event.objects.filter(action="delete").exists()
 
 
 # --- PostgreSQL: the route table carries the subscriptions; the outbox re-checks them

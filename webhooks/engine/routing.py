@@ -69,6 +69,8 @@ def _subscribed_query(type: str, alias: str) -> Compiled:
     )
 
 
+ALL_ACTIONS = frozenset({*ACTIONS, "logout"})
+NEVER_FILTERED = frozenset({"logout"})  # a logout webhook gets every logout
 # `events` and `fields` as both databases return the defaults' JSON: no parsing needed.
 EVERYTHING = (json.dumps(list(ACTIONS)), "[]")
 
@@ -108,6 +110,17 @@ class Selective:
 
     webhooks: "list[str] | Candidates"
     subscriptions: dict[str, tuple[list[str], list[str]]]
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """The actions any of them wants (capture skips its work for the others)."""
+        ids = self.webhooks.webhook_ids if isinstance(self.webhooks, Candidates) else self.webhooks
+        if any(pk not in self.subscriptions for pk in ids):
+            return ALL_ACTIONS
+        return (
+            frozenset(action for events, _ in self.subscriptions.values() for action in events)
+            | NEVER_FILTERED
+        )
 
     def wanting(self, event: dict[str, Any]) -> "list[str] | Candidates":
         """The webhooks that want this event (empty: none does, store nothing)."""
