@@ -154,3 +154,12 @@ def test_the_schema_describes_them(api):
     assert schemas[events["items"]["$ref"].rsplit("/", 1)[1]]["enum"] == ["create", "edit", "delete"]
     assert schemas["WebhookInputRequest"]["properties"]["fields"]["maxItems"] == 50
     assert {"events", "fields"} <= set(schemas["Webhook"]["required"])
+
+
+def test_the_documented_patch_answers_as_documented(api, hook):
+    """docs/api.md's example."""
+    body = {"events": ["create", "edit"], "fields": ["/status"]}
+
+    response = api.patch(f"{BASE}/{hook.pk}", body, format="json").json()
+
+    assert {key: response[key] for key in ("events", "fields")} == body
