@@ -7,17 +7,75 @@ where the values go, keeps its SQL and converters, and `Compiled.rows()`
 runs that SQL with the real values. Only for string values (our ids).
 `rows_insert()`, `row_and_children_insert()` and `row_insert_and_update()` write plain INSERT/UPDATE
 statements, with the columns and value adaptation of the models' own fields.
+All of them run through `hot_cursor()`.
 """
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Model, QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+from django.db.models import CharField, Field, ForeignKey, Model, QuerySet, TextField
 from django.db.models.sql.compiler import SQLCompiler
 
 _MARK = "\x00compiled:"
+
+# Our few statements in SQLite's qmark style, converted once (Django converts each time).
+_qmark: dict[str, str] = {}
+_QMARK_MAX = 1024
+
+
+class _SQLiteCursor:
+    """The parts of a DB-API cursor the hot paths use, on the sqlite3 connection itself."""
+
+    def __init__(self, raw) -> None:
+        self._cursor = raw.cursor()
+
+    def execute(self, sql: str, params: list) -> None:
+        query = _qmark.get(sql)
+        if query is None:
+            if len(_qmark) >= _QMARK_MAX:
+                _qmark.clear()
+            query = _qmark[sql] = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+        self._cursor.execute(query, params)
+
+    def fetchall(self) -> list:
+        return self._cursor.fetchall()
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+@contextlib.contextmanager
+def hot_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
+    """A cursor for the hot paths' statements (capture's reads, the outbox, the doorbell, the
+    record): Django's own, except on SQLite when nobody watches the queries.
+
+    On SQLite Django's cursor layers cost four times the statement itself (16 us against
+    3.4 us for capture's interest query, docs/performance.md); there the statement runs on
+    the sqlite3 connection of the same transaction, with Django's error mapping. Query
+    logging (DEBUG, `CaptureQueriesContext`) and `execute_wrapper()`s see every statement:
+    with either in use, Django's cursor runs it.
+    """
+    if connection.vendor != "sqlite" or connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        cursor = _SQLiteCursor(connection.connection)
+        try:
+            yield cursor
+        finally:
+            cursor._cursor.close()
 
 
 def placeholder(name: str) -> str:
@@ -41,7 +99,7 @@ class Compiled:
 
     def rows(self, **values: Any) -> list[tuple]:
         params = self.bind(**values)
-        with connections[self.alias].cursor() as cursor:
+        with hot_cursor(connections[self.alias]) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
@@ -71,6 +129,24 @@ def _fields(model: type[Model], names) -> list:
     return [model._meta.get_field(name) for name in names]
 
 
+_TEXT_FIELDS = (CharField, TextField)
+
+
+def _keeps_text(field: Field) -> bool:
+    """True when the field sends a str to the database as it is (a plain char or text column,
+    or a foreign key to one): Django's adaptation of such a value is the value itself."""
+    target = field.target_field if isinstance(field, ForeignKey) else field
+    return type(target) in _TEXT_FIELDS
+
+
+def adapted(field: Field, value: Any, connection, keeps_text: bool) -> Any:
+    """`field.get_db_prep_save(value, connection)`, without its calls for a str that a text
+    field (`keeps_text`, from `_keeps_text()`) sends as it is."""
+    if keeps_text and type(value) is str:
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
 def insert_sql(
     connection, model: type[Model], rows: list[dict[str, Any]], shared: dict[str, Any] | None = None
 ) -> tuple[str, list]:
@@ -85,18 +161,19 @@ def insert_sql(
         _sql_cache[key] = (
             f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
             f"VALUES {', '.join([marks] * len(rows))}",
-            fields,
+            [(field, _keeps_text(field)) for field in fields],
         )
     sql, fields = _sql_cache[key]
     own = fields[: len(rows[0])]
     alike = [
-        field.get_db_prep_save(value, connection)
-        for field, value in zip(fields[len(own) :], shared.values(), strict=True)
+        adapted(field, value, connection, text)
+        for (field, text), value in zip(fields[len(own) :], shared.values(), strict=True)
     ]
     params = []
     for row in rows:
         params += [
-            field.get_db_prep_save(value, connection) for field, value in zip(own, row.values(), strict=True)
+            adapted(field, value, connection, text)
+            for (field, text), value in zip(own, row.values(), strict=True)
         ]
         params += alike
     return sql, params
@@ -139,7 +216,7 @@ def rows_insert(
     sql, params = insert_sql(connection, model, rows, shared)
     if returning:
         sql += f" RETURNING {connection.ops.quote_name(model._meta.get_field(returning).column)}"
-    with connection.cursor() as cursor:
+    with hot_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()] if returning else []
 
@@ -199,7 +276,7 @@ def row_insert_and_update(
         with connection.cursor() as cursor:
             cursor.execute(f"WITH inserted AS ({row_sql}) {update_sql}", row_params + update_params)
             return cursor.rowcount
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), hot_cursor(connection) as cursor:
         cursor.execute(row_sql, row_params)
         cursor.execute(update_sql, update_params)
         return cursor.rowcount

@@ -10,7 +10,8 @@ import json
 import time
 from typing import Any
 
-from django.db import models, router
+from django.db import connections, models, router
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from events import subscribers
@@ -159,8 +160,40 @@ def stored_snapshot(instance: models.Model) -> dict[str, Any] | None:
     """The COT JSON of the row as it is in the database now, before a save changes it."""
     if instance._state.adding or instance.pk is None:
         return None
+    kind = KINDS[type(instance)]
+    alias = instance._state.db or router.db_for_read(type(instance))
+    if kind.lists and connections[alias].vendor == "postgresql":
+        return _snapshot_with_lists(instance, alias, kind.lists)
     stored = stored_row(instance)
     return cot_snapshot(stored) if stored is not None else None
+
+
+def _snapshot_with_lists(instance: models.Model, alias: str, lists: tuple[str, ...]) -> dict[str, Any] | None:
+    """`stored_snapshot()` in one round trip on PostgreSQL: the row with each many-to-many
+    list as an `ARRAY(SELECT ...)` of its link table (an edit's snapshot is one of the
+    statements every wanted edit pays; docs/performance.md)."""
+    model = type(instance)
+
+    def build() -> models.QuerySet:
+        from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL only
+
+        arrays = {}
+        for key in lists:
+            field = model._meta.get_field(key)
+            links = field.remote_field.through._default_manager.filter(
+                **{field.m2m_field_name(): OuterRef("pk")}
+            ).values(f"{field.m2m_reverse_field_name()}_id")
+            arrays[f"cot_{key}"] = ArraySubquery(links)
+        return model._base_manager.filter(pk=placeholder("pk")).order_by().annotate(**arrays)[:1]
+
+    query = compiled(("row+lists", model), alias, build)
+    rows = query.rows(pk=instance.pk)
+    if not rows:
+        return None
+    fields = len(query.columns) - len(lists)
+    stored = model.from_db(alias, query.columns[:fields], rows[0][:fields])
+    known = {key: sorted(str(pk) for pk in links) for key, links in zip(lists, rows[0][fields:], strict=True)}
+    return KINDS[model].to_cot(stored, known)
 
 
 def m2m_owners(

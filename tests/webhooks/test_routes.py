@@ -1,6 +1,7 @@
 """The route table (webhooks.engine.routes): capture without a query on PostgreSQL, kept
 current by NOTIFY, and never trusted past what the outbox INSERT re-checks."""
 
+import json
 import threading
 
 import pytest
@@ -93,6 +94,32 @@ def test_matching_candidates_get_their_deliveries_in_one_statement(transactional
     assert sorted(event) == sorted(hook.pk for hook in hooks)
     wanted = Task.objects.get(name="Wanted")
     assert Event.objects.get(body__contains='"Wanted"').subject_id == wanted.pk  # in that same statement
+
+
+@postgresql_only
+def test_a_wanted_edit_reads_its_row_and_followers_in_one_statement(
+    transactional_db, company_a, workflow_a, admin_a
+):
+    hook = task_webhook(company_a, workflow_a, "m0")
+    task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
+    task.followers.add(admin_a)
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        task.name = "Pump 2"
+        task.save()
+
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    # The snapshot (the row with its followers), the row's UPDATE, the outbox; then the ORM
+    # broker's doorbell.
+    assert [sql.split()[0] for sql in statements[:3]] == ["SELECT", "UPDATE", "WITH"], statements
+    assert "ARRAY(SELECT" in statements[0]
+    assert not [
+        sql for sql in statements if sql.startswith("SELECT") and "events_task_followers" in sql[:200]
+    ]
+    edit = Delivery.objects.filter(webhook=hook).latest("id").event
+    body = json.loads(edit.body)
+    assert body["data"]["followers"] == [admin_a.pk]  # the list came from the snapshot
+    assert body["diff"] == {"/name": {"previous": "Pump", "changedTo": "Pump 2"}}
 
 
 @postgresql_only

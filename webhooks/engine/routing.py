@@ -143,20 +143,23 @@ def event_store(*, event: dict[str, Any], webhooks: "list[str] | Candidates") ->
     """Write the event and a delivery per webhook in the caller's transaction, and ring;
     returns the webhooks that got a delivery."""
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
-        stored = Event(
-            company_id=event["company"],
-            type=event["type"],
-            action=event["event"],
-            subject_id=event_subject_id(event),
-            body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-            created_at=timezone.now(),
-        )
+        # The Event row as a dict: an `Event()` built only to read its fields back would be
+        # one more model instance per save on the hottest path.
+        stored = {
+            "object_id": new_object_id(),
+            "company": event["company"],
+            "type": event["type"],
+            "action": event["event"],
+            "subject_id": event_subject_id(event),
+            "body": json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+            "created_at": timezone.now(),
+        }
         if isinstance(webhooks, Candidates):
             webhook_ids = outbox_insert_matching(
-                event=stored, candidates=webhooks, prefixes=diff_prefixes(event.get("diff"))
+                event_row=stored, candidates=webhooks, prefixes=diff_prefixes(event.get("diff"))
             )
         else:
-            outbox_insert(event=stored, webhook_ids=webhooks)
+            outbox_insert(event_row=stored, webhook_ids=webhooks)
             webhook_ids = webhooks
         doorbell.ring_on_commit(webhook_ids=webhook_ids)
         return webhook_ids
@@ -176,24 +179,21 @@ _PENDING_COLUMNS = (
 _pending: dict[str, Any] = {}
 
 
-def _outbox_rows(event: Event) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The event's row, and the row every one of its deliveries starts as (`Delivery()`'s
-    defaults), less the delivery's own id, webhook and event."""
-    columns = ("object_id", "company", "type", "action", "subject_id", "body", "created_at")
-    event_row = {name: getattr(event, event._meta.get_field(name).attname) for name in columns}
+def _delivery_row(event_row: dict[str, Any]) -> dict[str, Any]:
+    """The row every delivery of this event starts as (`Delivery()`'s defaults), less the
+    delivery's own id, webhook and event."""
     if not _pending:
         fields = {name: Delivery._meta.get_field(name) for name in _PENDING_COLUMNS}
         _pending.update({name: field.get_default() for name, field in fields.items()})
-    delivery_row = {
-        "company": event.company_id,
-        "next_attempt_at": event.created_at,
-        "created_at": event.created_at,
+    return {
+        "company": event_row["company"],
+        "next_attempt_at": event_row["created_at"],
+        "created_at": event_row["created_at"],
         **_pending,
     }
-    return event_row, delivery_row
 
 
-def outbox_insert(*, event: Event, webhook_ids: list[str]) -> int:
+def outbox_insert(*, event_row: dict[str, Any], webhook_ids: list[str]) -> int:
     """Plain INSERTs (one statement on PostgreSQL): the event, then its deliveries; returns
     the event's id.
 
@@ -201,10 +201,9 @@ def outbox_insert(*, event: Event, webhook_ids: list[str]) -> int:
     bulk_create() cost several times the statements themselves. What the deliveries have
     alike is adapted once, not once per delivery.
     """
-    event_row, delivery_row = _outbox_rows(event)
     deliveries = [{"object_id": new_object_id(), "webhook": pk} for pk in webhook_ids]
     return row_and_children_insert(
-        (Event, event_row), (Delivery, deliveries), link="event", shared=delivery_row
+        (Event, event_row), (Delivery, deliveries), link="event", shared=_delivery_row(event_row)
     )
 
 
@@ -218,7 +217,7 @@ def _subscription_check(action: str, prefixes: set[str]) -> tuple[str, list]:
 
 
 def outbox_insert_matching(
-    *, event: Event, candidates: Candidates, prefixes: set[str] = frozenset()
+    *, event_row: dict[str, Any], candidates: Candidates, prefixes: set[str] = frozenset()
 ) -> list[str]:
     """One PostgreSQL statement: a delivery for each candidate webhook that still matches
     (the interest query, folded in) and still wants the change (its events and fields, read
@@ -229,12 +228,12 @@ def outbox_insert_matching(
         return []
     connection = transaction.get_connection(Webhook.objects.db)
     match = _matching_query(candidates.type, connection.alias)
-    event_row, delivery_row = _outbox_rows(event)
+    delivery_row = _delivery_row(event_row)
     quote = connection.ops.quote_name
     event_columns = ", ".join(quote(Event._meta.get_field(name).column) for name in event_row)
     delivery_columns = ", ".join(quote(Delivery._meta.get_field(name).column) for name in delivery_row)
     pairs = ", ".join(["(%s, %s)"] * len(candidates.webhook_ids))
-    wanted, wanted_params = _subscription_check(event.action, prefixes)
+    wanted, wanted_params = _subscription_check(event_row["action"], prefixes)
     sql = (
         f"WITH kept AS (SELECT v.object_id, v.webhook_id FROM (VALUES {pairs}) AS v(object_id, webhook_id)"
         f" JOIN {quote(Webhook._meta.db_table)} w ON w.id = v.webhook_id"
