@@ -239,7 +239,7 @@ class Webhook(models.Model):
     )
     is_active = models.BooleanField(default=True)
     # What it subscribes to (webhooks.subscription): some actions, and for edits some fields.
-    events = models.JSONField(default=subscription.default_events)
+    events = models.JSONField(default=subscription.default_events, blank=True)  # clean() says why
     fields = models.JSONField(default=list, blank=True)
     # Why the product deactivated it (empty when an administrator did, or when it is active).
     inactive_reason = models.CharField(max_length=40, choices=InactiveReason.choices, blank=True, default="")

@@ -135,6 +135,17 @@ def test_the_model_refuses_bad_subscriptions_with_field_errors(company_a, workfl
     assert set(caught.value.message_dict) == {"fields"}
 
 
+def test_no_action_is_one_clear_message(company_a, workflow_a):
+    from webhooks import services
+
+    with pytest.raises(ValidationError) as caught:
+        services.webhook_create(
+            company_id=company_a.pk, code="none", name="none", url="https://example.com/",
+            trigger=Trigger.TASK, workflow=workflow_a, events=[],
+        )  # fmt: skip
+    assert caught.value.message_dict == {"events": ["Choose at least one action."]}
+
+
 # --- capture
 
 

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="webhook",
             name="events",
-            field=models.JSONField(default=webhooks.subscription.default_events),
+            field=models.JSONField(blank=True, default=webhooks.subscription.default_events),
         ),
         migrations.AddField(
             model_name="webhook",
