@@ -3,6 +3,8 @@ creates only and one edited for /status edits only get just those changes in the
 choices follow the trigger, work from the keyboard, and axe-core finds nothing to report."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +16,7 @@ from webhooks.engine.delivery import webhook_drain
 from webhooks.models import Delivery, Trigger, Webhook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 TEXT = {
     "en": {"saved": "Saved.", "no action": "Choose at least one action."},
@@ -43,7 +46,7 @@ def toggle_with_keyboard(page, selector: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_webhooks_get_only_the_actions_and_fields_they_subscribe_to(
-    request, lang, staff, company_a, workflow_a, element_a, receiver
+    request, lang, staff, company_a, workflow_a, element_a, receiver, tmp_path
 ):
     page = request.getfixturevalue("page" if lang == "en" else "page_es")
     results: dict[str, list] = {}
@@ -85,6 +88,9 @@ def test_webhooks_get_only_the_actions_and_fields_they_subscribe_to(
     statuses.refresh_from_db()
     assert (statuses.events, statuses.fields) == (["edit"], ["/status"])
     results_blocking["settings"] = checked(page, "settings", results)
+    # docs/panel.md's picture of it, written there when PANEL_SCREENSHOTS=1.
+    out = SCREENSHOTS if os.environ.get("PANEL_SCREENSHOTS") == "1" and lang == "en" else tmp_path
+    page.locator("#general").screenshot(path=str(out / "subscription.png"))
 
     # Four changes: each webhook gets only what it wants.
     task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
