@@ -190,6 +190,20 @@ def test_each_webhook_gets_only_the_changes_it_subscribed_to(db, company_a, work
     assert Event.objects.count() == 4  # each change once, shared
 
 
+def test_without_the_route_table_the_interest_query_filters_alike(
+    db, company_a, workflow_a, status, settings
+):
+    settings.WEBHOOK_ROUTE_TABLE = False  # PostgreSQL behind a transaction pooler: the query path
+    creates = hook(company_a, "creates", workflow=workflow_a, events=["create"])
+    statuses = hook(company_a, "statuses", workflow=workflow_a, events=["edit"], fields=["/status"])
+
+    changes(company_a, workflow_a, status)
+
+    assert delivered(creates) == [("create", [])]
+    assert delivered(statuses) == [("edit", ["/status"])]
+    assert Event.objects.count() == 2
+
+
 def test_a_change_no_webhook_wants_writes_no_event(db, company_a, workflow_a, status):
     hook(company_a, "creates", workflow=workflow_a, events=["create"])
     task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
