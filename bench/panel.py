@@ -13,6 +13,11 @@ first page of logs (`/webhooks/<pk>/`) and the logs fragment (HTMX GET of
 `/webhooks/<pk>/logs/`). Median server time over interleaved requests, and
 the number of SQL queries of one request of each.
 
+The settings page also draws the delivery charts (webhooks.stats): every log row has one attempt
+(its response time), the hourly roll-up is filled by running its task as the schedule would (the
+first run, a week, then a steady-state run, both timed), and the charts' fragment is timed for
+24 hours and 7 days, with the plans of its two reads on the large side.
+
 Then the Logs filters on the same two webhooks: the fragment filtered by result
 (`?result=failed`), by status (`?status=500`), by the last 7 days (`?from=...`), by the three
 combined, the search by the id of the object an event is about (`?objectId=...`, the same 5 rows
@@ -50,7 +55,7 @@ def log_rows_insert(webhook, rows: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from webhooks.models import Delivery, Event
+    from webhooks.models import Attempt, Delivery, Event
 
     table, events = Delivery._meta.db_table, Event._meta.db_table
     event_columns = "id, object_id, company_id, type, action, subject_id, body, created_at"
@@ -103,11 +108,21 @@ def log_rows_insert(webhook, rows: int) -> None:
                     FROM (SELECT x, {when} AS t FROM g)""",
                 [webhook.company_id, webhook.pk, base, start, span / rows],
             )
+        # One attempt per delivery, its response time spread over 20 ms - 1.8 s.
+        cursor.execute(
+            f"""INSERT INTO {Attempt._meta.db_table} (delivery_id, number, started_at, duration_ms,
+                    status_code, response_body, response_truncated, error, request_headers)
+                SELECT id, 1, created_at, 20 + (id * 37) %% 900 + (id %% 7) * 120, status_code, '', %s, '',
+                    '{{}}'
+                FROM {table} WHERE webhook_id = %s""",
+            [False, webhook.pk],
+        )
         if is_postgres():
             # What autovacuum does to an insert-heavy table (PostgreSQL 13+): statistics, and a
             # visibility map, so the capped counts can read their index alone.
             cursor.execute(f"VACUUM (ANALYZE) {events}")
             cursor.execute(f"VACUUM (ANALYZE) {table}")
+            cursor.execute(f"VACUUM (ANALYZE) {Attempt._meta.db_table}")
         else:
             cursor.execute("ANALYZE")
 
@@ -137,15 +152,19 @@ def run() -> None:
     default_rows = 1_000_000 if is_postgres() else 100_000
     large_rows = int(os.environ.get("BENCH_PANEL_ROWS", default_rows))
     sides = {"small": company_build("small", 10, 1000), "large": company_build("large", 1000, large_rows)}
+    rollup_fill()
     clients = {}
     for side, (staff, _) in sides.items():
         clients[side] = Client()
         clients[side].force_login(staff)
 
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
-    tokens = {side: Token.objects.create(user=staff).key for side, (staff, _) in sides.items()}
+    from webhooks.models import ApiToken
+
+    tokens = {
+        side: ApiToken.objects.create(user=staff, name="bench")[1] for side, (staff, _) in sides.items()
+    }
     week = (timezone.localdate() - timedelta(days=7)).isoformat()
     htmx = {"HTTP_HX_REQUEST": "true"}
 
@@ -162,6 +181,8 @@ def run() -> None:
         "list": lambda side: ("/webhooks/", {}),
         "settings+logs": lambda side: (f"/webhooks/{sides[side][1].pk}/", {}),
         "logs fragment": lambda side: (logs(side), htmx),
+        "charts 24h": lambda side: (f"/webhooks/{sides[side][1].pk}/charts/?range=24h", htmx),
+        "charts 7d": lambda side: (f"/webhooks/{sides[side][1].pk}/charts/?range=7d", htmx),
         "logs failed": lambda side: (logs(side, "?result=failed"), htmx),
         "logs status": lambda side: (logs(side, "?status=500"), htmx),
         "logs 7 days": lambda side: (logs(side, f"?from={week}"), htmx),
@@ -203,13 +224,26 @@ def run() -> None:
         found = clients[side].get(path, **extra).content.decode().count("data-delivery=")
         assert found == SUBJECT_REPEAT, f"{side}: the object search found {found} rows"
     plans(clients["large"], {name: pages[name] for name in ("logs combined", "logs objectId")})
+    plans(clients["large"], {"charts 7d": pages["charts 7d"]}, labels=("rolled-up hours", "live hours"))
     note = "" if is_postgres() else " (SQLite: 100,000 rather than 1,000,000)"
     print(f"large logs: {large_rows} rows{note}")
     summary("panel", parts)
 
 
-def plans(client, pages: dict) -> None:
-    """The plans of the large side's count and page queries of some filtered pages."""
+def rollup_fill() -> None:
+    """The charts' roll-up as production has it: its first run (the last 7 days of every
+    webhook), then a steady-state run (the recent hours again), each timed."""
+    from webhooks import stats
+
+    for run in ("first", "steady-state"):
+        started = time.monotonic()
+        result = stats.deliveries_rollup()
+        print(f"roll-up, {run} run: {time.monotonic() - started:.2f}s, {result['rows']} hour rows")
+
+
+def plans(client, pages: dict, labels: tuple[str, str] = ("count", "page")) -> None:
+    """The plans of the large side's last two queries of some pages (a filtered page's count and
+    page; the charts' rolled-up and live hours)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -218,8 +252,7 @@ def plans(client, pages: dict) -> None:
         path, extra = target("large")
         with CaptureQueriesContext(connection) as captured:
             client.get(path, **extra)
-        # The last two: the capped count, then the page.
-        for label, query in zip(("count", "page"), captured.captured_queries[-2:], strict=True):
+        for label, query in zip(labels, captured.captured_queries[-2:], strict=True):
             with connection.cursor() as cursor:
                 cursor.execute(explain + query["sql"])
                 lines = [" ".join(str(c) for c in row) for row in cursor.fetchall()]

@@ -4,6 +4,7 @@ A delivery log (a `Delivery` and its `Attempt`s) is pruned once it finished
 (SUCCESS or FAILED) more than WEBHOOK_LOG_RETENTION_DAYS days ago; a stored
 `Event` is pruned once it is that old and no delivery refers to it any more.
 A pending delivery is never pruned, however old, and neither is its event.
+The delivery statistics' hourly rows (webhooks.stats) older than the cutoff go too.
 
 Each batch (WEBHOOK_LOG_PRUNE_BATCH rows) is its own short transaction, so
 pruning a large backlog never holds locks for long or blocks deliveries.
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from webhooks import stats
 from webhooks.models import Attempt, Delivery, Event
 
 logger = logging.getLogger("webhooks.retention")
@@ -31,6 +33,7 @@ class PruneResult:
     deliveries: int = 0
     attempts: int = 0
     events: int = 0
+    hours: int = 0
     batches: int = 0
 
     def as_dict(self) -> dict:
@@ -100,6 +103,7 @@ def logs_prune(*, older_than: datetime, batch_size: int = 1000) -> PruneResult:
 
     result.batches += _delete_in_batches(delivery_ids, delete_deliveries, batch_size=batch_size)
     result.batches += _delete_in_batches(event_ids, delete_events, batch_size=batch_size)
+    result.hours = stats.hour_rows_prune(older_than=older_than)
     return result
 
 
@@ -108,11 +112,12 @@ def logs_prune_daily() -> dict:
     days = settings.WEBHOOK_LOG_RETENTION_DAYS
     result = logs_prune(older_than=logs_cutoff(days=days), batch_size=settings.WEBHOOK_LOG_PRUNE_BATCH)
     logger.info(
-        "pruned logs older than %d days: deliveries=%d attempts=%d events=%d batches=%d",
+        "pruned logs older than %d days: deliveries=%d attempts=%d events=%d hours=%d batches=%d",
         days,
         result.deliveries,
         result.attempts,
         result.events,
+        result.hours,
         result.batches,
     )
     return result.as_dict()

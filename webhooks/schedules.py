@@ -1,4 +1,5 @@
-"""What `migrate` sets up besides tables: the daily log pruning schedule and the heartbeat cache table.
+"""What `migrate` sets up besides tables: the daily log pruning schedule, the delivery statistics'
+roll-up schedule (webhooks.stats) and the heartbeat cache table.
 
 Connected to `post_migrate` (webhooks.apps), so it runs after every `migrate`,
 including the test database's. Both steps are idempotent.
@@ -42,6 +43,33 @@ def prune_schedule_ensure(*, using: str = "default"):
     return schedule
 
 
+ROLLUP_SCHEDULE_NAME = "Roll up delivery statistics"
+ROLLUP_TASK = "webhooks.stats.deliveries_rollup_task"
+
+
+def rollup_schedule_ensure(*, using: str = "default"):
+    """Create the roll-up's Schedule (every few minutes) if missing; a present one keeps its
+    operator's edits but its function."""
+    from django_q.models import Schedule
+
+    from webhooks.stats import ROLLUP_MINUTES
+
+    schedule = Schedule.objects.using(using).filter(name=ROLLUP_SCHEDULE_NAME).order_by("id").first()
+    if schedule is None:
+        return Schedule.objects.using(using).create(
+            name=ROLLUP_SCHEDULE_NAME,
+            func=ROLLUP_TASK,
+            schedule_type=Schedule.MINUTES,
+            minutes=ROLLUP_MINUTES,
+            repeats=-1,
+            next_run=timezone.now(),
+        )
+    if schedule.func != ROLLUP_TASK:
+        schedule.func = ROLLUP_TASK
+        schedule.save(using=using, update_fields=["func"])
+    return schedule
+
+
 def after_migrate(sender, using: str = "default", **kwargs) -> None:
     if getattr(sender, "label", None) != "webhooks":
         return
@@ -51,6 +79,7 @@ def after_migrate(sender, using: str = "default", **kwargs) -> None:
 
     if Schedule._meta.db_table in connections[using].introspection.table_names():
         prune_schedule_ensure(using=using)
+        rollup_schedule_ensure(using=using)
 
 
 def connect() -> None:

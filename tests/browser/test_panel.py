@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from events.models import Task
+from webhooks import stats
 from webhooks.engine.delivery import webhook_drain
 from webhooks.models import Delivery, Event, Trigger, Webhook
 
@@ -305,6 +306,7 @@ def test_screenshots(panel, company_a, workflow_a, task_webhook, receiver, tmp_p
     expect(page.locator("#webhooks-panel tbody tr")).to_have_count(4)
     page.screenshot(path=str(out / "list.png"), full_page=True)
 
+    stats.deliveries_rollup()  # as the schedule does: the charts count every hour
     page.goto(f"/webhooks/{task_webhook.pk}/")
     expect(page.locator("#logs tbody tr[data-delivery]")).to_have_count(6)
     page.screenshot(path=str(out / "settings.png"), full_page=True)

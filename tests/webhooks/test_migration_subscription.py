@@ -1,11 +1,11 @@
-"""webhooks/migrations/0013_webhook_subscription.py: existing webhooks want every change."""
+"""webhooks/migrations/0014_webhook_subscription.py: existing webhooks want every change."""
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("webhooks", "0012_log_filters")]
-AFTER = [("webhooks", "0013_webhook_subscription")]
+BEFORE = [("webhooks", "0013_delivery_hours")]
+AFTER = [("webhooks", "0014_webhook_subscription")]
 
 
 @pytest.fixture

@@ -193,7 +193,8 @@ def test_the_daily_task_uses_the_settings(log, settings):
     log(31 * DAY, attempts=2)
     log(29 * DAY)
 
-    assert retention.logs_prune_daily() == {"deliveries": 1, "attempts": 2, "events": 1, "batches": 2}
+    pruned = retention.logs_prune_daily()
+    assert pruned == {"deliveries": 1, "attempts": 2, "events": 1, "hours": 0, "batches": 2}
 
 
 def test_migrate_leaves_one_daily_schedule_that_runs_the_task(db):
@@ -231,5 +232,5 @@ def test_django_q_runs_the_scheduled_function(log):
 
     task_id = async_task(schedules.PRUNE_TASK, sync=True, q_options={"task_name": "prune-test"})
 
-    assert result(task_id) == {"deliveries": 1, "attempts": 1, "events": 1, "batches": 2}
+    assert result(task_id) == {"deliveries": 1, "attempts": 1, "events": 1, "hours": 0, "batches": 2}
     assert not Delivery.objects.exists()

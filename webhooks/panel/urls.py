@@ -11,6 +11,7 @@ urlpatterns = [
     path("webhooks/new/", views.webhook_create, name="create"),
     path("webhooks/<str:pk>/", views.webhook_edit, name="edit"),
     path("webhooks/<str:pk>/active/", views.webhook_set_active, name="set_active"),
+    path("webhooks/<str:pk>/charts/", views.webhook_charts, name="charts"),
     path("webhooks/<str:pk>/logs/", views.webhook_logs, name="logs"),
     # Before "logs/<delivery_id>/", which would take "redeliver-failed" for a delivery id.
     path("webhooks/<str:pk>/logs/redeliver-failed/", recovery.logs_redeliver_failed, name="redeliver_failed"),

@@ -31,7 +31,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from webhooks import limits, services
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Webhook
-from webhooks.panel import queries
+from webhooks.panel import charts, queries
 from webhooks.panel.forms import LIST_FIELDS, LogFilterForm, WebhookForm, WebhookSelectionForm, posted_initial
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
@@ -235,11 +235,13 @@ def _settings_page(
     logs_page=1,
     filters: LogFilterForm | None = None,
     secret_revealed: bool = False,
+    chart_range: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = {"webhook": webhook, "form": form, "secret_revealed": secret_revealed}
     if webhook is not None:
         context.update(_logs_context(request, webhook, logs_page, filters=filters))
+        context["charts"] = charts.webhook_charts(webhook_id=webhook.pk, key=charts.range_of(chart_range))
     return render(request, "webhooks/settings.html", context, status=status)
 
 
@@ -362,6 +364,19 @@ def webhook_logs(request: HttpRequest, pk: str) -> HttpResponse:
         return response
     form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
     return _settings_page(request, webhook, form, logs_page=request.GET.get("page"), filters=filters)
+
+
+@require_GET
+@staff_required
+def webhook_charts(request: HttpRequest, pk: str) -> HttpResponse:
+    """The delivery charts for `?range=24h|7d`: the whole settings page, or only the charts."""
+    webhook = _company_webhook(request, pk)
+    key = charts.range_of(request.GET.get("range"))
+    if _fragment(request):
+        context = {"webhook": webhook, "charts": charts.webhook_charts(webhook_id=webhook.pk, key=key)}
+        return render(request, "webhooks/settings.html#charts", context)
+    form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
+    return _settings_page(request, webhook, form, chart_range=key)
 
 
 def _company_delivery(request: HttpRequest, pk: str, delivery_id: str) -> Delivery:

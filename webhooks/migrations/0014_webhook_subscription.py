@@ -29,7 +29,7 @@ def notify_on_routes_only(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("webhooks", "0012_log_filters")]
+    dependencies = [("webhooks", "0013_delivery_hours")]
 
     operations = [
         migrations.AddField(
