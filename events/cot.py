@@ -167,3 +167,69 @@ KINDS: dict[type[models.Model], CotKind] = {
     Element: CotKind("COTProperty", element_to_cot, lambda element: element.company_id),
     Note: CotKind("COTNote", note_to_cot, lambda note: note.company_id),
 }
+
+
+# The JSON pointers of each type's `data` that an edit's `diff` can name, for webhooks that want
+# edits of some fields only (docs/events.md). Objects are listed with their leaves (choosing
+# `/name` means any of them); lists (`/followers`) change as a whole. `_id`, `createdAt` and
+# `modifiedAt` never make an edit. Free-form objects (`OPEN_PATHS`) may be named below too.
+FIELD_PATHS: dict[str, tuple[str, ...]] = {
+    "COTUser": (
+        "/email",
+        "/name",
+        "/name/displayName",
+        "/name/names",
+        "/name/lastName",
+        "/name/secondLastName",
+        "/jobTitle",
+        "/phone",
+        "/avatar",
+        "/avatar/small",
+        "/avatar/square",
+        "/avatar/original",
+        "/properties",
+        "/companies",
+        "/isActive",
+    ),
+    "COTTask": (
+        "/company",
+        "/taskGroup",
+        "/name",
+        "/info",
+        "/serial",
+        "/owner",
+        "/assignee",
+        "/createdBy",
+        "/followers",
+        "/status",
+        "/startDate",
+        "/endDate",
+        "/closedAt",
+        "/isActive",
+    ),
+    "COTSurvey": ("/surveyId", "/group", "/answeredBy", "/surveyData"),
+    "COTProperty": (
+        "/company",
+        "/name",
+        "/name/code",
+        "/name/display",
+        "/propertyType",
+        "/schemaInstance",
+        "/subproperty",
+        "/isActive",
+    ),
+    "COTNote": (
+        "/company",
+        "/title",
+        "/description",
+        "/content",
+        "/createdBy",
+        "/context",
+        "/context/task",
+        "/context/task/taskId",
+        "/context/task/taskGroupId",
+        "/isActive",
+    ),
+}
+# Objects whose keys are the customer's own (an element's schema instance): any path below them.
+OPEN_PATHS: dict[str, tuple[str, ...]] = {"COTProperty": ("/schemaInstance",)}

@@ -16,6 +16,8 @@ def before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> No
     # With update_fields the stored row may keep a company/context other than the
     # instance's unsaved attributes: ask who is interested after the save, from the row.
     interests = None if update_fields is not None else services.instance_interests(instance)
+    if interests and not instance._state.adding:  # an edit: only those that may want edits
+        interests = services.interests_wanting(interests, services.EDIT)
     instance._cot_interests = interests
     if interests is None or interests:
         instance._cot_previous = services.stored_snapshot(instance)
@@ -52,6 +54,8 @@ def before_delete(sender, instance, origin=None, **kwargs) -> None:
         return
     interests = services.instance_interests(instance)
     if interests:
+        interests = services.interests_wanting(interests, services.DELETE)
+    if interests:
         instance._cot_deleted = (services.cot_snapshot(instance), interests)
 
 
@@ -72,6 +76,8 @@ def m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs) -> No
         before = {}
         for owner in owners:
             interests = services.instance_interests(owner)
+            if interests:
+                interests = services.interests_wanting(interests, services.EDIT)
             if interests:
                 before[owner.pk] = (services.cot_snapshot(owner), interests)
         instance._cot_m2m_before = before

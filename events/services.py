@@ -22,6 +22,7 @@ from events.models import User
 from events.subscribers import Interests
 
 CREATE, EDIT, DELETE, LOGOUT = "create", "edit", "delete", "logout"
+ALL = frozenset({CREATE, EDIT, DELETE, LOGOUT})
 
 
 def instance_interests(instance: models.Model) -> Interests:
@@ -30,6 +31,15 @@ def instance_interests(instance: models.Model) -> Interests:
     return subscribers.interests(
         company_id=kind.company_id(instance), type=kind.type, context=kind.context(instance)
     )
+
+
+def interests_wanting(interests: Interests, action: str) -> Interests:
+    """The answers that may want this action: an answer with an `actions` attribute (a
+    subscriber whose every listener skips some actions) is dropped when it lacks it, so
+    that capture does no work (no snapshot) for a change nobody will store."""
+    return [
+        (subscriber, answer) for subscriber, answer in interests if action in getattr(answer, "actions", ALL)
+    ]
 
 
 def event_emit(

@@ -15,6 +15,7 @@ from knox.models import AuthTokenManager as ApiTokenManager
 
 from events.ids import new_object_id
 from events.models import Company, Group, Survey, Workflow, code_validator
+from webhooks import subscription
 from webhooks.engine.signing import secret_generate
 from webhooks.fields import EncryptedTextField
 
@@ -237,6 +238,9 @@ class Webhook(models.Model):
         Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
     )
     is_active = models.BooleanField(default=True)
+    # What it subscribes to (webhooks.subscription): some actions, and for edits some fields.
+    events = models.JSONField(default=subscription.default_events, blank=True)  # clean() says why
+    fields = models.JSONField(default=list, blank=True)
     # Why the product deactivated it (empty when an administrator did, or when it is active).
     inactive_reason = models.CharField(max_length=40, choices=InactiveReason.choices, blank=True, default="")
     # The state of the webhook's delivery queue, kept by the engine (docs/delivery.md):
@@ -316,8 +320,28 @@ class Webhook(models.Model):
             receiver_headers_validator(self.receiver_headers())
         except ValidationError as error:
             errors["headers"] = error.error_list
+        errors.update(self._clean_subscription())
         if errors:
             raise ValidationError(errors)
+
+    def _clean_subscription(self) -> dict[str, list[ValidationError]]:
+        """Normalize `events` and `fields` (canonical order, each once); their errors."""
+        errors = {}
+        try:
+            self.events = subscription.events_normalized(self.events)
+        except ValidationError as error:
+            errors["events"] = error.error_list
+            return errors
+        try:
+            self.fields = subscription.fields_normalized(
+                self.fields, event_type=EVENT_TYPE_BY_TRIGGER.get(self.trigger), events=self.events
+            )
+        except ValidationError as error:
+            errors["fields"] = error.error_list
+        return errors
+
+    def wants_everything(self) -> bool:
+        return subscription.wants_everything(self.events, self.fields)
 
     def missing_context(self) -> dict[str, str]:
         """The context fields its trigger requires and it lacks, with their messages."""

@@ -10,7 +10,17 @@ from django.utils import timezone
 from webhooks.engine import doorbell
 from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, InactiveReason, Webhook
 
-WEBHOOK_EDITABLE_FIELDS = ("name", "url", "description", "trigger", "workflow", "survey", "group")
+WEBHOOK_EDITABLE_FIELDS = (
+    "name",
+    "url",
+    "description",
+    "trigger",
+    "workflow",
+    "survey",
+    "group",
+    "events",
+    "fields",
+)
 
 
 def webhook_create(*, company_id: str, code: str, headers: dict | None = None, **fields) -> Webhook:

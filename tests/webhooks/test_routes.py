@@ -249,3 +249,24 @@ def test_the_table_agrees_with_the_matching_query_for_every_trigger(
             known = routes.candidates(company_id=company.pk, type=type, context=context)
             exact = routing.matching_webhook_ids(company_id=company.pk, type=type, context=context)
             assert sorted(known) == sorted(exact), (company.name, type, context)
+
+
+@postgresql_only
+def test_the_table_carries_the_subscriptions_the_query_reads(transactional_db, company_a, workflow_a):
+    everything = task_webhook(company_a, workflow_a, "everything")
+    creates = task_webhook(company_a, workflow_a, "creates", events=["create"])
+    statuses = task_webhook(company_a, workflow_a, "statuses", events=["edit"], fields=["/status"])
+    context = {"taskGroup": workflow_a.pk}
+
+    ids, subscriptions = routes.routed(company_id=company_a.pk, type="COTTask", context=context)
+    queried = routing.matching_interest(company_id=company_a.pk, type="COTTask", context=context)
+
+    assert sorted(ids) == sorted(queried.webhooks) == sorted([everything.pk, creates.pk, statuses.pk])
+    assert (
+        subscriptions
+        == queried.subscriptions
+        == {
+            creates.pk: (["create"], []),
+            statuses.pk: (["edit"], ["/status"]),
+        }
+    )

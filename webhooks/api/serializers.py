@@ -16,7 +16,17 @@ from rest_framework import serializers
 from events.cot import iso
 from events.models import Group, Survey, Workflow, code_validator
 from webhooks.models import Delivery, Trigger, Webhook, http_url_validator
+from webhooks.subscription import ACTIONS, FIELDS_MAX
 
+EVENTS_HELP = (
+    "Our extension: the actions sent, a non-empty subset of create, edit and delete (all by "
+    "default). A logout webhook gets every logout whatever it holds."
+)
+FIELDS_HELP = (
+    "Our extension: for edits, only those changing one of these JSON pointers of the trigger's "
+    "data, or a field under one (`/name` matches a `/name/displayName` edit); empty: any edit. "
+    "Needs `edit` in `events`; none for the logout trigger."
+)
 OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
 OBJECT_ID_RE = re.compile(OBJECT_ID_PATTERN)
 
@@ -137,6 +147,8 @@ class WebhookSerializer(serializers.Serializer):
         help_text="Our extension: the custom request headers' names, each with null: values are "
         "write-only (stored encrypted, never returned)."
     )
+    events = serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS), help_text=EVENTS_HELP)
+    fields = serializers.ListField(child=serializers.CharField(), help_text=FIELDS_HELP)
 
     def to_representation(self, webhook: Webhook) -> dict:
         return {
@@ -157,6 +169,8 @@ class WebhookSerializer(serializers.Serializer):
             "modifiedAt": iso(webhook.modified_at),
             "inactiveReason": str(webhook.get_inactive_reason_display()) if webhook.inactive_reason else "",
             "headers": dict.fromkeys(webhook.header_names()),
+            "events": list(webhook.events),
+            "fields": list(webhook.fields),
         }
 
 
@@ -309,6 +323,18 @@ class WebhookInputSerializer(serializers.Serializer):
         "of that name (so a read can be sent back); omitted (also on PUT), they are kept. Refused: "
         "Host, Content-Type, Content-Length, hop-by-hop headers and webhook-*.",
     )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=ACTIONS),
+        min_length=1,
+        required=False,
+        help_text=EVENTS_HELP + " Omitted: all on create, kept on PUT and PATCH.",
+    )
+    fields = serializers.ListField(
+        child=StrictCharField(max_length=300),
+        max_length=FIELDS_MAX,
+        required=False,
+        help_text=FIELDS_HELP + " Omitted: none on create, kept on PUT and PATCH.",
+    )
 
     def __init__(self, *args, mode: str = "create", **kwargs):
         super().__init__(*args, **kwargs)
@@ -342,8 +368,9 @@ class WebhookInputSerializer(serializers.Serializer):
         if self.mode != "patch" or data.get("context", {}) is None:
             fields.update(workflow=None, survey=None, group=None)
         fields.update(data.get("context") or {})
-        if "headers" in data:
-            fields["headers"] = data["headers"]
+        for key in ("headers", "events", "fields"):
+            if key in data:
+                fields[key] = data[key]
         return fields
 
 

@@ -265,8 +265,8 @@ class SubscriptionDetailView(CompanyAPIView):
     @extend_schema(
         operation_id="subscription_update",
         summary="Replace a webhook's settings",
-        description="Omitted `description` and `context` keys are cleared; an omitted `isActive` "
-        "is kept. `code` may be omitted or repeated, but not changed (400).",
+        description="Omitted `description` and `context` keys are cleared; an omitted `isActive`, "
+        "`headers`, `events` or `fields` is kept. `code` may be omitted or repeated, but not changed (400).",
         parameters=[WEBHOOK_ID],
         request=WebhookInputSerializer,
         responses={200: WebhookSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},

@@ -21,6 +21,7 @@ table entry is then dropped) or ends otherwise, and are always asked of the data
 """
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -31,14 +32,20 @@ from django.conf import settings
 from django.db import connections, transaction
 
 from webhooks.models import TRIGGER_BY_EVENT_TYPE, Trigger, Webhook
+from webhooks.subscription import wants_everything
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "webhook_routes"
 ROUTE_FIELDS = frozenset({"company", "company_id", "trigger", "is_active", "workflow", "workflow_id",
-                          "survey", "survey_id", "group", "group_id"})  # fmt: skip
+                          "survey", "survey_id", "group", "group_id", "events", "fields"})  # fmt: skip
 RECONNECT_AFTER = 5.0  # seconds between attempts to reopen a lost LISTEN connection
 ALL = "*"
+
+
+# A route's webhooks, and the subscriptions of those that want only some changes.
+Routed = tuple[tuple[str, ...], dict[str, tuple[list[str], list[str]]]]
+NOWHERE: Routed = ((), {})
 
 
 def route_key(trigger: str | None, workflow_id: Any, survey_id: Any, group_id: Any) -> tuple:
@@ -62,19 +69,21 @@ class _Table:
         self.lock = threading.Lock()
         self.connection = None
         self.pid: int | None = None
-        self.routes: dict[str, dict[tuple, tuple[str, ...]]] = {}
+        # company -> route key -> (webhook ids, the subscriptions of those that want only some
+        # changes: id -> (events, fields); empty when all want everything)
+        self.routes: dict[str, dict[tuple, Routed]] = {}
         self.generation = 0  # bumped by every notification: a read that overlaps one is not kept
         self.retry_at = 0.0
         self.inherited: list = []  # a parent's connection after fork: never used, never closed
 
-    def candidates(self, company_id: str, key: tuple) -> tuple[str, ...] | None:
+    def routed(self, company_id: str, key: tuple) -> Routed | None:
         with self.lock:
             if not self._listening():
                 return None
             routes = self.routes.get(company_id)
             if routes is None:
                 routes = self._read(company_id)
-            return None if routes is None else routes.get(key, ())
+            return None if routes is None else routes.get(key, NOWHERE)
 
     def forget(self, company_id: str) -> None:
         """Drop a company's routes (ALL: every company's), as a notification would."""
@@ -133,23 +142,27 @@ class _Table:
         else:
             self.routes.pop(company_id, None)
 
-    def _read(self, company_id: str) -> dict[tuple, tuple[str, ...]] | None:
+    def _read(self, company_id: str) -> dict[tuple, Routed] | None:
         generation = self.generation
         table = Webhook._meta.db_table
         try:
             rows = self.connection.execute(
-                f"SELECT id, trigger, workflow_id, survey_id, group_id FROM {table} "
-                "WHERE company_id = %s AND is_active",
+                "SELECT id, trigger, workflow_id, survey_id, group_id, events::text, fields::text "
+                f"FROM {table} WHERE company_id = %s AND is_active",
                 [company_id],
             ).fetchall()
         except Exception as error:
             log.warning("webhook routes: read failed (%s); asking the database", error)
             self._drop()
             return None
-        routes: dict[tuple, tuple[str, ...]] = {}
-        for webhook_id, *route in rows:
+        routes: dict[tuple, Routed] = {}
+        for webhook_id, *route, events, fields in rows:
             key = route_key(*route)
-            routes[key] = (*routes.get(key, ()), webhook_id)
+            ids, selective = routes.get(key, NOWHERE)
+            subscription = (json.loads(events), json.loads(fields))
+            if not wants_everything(*subscription):
+                selective = {**selective, webhook_id: subscription}
+            routes[key] = ((*ids, webhook_id), selective)
         if generation == self.generation:  # no notification arrived while reading
             self.routes[company_id] = routes
         return routes
@@ -181,6 +194,12 @@ def enabled() -> bool:
 def candidates(*, company_id: str, type: str, context: dict[str, Any]) -> tuple[str, ...] | None:
     """The active webhooks of the company that had such a change's route when this process
     last heard (no query run), or None when the database must be asked."""
+    known = routed(company_id=company_id, type=type, context=context)
+    return None if known is None else known[0]
+
+
+def routed(*, company_id: str, type: str, context: dict[str, Any]) -> Routed | None:
+    """`candidates()` with the subscriptions of those that want only some changes."""
     if not enabled() or company_id is None:
         return None
     dirty: set[str] = _dirty_companies()
@@ -188,7 +207,7 @@ def candidates(*, company_id: str, type: str, context: dict[str, Any]) -> tuple[
         dirty.clear()  # left by transactions that rolled back: none is open now
     if ALL in dirty or company_id in dirty:
         return None
-    return _table.candidates(company_id, event_route_key(type, context))
+    return _table.routed(company_id, event_route_key(type, context))
 
 
 def routes_written(*, company_id: str | None) -> None:

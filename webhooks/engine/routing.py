@@ -13,16 +13,19 @@ the caller nothing after its commit.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from events.compiled import Compiled, compiled, placeholder, prepared_values, row_and_children_insert
 from events.ids import new_object_id
 from webhooks.engine import doorbell, routes
 from webhooks.models import CONTEXT_KEYS, Delivery, Event, Webhook, event_subject_id
+from webhooks.subscription import ACTIONS, EDIT, diff_prefixes, wants, wants_everything
 
 
 def _matching_query(type: str, alias: str) -> Compiled:
@@ -50,6 +53,45 @@ def matching_webhook_ids(*, company_id: str, type: str, context: dict[str, Any])
     return [row[0] for row in query.rows(**values)]
 
 
+def _subscribed_query(type: str, alias: str) -> Compiled:
+    """`_matching_query()` with each webhook's `events` and `fields` as their JSON text."""
+    keys = CONTEXT_KEYS.get(type, ())
+    stub = {"company": placeholder("company"), "type": type, "data": {k: placeholder(k) for k in keys}}
+    return compiled(
+        ("subscribed", type),
+        alias,
+        lambda: (
+            Webhook.objects.matching(stub)
+            .order_by()
+            .annotate(e=Cast("events", TextField()), f=Cast("fields", TextField()))
+            .values_list("pk", "e", "f")
+        ),
+    )
+
+
+ALL_ACTIONS = frozenset({*ACTIONS, "logout"})
+NEVER_FILTERED = frozenset({"logout"})  # a logout webhook gets every logout
+# `events` and `fields` as both databases return the defaults' JSON: no parsing needed.
+EVERYTHING = (json.dumps(list(ACTIONS)), "[]")
+
+
+def matching_interest(*, company_id: str, type: str, context: dict[str, Any]) -> "list[str] | Selective":
+    """`matching_webhook_ids()`, with the subscriptions of those that want only some changes."""
+    values = _match_values(company_id, type, context)
+    if values is None:
+        return []
+    query = _subscribed_query(type, transaction.get_connection(Webhook.objects.db).alias)
+    rows = query.rows(**values)
+    selective = {}
+    for pk, events, fields in rows:
+        if (events, fields) != EVERYTHING:
+            subscription = (json.loads(events), json.loads(fields))
+            if not wants_everything(*subscription):
+                selective[pk] = subscription
+    ids = [row[0] for row in rows]
+    return Selective(ids, selective) if selective else ids
+
+
 @dataclass(frozen=True)
 class Candidates:
     """The route table's answer (webhooks.engine.routes): the outbox INSERT keeps the
@@ -59,6 +101,42 @@ class Candidates:
     company_id: str
     type: str
     context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Selective:
+    """Matching webhooks (ids, or the route table's candidates) of which some want only some
+    changes: `subscriptions` maps those to their (events, fields). The others want everything."""
+
+    webhooks: "list[str] | Candidates"
+    subscriptions: dict[str, tuple[list[str], list[str]]]
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """The actions any of them wants (capture skips its work for the others)."""
+        ids = self.webhooks.webhook_ids if isinstance(self.webhooks, Candidates) else self.webhooks
+        if any(pk not in self.subscriptions for pk in ids):
+            return ALL_ACTIONS
+        return (
+            frozenset(action for events, _ in self.subscriptions.values() for action in events)
+            | NEVER_FILTERED
+        )
+
+    def wanting(self, event: dict[str, Any]) -> "list[str] | Candidates":
+        """The webhooks that want this event (empty: none does, store nothing)."""
+        action = event["event"]
+        prefixes = diff_prefixes(event.get("diff")) if action == EDIT else set()
+        candidates = self.webhooks if isinstance(self.webhooks, Candidates) else None
+        ids = candidates.webhook_ids if candidates else self.webhooks
+        subscriptions = self.subscriptions
+        kept = [
+            pk
+            for pk in ids
+            if pk not in subscriptions or wants(*subscriptions[pk], action=action, prefixes=prefixes)
+        ]
+        if candidates is None or not kept:
+            return kept
+        return replace(candidates, webhook_ids=tuple(kept))
 
 
 def event_store(*, event: dict[str, Any], webhooks: "list[str] | Candidates") -> list[str]:
@@ -77,7 +155,9 @@ def event_store(*, event: dict[str, Any], webhooks: "list[str] | Candidates") ->
             "created_at": timezone.now(),
         }
         if isinstance(webhooks, Candidates):
-            webhook_ids = outbox_insert_matching(event_row=stored, candidates=webhooks)
+            webhook_ids = outbox_insert_matching(
+                event_row=stored, candidates=webhooks, prefixes=diff_prefixes(event.get("diff"))
+            )
         else:
             outbox_insert(event_row=stored, webhook_ids=webhooks)
             webhook_ids = webhooks
@@ -127,9 +207,22 @@ def outbox_insert(*, event_row: dict[str, Any], webhook_ids: list[str]) -> int:
     )
 
 
-def outbox_insert_matching(*, event_row: dict[str, Any], candidates: Candidates) -> list[str]:
+def _subscription_check(action: str, prefixes: set[str]) -> tuple[str, list]:
+    """SQL on the webhook row `w`: it still wants such a change (its events and fields)."""
+    if action not in ACTIONS:
+        return "", []
+    if action != EDIT:
+        return " AND w.events ? %s", [action]
+    return " AND w.events ? 'edit' AND (w.fields = '[]'::jsonb OR w.fields ?| %s::text[])", [sorted(prefixes)]
+
+
+def outbox_insert_matching(
+    *, event_row: dict[str, Any], candidates: Candidates, prefixes: set[str] = frozenset()
+) -> list[str]:
     """One PostgreSQL statement: a delivery for each candidate webhook that still matches
-    (the interest query, folded in), and the event if any does; returns those webhooks."""
+    (the interest query, folded in) and still wants the change (its events and fields, read
+    in that statement), and the event if any does; returns those webhooks. `prefixes`: the
+    edit's `diff_prefixes()`."""
     values = _match_values(candidates.company_id, candidates.type, candidates.context)
     if values is None:
         return []
@@ -140,9 +233,11 @@ def outbox_insert_matching(*, event_row: dict[str, Any], candidates: Candidates)
     event_columns = ", ".join(quote(Event._meta.get_field(name).column) for name in event_row)
     delivery_columns = ", ".join(quote(Delivery._meta.get_field(name).column) for name in delivery_row)
     pairs = ", ".join(["(%s, %s)"] * len(candidates.webhook_ids))
+    wanted, wanted_params = _subscription_check(event_row["action"], prefixes)
     sql = (
         f"WITH kept AS (SELECT v.object_id, v.webhook_id FROM (VALUES {pairs}) AS v(object_id, webhook_id)"
-        f" WHERE v.webhook_id IN ({match.sql})),"
+        f" JOIN {quote(Webhook._meta.db_table)} w ON w.id = v.webhook_id"
+        f" WHERE v.webhook_id IN ({match.sql}){wanted}),"
         f" parent AS (INSERT INTO {quote(Event._meta.db_table)} ({event_columns})"
         f" SELECT {', '.join(['%s'] * len(event_row))} WHERE EXISTS (SELECT 1 FROM kept) RETURNING id)"
         f" INSERT INTO {quote(Delivery._meta.db_table)} ({delivery_columns}, object_id, webhook_id, event_id)"
@@ -150,7 +245,7 @@ def outbox_insert_matching(*, event_row: dict[str, Any], candidates: Candidates)
         " FROM kept, parent RETURNING webhook_id"
     )
     params = [value for pk in candidates.webhook_ids for value in (new_object_id(), pk)]
-    params += match.bind(**values)
+    params += match.bind(**values) + wanted_params
     params += prepared_values(connection, Event, event_row) + prepared_values(
         connection, Delivery, delivery_row
     )
@@ -162,13 +257,23 @@ def outbox_insert_matching(*, event_row: dict[str, Any], candidates: Candidates)
 class Router:
     """The `events` subscriber of webhooks (see the module docstring)."""
 
-    def interest(self, *, company_id: str, type: str, context: dict[str, Any]) -> "list[str] | Candidates":
-        known = routes.candidates(company_id=company_id, type=type, context=context)
+    def interest(
+        self, *, company_id: str, type: str, context: dict[str, Any]
+    ) -> "list[str] | Candidates | Selective":
+        known = routes.routed(company_id=company_id, type=type, context=context)
         if known is None:  # no route table (SQLite), or it cannot tell: one query
-            return matching_webhook_ids(company_id=company_id, type=type, context=context)
-        return Candidates(known, company_id, type, dict(context)) if known else []
+            return matching_interest(company_id=company_id, type=type, context=context)
+        ids, selective = known
+        if not ids:
+            return []
+        candidates = Candidates(ids, company_id, type, dict(context))
+        return Selective(candidates, selective) if selective else candidates
 
-    def receive(self, *, event: dict[str, Any], interest: "list[str] | Candidates") -> None:
+    def receive(self, *, event: dict[str, Any], interest: "list[str] | Candidates | Selective") -> None:
+        if isinstance(interest, Selective):  # some webhooks want only some changes
+            interest = interest.wanting(event)
+            if not interest:
+                return  # none wants this one: no event, no delivery
         event_store(event=event, webhooks=interest)
 
 

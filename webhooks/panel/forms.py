@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Group, Survey, Workflow, code_validator
+from webhooks import subscription
 from webhooks.models import (
     CODE_TAKEN,
     CONTEXT_REQUIRED,
+    EVENT_TYPE_BY_TRIGGER,
     HEADERS_MAX,
     REQUIRED_CONTEXT,
     Delivery,
@@ -41,6 +43,23 @@ HEADER_NAME_REQUIRED = _("Give the header's name.")
 HEADER_BLANK_ROWS = 2
 HEADER_ROW = re.compile(r"^header_name_(\d+)$")
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
+ACTION_CHOICES = [
+    (subscription.CREATE, _("Creates")),
+    (subscription.EDIT, _("Edits")),
+    (subscription.DELETE, _("Removals")),
+]
+# The subscription's form fields (the model's `events` and `fields`), posted as lists.
+LIST_FIELDS = ("events", "field_paths")
+# Model field -> form field, for the services' errors.
+SERVICE_ERROR_FIELDS = {"fields": "field_paths"}
+
+
+def posted_initial(data) -> dict:
+    """A QueryDict as a form's `initial`, the subscription's lists kept whole."""
+    initial = data.dict()
+    if "subscription_shown" in data:  # the checkboxes the form showed, as they were ticked
+        initial.update({name: data.getlist(name) for name in LIST_FIELDS})
+    return initial
 
 
 class WebhookForm(forms.Form):
@@ -92,6 +111,19 @@ class WebhookForm(forms.Form):
         empty_label=_("Select a group"),
         error_messages={"invalid_choice": INVALID_CHOICE},
     )
+    events = forms.MultipleChoiceField(
+        label=_("Send"),
+        choices=ACTION_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
+    field_paths = forms.MultipleChoiceField(
+        label=_("Only edits of these fields"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
 
     def __init__(self, *args, company_id: str, webhook: Webhook | None = None, **kwargs):
         if webhook is not None and "initial" not in kwargs:
@@ -104,7 +136,10 @@ class WebhookForm(forms.Form):
                 "workflow": webhook.workflow_id,
                 "survey": webhook.survey_id,
                 "group": webhook.group_id,
+                "events": list(webhook.events),
+                "field_paths": list(webhook.fields),
             }
+        kwargs.setdefault("initial", {}).setdefault("events", subscription.default_events())
         super().__init__(*args, **kwargs)
         self.company_id = company_id
         self.webhook = webhook
@@ -123,6 +158,7 @@ class WebhookForm(forms.Form):
             self.fields["code"].widget.attrs["data-code-suggest"] = "true"
             self.fields["name"].widget.attrs["data-code-source"] = "true"
         self.fields["trigger"].widget.attrs["data-trigger"] = "true"
+        self.fields["field_paths"].choices = [(path, path) for path in self.offered_paths]
         self._add_header_fields()
         # No maxlength in the HTML: a browser cuts a longer paste silently; the server's
         # "at most N characters" error says what happened instead.
@@ -197,6 +233,21 @@ class WebhookForm(forms.Form):
     def context_field_names(self) -> tuple[str, ...]:
         return CONTEXT_FIELDS.get(self.trigger_value, ())
 
+    @property
+    def offered_paths(self) -> list[str]:
+        """The trigger's fields an edit can change, plus any path below a free-form object
+        that the webhook already has (set through the API)."""
+        event_type = EVENT_TYPE_BY_TRIGGER.get(self.trigger_value)
+        paths = list(subscription.trigger_paths(event_type))
+        stored = self.webhook.fields if self.webhook else []
+        return paths + sorted(
+            p for p in stored if p not in paths and subscription.path_is_known(event_type, p)
+        )
+
+    @property
+    def is_logout(self) -> bool:
+        return self.trigger_value == Trigger.LOGOUT
+
     def clean_code(self) -> str:
         code = self.cleaned_data.get("code", "")
         if self.webhook is not None:
@@ -220,7 +271,20 @@ class WebhookForm(forms.Form):
             if not data.get(name) and name not in self.errors:
                 self.add_error(name, ValidationError(CONTEXT_REQUIRED[name], code="required"))
         data["headers"] = self._clean_headers(data)
+        self._clean_subscription(data)
         return data
+
+    def _clean_subscription(self, data: dict) -> None:
+        """A logout webhook sends every logout: its actions are kept as they are, unseen. A post
+        without the checkboxes (they were not shown) keeps the stored subscription too."""
+        stored_events = self.webhook.events if self.webhook else subscription.default_events()
+        if data.get("trigger") == Trigger.LOGOUT:
+            data["events"], data["field_paths"] = stored_events, []
+        elif "subscription_shown" not in self.data:
+            data["events"] = stored_events
+            data["field_paths"] = self.webhook.fields if self.webhook else []
+        elif not data.get("events") and "events" not in self.errors:
+            self.add_error("events", ValidationError(subscription.EVENTS_EMPTY, code="required"))
 
     def service_fields(self) -> dict:
         """cleaned_data as the keyword arguments of webhook_create/webhook_update."""
@@ -234,6 +298,8 @@ class WebhookForm(forms.Form):
             "survey": data["survey"],
             "group": data["group"],
             "headers": data["headers"],
+            "events": data["events"],
+            "fields": data["field_paths"],
         }
 
     def add_service_errors(self, error: ValidationError) -> None:
@@ -242,6 +308,7 @@ class WebhookForm(forms.Form):
             self.add_error(None, error)
             return
         for field, errors in error.error_dict.items():
+            field = SERVICE_ERROR_FIELDS.get(field, field)
             if field == NON_FIELD_ERRORS and any(e.code == "unique" for e in errors):
                 # The (company, code) unique constraint: a concurrent create won the code.
                 self.add_error("code", CODE_TAKEN)

@@ -32,7 +32,7 @@ from webhooks import limits, services
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Webhook
 from webhooks.panel import charts, queries
-from webhooks.panel.forms import LogFilterForm, WebhookForm, WebhookSelectionForm
+from webhooks.panel.forms import LIST_FIELDS, LogFilterForm, WebhookForm, WebhookSelectionForm, posted_initial
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
 DEMO_KEEP = 20
@@ -260,6 +260,8 @@ def _trigger_preview(request: HttpRequest, webhook: Webhook | None) -> WebhookFo
     for name in names:
         if name in request.GET:
             initial[name] = request.GET[name]
+    if "subscription_shown" in request.GET:  # the checkboxes the form showed, as they were ticked
+        initial.update({name: request.GET.getlist(name) for name in LIST_FIELDS})
     return WebhookForm(company_id=request.user.company_id, webhook=webhook, initial=initial)
 
 
@@ -287,7 +289,7 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Webhook created."))
             return redirect("webhooks:edit", pk=webhook.pk)
     elif "refresh" in request.POST:
-        form = WebhookForm(initial=request.POST.dict(), company_id=company_id)
+        form = WebhookForm(initial=posted_initial(request.POST), company_id=company_id)
     if _fragment(request):
         return _form_fragment(request, None, form)
     return _settings_page(request, None, form)
@@ -305,7 +307,7 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
         return _settings_page(request, webhook, form, logs_page=request.GET.get("logs_page"))
     form = WebhookForm(request.POST, company_id=company_id, webhook=webhook)
     if "refresh" in request.POST:
-        form = WebhookForm(initial=request.POST.dict(), company_id=company_id, webhook=webhook)
+        form = WebhookForm(initial=posted_initial(request.POST), company_id=company_id, webhook=webhook)
     elif form.is_valid():
         try:
             # The posted code, if any, goes to the service, which refuses a change.
