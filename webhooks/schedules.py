@@ -24,23 +24,31 @@ def prune_next_run(*, now: datetime | None = None) -> datetime:
     return run if run > now else run + timedelta(days=1)
 
 
-def prune_schedule_ensure(*, using: str = "default"):
-    """Create the daily pruning Schedule if missing; a present one keeps its operator's edits."""
+def _schedule_ensure(*, name: str, func: str, using: str, **timing):
+    """Create the named Schedule with this timing if missing; a present one keeps its
+    operator's edits but its function."""
     from django_q.models import Schedule
 
-    schedule = Schedule.objects.using(using).filter(name=PRUNE_SCHEDULE_NAME).order_by("id").first()
+    schedule = Schedule.objects.using(using).filter(name=name).order_by("id").first()
     if schedule is None:
-        return Schedule.objects.using(using).create(
-            name=PRUNE_SCHEDULE_NAME,
-            func=PRUNE_TASK,
-            schedule_type=Schedule.DAILY,
-            repeats=-1,
-            next_run=prune_next_run(),
-        )
-    if schedule.func != PRUNE_TASK:
-        schedule.func = PRUNE_TASK
+        return Schedule.objects.using(using).create(name=name, func=func, repeats=-1, **timing)
+    if schedule.func != func:
+        schedule.func = func
         schedule.save(using=using, update_fields=["func"])
     return schedule
+
+
+def prune_schedule_ensure(*, using: str = "default"):
+    """The daily pruning Schedule (PRUNE_AT, UTC)."""
+    from django_q.models import Schedule
+
+    return _schedule_ensure(
+        name=PRUNE_SCHEDULE_NAME,
+        func=PRUNE_TASK,
+        using=using,
+        schedule_type=Schedule.DAILY,
+        next_run=prune_next_run(),
+    )
 
 
 ROLLUP_SCHEDULE_NAME = "Roll up delivery statistics"
@@ -48,26 +56,19 @@ ROLLUP_TASK = "webhooks.stats.deliveries_rollup_task"
 
 
 def rollup_schedule_ensure(*, using: str = "default"):
-    """Create the roll-up's Schedule (every few minutes) if missing; a present one keeps its
-    operator's edits but its function."""
+    """The delivery statistics' roll-up Schedule (every ROLLUP_MINUTES)."""
     from django_q.models import Schedule
 
     from webhooks.stats import ROLLUP_MINUTES
 
-    schedule = Schedule.objects.using(using).filter(name=ROLLUP_SCHEDULE_NAME).order_by("id").first()
-    if schedule is None:
-        return Schedule.objects.using(using).create(
-            name=ROLLUP_SCHEDULE_NAME,
-            func=ROLLUP_TASK,
-            schedule_type=Schedule.MINUTES,
-            minutes=ROLLUP_MINUTES,
-            repeats=-1,
-            next_run=timezone.now(),
-        )
-    if schedule.func != ROLLUP_TASK:
-        schedule.func = ROLLUP_TASK
-        schedule.save(using=using, update_fields=["func"])
-    return schedule
+    return _schedule_ensure(
+        name=ROLLUP_SCHEDULE_NAME,
+        func=ROLLUP_TASK,
+        using=using,
+        schedule_type=Schedule.MINUTES,
+        minutes=ROLLUP_MINUTES,
+        next_run=timezone.now(),
+    )
 
 
 def after_migrate(sender, using: str = "default", **kwargs) -> None:

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from rest_framework.test import APIClient
 
 from tests.receiver import Receiver
@@ -37,3 +39,14 @@ def api(admin_a) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiToken.objects.create(user=admin_a, name='test')[1]}")
     return client
+
+
+@pytest.fixture
+def migrator(request, transactional_db):
+    """A database migrated back to the test module's BEFORE; migrated forward again after."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(request.module.BEFORE)
+    yield executor
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

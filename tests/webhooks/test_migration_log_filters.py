@@ -2,22 +2,8 @@
 
 import json
 
-import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-
 BEFORE = [("webhooks", "0011_capture_cost")]
 AFTER = [("webhooks", "0012_log_filters")]
-
-
-@pytest.fixture
-def migrator(transactional_db):
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    yield executor
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_existing_events_get_the_object_id_of_their_body(migrator):

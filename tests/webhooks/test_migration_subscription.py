@@ -1,21 +1,7 @@
 """webhooks/migrations/0014_webhook_subscription.py: existing webhooks want every change."""
 
-import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-
 BEFORE = [("webhooks", "0013_delivery_hours")]
 AFTER = [("webhooks", "0014_webhook_subscription")]
-
-
-@pytest.fixture
-def migrator(transactional_db):
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    yield executor
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_existing_webhooks_get_every_action_and_any_field(migrator):
