@@ -142,6 +142,17 @@ def _watermark_locked() -> DeliveryHourWatermark:
     return DeliveryHourWatermark.objects.select_for_update().get(pk=1)
 
 
+def _of_existing_webhooks(rows: list[DeliveryHour]) -> list[DeliveryHour]:
+    """The rows whose webhook still exists, read inside the writing transaction: the rows were
+    computed before it, and a webhook deleted since would fail the whole step's commit on the
+    foreign key (and every later run's, while the step keeps covering that hour)."""
+    if not rows:
+        return rows
+    # Every id rather than an IN list of them: no limit on the number of parameters to reach.
+    existing = set(Webhook.objects.values_list("pk", flat=True))
+    return [row for row in rows if row.webhook_id in existing]
+
+
 def _pending_reroll(*, before: datetime, now: datetime) -> int:
     """Recompute the (webhook, hour) rows older than `before` that still counted pending ones."""
     stale = DeliveryHour.objects.filter(pending__gt=0, hour__gte=now - PENDING_REROLL, hour__lt=before)
@@ -156,7 +167,7 @@ def _pending_reroll(*, before: datetime, now: datetime) -> int:
         _watermark_locked()
         for hour, webhook_ids in by_hour.items():
             DeliveryHour.objects.filter(hour=hour, webhook_id__in=webhook_ids).delete()
-            DeliveryHour.objects.bulk_create(fresh[hour])
+            DeliveryHour.objects.bulk_create(_of_existing_webhooks(fresh[hour]))
     return sum(len(ids) for ids in by_hour.values())
 
 
@@ -177,7 +188,7 @@ def deliveries_rollup(*, now: datetime | None = None) -> dict:
             # Replaced whole, under the watermark's row lock: runs of two clusters take turns.
             mark = _watermark_locked()
             DeliveryHour.objects.filter(hour__gte=start, hour__lt=end).delete()
-            rows += len(DeliveryHour.objects.bulk_create(computed))
+            rows += len(DeliveryHour.objects.bulk_create(_of_existing_webhooks(computed)))
             mark.rolled_until = max(mark.rolled_until or end, end)
             mark.ran_at = now
             mark.save(update_fields=["rolled_until", "ran_at"])

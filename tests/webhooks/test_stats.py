@@ -263,3 +263,27 @@ def test_the_current_hour_is_read_live_even_if_a_cluster_ahead_rolled_it_up(webh
     hours = stats.webhook_hours(webhook_id=webhook.pk, hours=24, now=NOW)
 
     assert hours.hours[-1].counts.success == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key is checked at commit
+def test_a_webhook_deleted_while_its_hours_are_read_does_not_stop_the_roll_up(
+    make_webhook, deliver, monkeypatch
+):
+    kept = make_webhook("https://example.com/kept", code="kept")
+    gone = make_webhook("https://example.com/gone", code="gone")
+    deliver(kept, NOW - 2 * HOUR, 40)
+    deliver(gone, NOW - 2 * HOUR, 40)
+    read = stats._hours_computed
+
+    def read_then_delete(**kwargs):
+        rows = read(**kwargs)
+        if any(row.webhook_id == gone.pk for row in rows):
+            Webhook.objects.filter(pk=gone.pk).delete()  # an administrator deletes it meanwhile
+        return rows
+
+    monkeypatch.setattr(stats, "_hours_computed", read_then_delete)
+
+    stats.deliveries_rollup(now=NOW)
+
+    assert list(DeliveryHour.objects.values_list("webhook_id", "success")) == [(kept.pk, 1)]
+    assert DeliveryHourWatermark.objects.get().rolled_until == stats.hour_floor(NOW)
