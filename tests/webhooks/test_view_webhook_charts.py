@@ -150,3 +150,20 @@ def test_fixed_number_of_queries(staff_client, webhook, deliver, django_assert_m
     # session, user, webhook, then the watermark, the rolled-up hours and the live ones
     with django_assert_max_num_queries(6):
         staff_client.get(url(webhook, range="7d"), HTTP_HX_REQUEST="true")
+
+
+def test_the_hour_repeated_when_summer_time_ends_is_told_apart_in_the_table(webhook):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from webhooks.panel import charts
+
+    # 2026-11-01 in New York: 01:00-02:00 happens twice, EDT (05:00 UTC) then EST (06:00 UTC).
+    with timezone.override(ZoneInfo("America/New_York")):
+        drawn = charts.webhook_charts(
+            webhook_id=webhook.pk, key="24h", now=datetime(2026, 11, 1, 12, tzinfo=UTC)
+        )
+
+    hours = {bar["iso"]: bar["when"] for bar in drawn["bars"]}
+    assert len(set(hours.values())) == 24
+    assert hours["2026-11-01T05:00:00+00:00"] != hours["2026-11-01T06:00:00+00:00"]

@@ -150,6 +150,11 @@ def webhook_charts(*, webhook_id: str, key: str, now: datetime | None = None) ->
     top = _nice_top(max((h.counts.total for h in hours.hours), default=0))
     hour_format = pgettext("chart hour", "m/d H:i")
     bars = [_bar(stat, i, slot, COUNT_HEIGHT / top, hour_format) for i, stat in enumerate(hours.hours)]
+    # When the range crosses a change of offset (summer time ending repeats an hour), the
+    # hours carry their zone's name ("01:00 EDT", "01:00 EST"): else two rows read alike.
+    if len({timezone.localtime(stat.hour).utcoffset() for stat in hours.hours}) > 1:
+        for bar, stat in zip(bars, hours.hours, strict=True):
+            bar["when"] = f"{bar['when']} {zone_label(stat.hour)}"
     for bar, stat in zip(bars, hours.hours, strict=True):
         bar["label"] = _hour_label(timezone.localtime(stat.hour), key)
         bar["tip"] = _tip(stat, bar["when"])
