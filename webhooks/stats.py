@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, Count, F, FilteredRelation, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from webhooks.models import Delivery, DeliveryHour, DeliveryHourWatermark, Webhook
+from webhooks.models import Attempt, Delivery, DeliveryHour, DeliveryHourWatermark, Webhook
 
 logger = logging.getLogger("webhooks.stats")
 
@@ -77,13 +77,21 @@ def hour_floor(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def _final_duration() -> Subquery:
+    """The duration of a delivery's final attempt. A subquery, not a join: a drain that outlived
+    its lease keeps its attempt as a second row with the same number, and a join would count the
+    delivery twice; of the two, the first recorded is taken."""
+    final = Attempt.objects.filter(delivery=OuterRef("pk"), number=OuterRef("attempts"))
+    return Subquery(final.order_by("id").values("duration_ms")[:1])
+
+
 def _bucket() -> Case:
     """The bucket of a finished delivery's final attempt (NULL when pending or never tried)."""
-    whens = [When(final__duration_ms__lt=edge, then=Value(i)) for i, edge in enumerate(DURATION_EDGES)]
+    whens = [When(final_ms__lt=edge, then=Value(i)) for i, edge in enumerate(DURATION_EDGES)]
     return Case(
         When(state=Delivery.State.PENDING, then=Value(None)),
         *whens,
-        When(final__duration_ms__isnull=False, then=Value(len(DURATION_EDGES))),
+        When(final_ms__isnull=False, then=Value(len(DURATION_EDGES))),
         default=Value(None),
         output_field=IntegerField(),
     )
@@ -91,10 +99,10 @@ def _bucket() -> Case:
 
 def hours_count(*, webhook_ids: list[str], start: datetime, end: datetime) -> dict[tuple, HourCounts]:
     """{(webhook id, UTC hour): counts} of the deliveries created in [start, end): one grouped
-    query over the (webhook, created_at) index, joined to each delivery's final attempt."""
+    query over the (webhook, created_at) index, with each delivery's final attempt."""
     rows = (
         Delivery.objects.filter(webhook_id__in=webhook_ids, created_at__gte=start, created_at__lt=end)
-        .annotate(final=FilteredRelation("attempt_set", condition=Q(attempt_set__number=F("attempts"))))
+        .annotate(final_ms=_final_duration())
         .annotate(hour=TruncHour("created_at", tzinfo=UTC), bucket=_bucket())
         .order_by()
         .values("webhook_id", "hour", "state", "bucket")

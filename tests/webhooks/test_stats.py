@@ -287,3 +287,16 @@ def test_a_webhook_deleted_while_its_hours_are_read_does_not_stop_the_roll_up(
 
     assert list(DeliveryHour.objects.values_list("webhook_id", "success")) == [(kept.pk, 1)]
     assert DeliveryHourWatermark.objects.get().rolled_until == stats.hour_floor(NOW)
+
+
+def test_a_delivery_whose_attempt_two_drains_recorded_is_counted_once(webhook, deliver):
+    hour = NOW - 2 * HOUR
+    delivery = deliver(webhook, hour, 40)
+    # A drain that outlived its lease keeps its attempt as a row with the same number.
+    Attempt.objects.create(delivery=delivery, number=1, started_at=hour, duration_ms=2500)
+
+    stats.deliveries_rollup(now=NOW)
+
+    rolled = row(webhook, stats.hour_floor(hour))
+    assert (rolled.success, rolled.failed, rolled.pending) == (1, 0, 0)
+    assert sum(rolled.durations) == 1
