@@ -156,26 +156,28 @@ def _of_existing_webhooks(rows: list[DeliveryHour]) -> list[DeliveryHour]:
     foreign key (and every later run's, while the step keeps covering that hour)."""
     if not rows:
         return rows
-    # Every id rather than an IN list of them: no limit on the number of parameters to reach.
-    existing = set(Webhook.objects.values_list("pk", flat=True))
+    existing: set[str] = set()
+    for chunk in _chunks(sorted({row.webhook_id for row in rows})):
+        existing.update(Webhook.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     return [row for row in rows if row.webhook_id in existing]
 
 
 def _pending_reroll(*, before: datetime, now: datetime) -> int:
-    """Recompute the (webhook, hour) rows older than `before` that still counted pending ones."""
+    """Recompute the (webhook, hour) rows older than `before` that still counted pending ones:
+    an hour and WEBHOOK_CHUNK webhooks per query and per transaction, so that no statement,
+    transaction or list in memory grows with the number of webhooks (a deactivated webhook's
+    pending deliveries keep their hours here for PENDING_REROLL)."""
     stale = DeliveryHour.objects.filter(pending__gt=0, hour__gte=now - PENDING_REROLL, hour__lt=before)
     by_hour: dict[datetime, list[str]] = {}
-    for webhook_id, hour in stale.values_list("webhook_id", "hour"):
+    for webhook_id, hour in stale.order_by("hour", "webhook_id").values_list("webhook_id", "hour"):
         by_hour.setdefault(hour, []).append(webhook_id)
-    fresh = {
-        hour: _rows(hours_count(webhook_ids=ids, start=hour, end=hour + HOUR))
-        for hour, ids in by_hour.items()
-    }
-    with transaction.atomic():
-        _watermark_locked()
-        for hour, webhook_ids in by_hour.items():
-            DeliveryHour.objects.filter(hour=hour, webhook_id__in=webhook_ids).delete()
-            DeliveryHour.objects.bulk_create(_of_existing_webhooks(fresh[hour]))
+    for hour, ids in by_hour.items():
+        for chunk in _chunks(ids):
+            fresh = _rows(hours_count(webhook_ids=chunk, start=hour, end=hour + HOUR))
+            with transaction.atomic():
+                _watermark_locked()
+                DeliveryHour.objects.filter(hour=hour, webhook_id__in=chunk).delete()
+                DeliveryHour.objects.bulk_create(_of_existing_webhooks(fresh))
     return sum(len(ids) for ids in by_hour.values())
 
 

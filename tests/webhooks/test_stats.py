@@ -300,3 +300,29 @@ def test_a_delivery_whose_attempt_two_drains_recorded_is_counted_once(webhook, d
     rolled = row(webhook, stats.hour_floor(hour))
     assert (rolled.success, rolled.failed, rolled.pending) == (1, 0, 0)
     assert sum(rolled.durations) == 1
+
+
+def test_hours_with_pending_deliveries_are_read_again_a_chunk_of_webhooks_at_a_time(
+    make_webhook, deliver, monkeypatch
+):
+    monkeypatch.setattr(stats, "WEBHOOK_CHUNK", 2)
+    hour = stats.hour_floor(NOW - 5 * HOUR)
+    webhooks = [make_webhook(f"https://example.com/{i}", code=f"hook{i}") for i in range(5)]
+    pending = [deliver(webhook, hour, state=Delivery.State.PENDING) for webhook in webhooks]
+    stats.deliveries_rollup(now=NOW)
+    Delivery.objects.filter(pk=pending[4].pk).update(state=Delivery.State.SUCCESS)
+    count = stats.hours_count
+    asked: list[int] = []
+
+    def counting(**kwargs):
+        asked.append(len(kwargs["webhook_ids"]))
+        return count(**kwargs)
+
+    monkeypatch.setattr(stats, "hours_count", counting)
+
+    result = stats.deliveries_rollup(now=NOW + 3 * HOUR)  # the hour is now past the re-read hours
+
+    assert result["pending_hours"] == 5
+    assert max(asked) <= 2
+    assert (row(webhooks[4], hour).success, row(webhooks[4], hour).pending) == (1, 0)
+    assert row(webhooks[0], hour).pending == 1
