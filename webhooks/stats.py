@@ -46,7 +46,7 @@ REROLL_HOURS = 2
 # Hours that still counted pending deliveries are recomputed until they have none, this far back
 # (past the 7-day chart; a deactivated webhook's pending deliveries may stay pending for good).
 PENDING_REROLL = timedelta(days=8)
-# A first run (or a run after a long outage) starts at most this far back, a day per transaction.
+# A first run (or a run after a long outage) starts at most this far back, a day at a time.
 FIRST_RUN = timedelta(days=7)
 STEP = timedelta(hours=24)
 WEBHOOK_CHUNK = 500
@@ -137,12 +137,9 @@ def _chunks(ids: list[str]):
 
 
 def _hours_computed(*, start: datetime, end: datetime, webhook_ids: list[str]) -> list[DeliveryHour]:
-    """Every webhook's rows for the hours in [start, end), read outside any transaction: on
+    """These webhooks' rows for the hours in [start, end), read outside any transaction: on
     SQLite a transaction holds the write lock from its start (IMMEDIATE)."""
-    rows = []
-    for chunk in _chunks(webhook_ids):
-        rows += _rows(hours_count(webhook_ids=chunk, start=start, end=end))
-    return rows
+    return _rows(hours_count(webhook_ids=webhook_ids, start=start, end=end))
 
 
 def _watermark_locked() -> DeliveryHourWatermark:
@@ -183,7 +180,8 @@ def _pending_reroll(*, before: datetime, now: datetime) -> int:
 
 def deliveries_rollup(*, now: datetime | None = None) -> dict:
     """The periodic task: roll up the finished hours from the watermark (minus REROLL_HOURS) to
-    the current hour, a day per transaction, then the older hours that had pending deliveries."""
+    the current hour, a day and WEBHOOK_CHUNK webhooks per transaction, then the older hours
+    that had pending deliveries."""
     now = now or timezone.now()
     current = hour_floor(now)
     mark = DeliveryHourWatermark.objects.filter(pk=1).first()
@@ -193,12 +191,18 @@ def deliveries_rollup(*, now: datetime | None = None) -> dict:
     webhook_ids = list(Webhook.objects.order_by("pk").values_list("pk", flat=True))
     while start < current:
         end = min(start + STEP, current)
-        computed = _hours_computed(start=start, end=end, webhook_ids=webhook_ids)
+        # A day of WEBHOOK_CHUNK webhooks per transaction: with 10,000 webhooks a day is 240,000
+        # rows, too many for one statement, one transaction or one list in memory.
+        for chunk in _chunks(webhook_ids):
+            computed = _hours_computed(start=start, end=end, webhook_ids=chunk)
+            with transaction.atomic():
+                # Replaced whole, under the watermark's row lock: runs of two clusters take turns.
+                _watermark_locked()
+                DeliveryHour.objects.filter(hour__gte=start, hour__lt=end, webhook_id__in=chunk).delete()
+                rows += len(DeliveryHour.objects.bulk_create(_of_existing_webhooks(computed)))
+        # The watermark moves once every webhook's rows of the step are written.
         with transaction.atomic():
-            # Replaced whole, under the watermark's row lock: runs of two clusters take turns.
             mark = _watermark_locked()
-            DeliveryHour.objects.filter(hour__gte=start, hour__lt=end).delete()
-            rows += len(DeliveryHour.objects.bulk_create(_of_existing_webhooks(computed)))
             mark.rolled_until = max(mark.rolled_until or end, end)
             mark.ran_at = now
             mark.save(update_fields=["rolled_until", "ran_at"])

@@ -326,3 +326,27 @@ def test_hours_with_pending_deliveries_are_read_again_a_chunk_of_webhooks_at_a_t
     assert max(asked) <= 2
     assert (row(webhooks[4], hour).success, row(webhooks[4], hour).pending) == (1, 0)
     assert row(webhooks[0], hour).pending == 1
+
+
+def test_a_day_of_many_webhooks_is_written_a_chunk_of_webhooks_per_transaction(
+    make_webhook, deliver, monkeypatch
+):
+    monkeypatch.setattr(stats, "WEBHOOK_CHUNK", 2)
+    webhooks = [make_webhook(f"https://example.com/{i}", code=f"hook{i}") for i in range(5)]
+    for webhook in webhooks:
+        deliver(webhook, NOW - 3 * HOUR, 40)
+        deliver(webhook, NOW - 30 * HOUR, 40)
+    create = DeliveryHour.objects.bulk_create
+    written: list[int] = []
+
+    def counting(rows, *args, **kwargs):
+        written.append(len({row.webhook_id for row in rows}))
+        return create(rows, *args, **kwargs)
+
+    monkeypatch.setattr(DeliveryHour.objects, "bulk_create", counting)
+
+    stats.deliveries_rollup(now=NOW)
+
+    assert max(written) <= 2
+    assert DeliveryHour.objects.count() == 10
+    assert set(DeliveryHour.objects.values_list("success", flat=True)) == {1}
