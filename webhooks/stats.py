@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import TruncHour
@@ -159,12 +160,21 @@ def _of_existing_webhooks(rows: list[DeliveryHour]) -> list[DeliveryHour]:
     return [row for row in rows if row.webhook_id in existing]
 
 
+def _recountable_from(now: datetime) -> datetime:
+    """The first hour whose deliveries retention cannot have pruned (it prunes the ones that
+    finished before its cutoff, so only those created before it). An older hour counted from
+    what is left would lose its finished deliveries: its row is kept as it is, until retention
+    prunes it too."""
+    return hour_floor(now - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)) + HOUR
+
+
 def _pending_reroll(*, before: datetime, now: datetime) -> int:
     """Recompute the (webhook, hour) rows older than `before` that still counted pending ones:
     an hour and WEBHOOK_CHUNK webhooks per query and per transaction, so that no statement,
     transaction or list in memory grows with the number of webhooks (a deactivated webhook's
     pending deliveries keep their hours here for PENDING_REROLL)."""
-    stale = DeliveryHour.objects.filter(pending__gt=0, hour__gte=now - PENDING_REROLL, hour__lt=before)
+    oldest = max(now - PENDING_REROLL, _recountable_from(now))
+    stale = DeliveryHour.objects.filter(pending__gt=0, hour__gte=oldest, hour__lt=before)
     by_hour: dict[datetime, list[str]] = {}
     for webhook_id, hour in stale.order_by("hour", "webhook_id").values_list("webhook_id", "hour"):
         by_hour.setdefault(hour, []).append(webhook_id)
@@ -186,7 +196,7 @@ def deliveries_rollup(*, now: datetime | None = None) -> dict:
     current = hour_floor(now)
     mark = DeliveryHourWatermark.objects.filter(pk=1).first()
     rolled_until = mark.rolled_until if mark and mark.rolled_until else current - FIRST_RUN
-    start = max(min(rolled_until, current - REROLL_HOURS * HOUR), current - FIRST_RUN)
+    start = max(min(rolled_until, current - REROLL_HOURS * HOUR), current - FIRST_RUN, _recountable_from(now))
     first, rows = start, 0
     webhook_ids = list(Webhook.objects.order_by("pk").values_list("pk", flat=True))
     while start < current:

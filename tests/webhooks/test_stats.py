@@ -350,3 +350,18 @@ def test_a_day_of_many_webhooks_is_written_a_chunk_of_webhooks_per_transaction(
     assert max(written) <= 2
     assert DeliveryHour.objects.count() == 10
     assert set(DeliveryHour.objects.values_list("success", flat=True)) == {1}
+
+
+def test_an_hour_retention_has_partly_pruned_is_not_recounted_from_what_is_left(webhook, deliver, settings):
+    settings.WEBHOOK_LOG_RETENTION_DAYS = 2
+    hour = datetime(2026, 5, 8, 14, tzinfo=UTC)
+    deliver(webhook, hour + timedelta(minutes=10), 40)
+    deliver(webhook, hour + timedelta(minutes=20), state=Delivery.State.PENDING)  # e.g. deactivated
+    stats.deliveries_rollup(now=NOW)
+    later = NOW + 2 * HOUR
+    retention.logs_prune(older_than=retention.logs_cutoff(days=2, now=later))  # cutoff 14:30
+
+    stats.deliveries_rollup(now=later)
+
+    rolled = row(webhook, hour)
+    assert (rolled.success, rolled.pending) == (1, 1)
