@@ -249,6 +249,27 @@ def test_an_element_edit_under_its_schema_instance(db, company_a, element_a):
     assert delivered(colors) == [("edit", ["/schemaInstance/color"])]
 
 
+def test_a_chosen_field_inside_an_object_that_appears_is_an_edit_of_it(db, company_a, element_a):
+    # The diff names the whole new object (`/schemaInstance/color`), not the field under it.
+    hexes = hook(company_a, "hexes", Trigger.PROPERTY, events=["edit"], fields=["/schemaInstance/color/hex"])
+    others = hook(company_a, "others", Trigger.PROPERTY, events=["edit"], fields=["/schemaInstance/size/cm"])
+    element = Element.objects.get(pk=element_a.pk)
+    element.schema_instance = {**element.schema_instance, "color": {"hex": "#f00"}}
+    element.save()
+
+    assert delivered(hexes) == [("edit", ["/schemaInstance/color"])]
+    assert delivered(others) == []
+
+
+def test_an_edit_of_a_chosen_field_through_its_parent_on_each_path():
+    appeared = {"/avatar": {"previous": None, "changedTo": {"small": "a.png", "square": "a.png"}}}
+    assert wants(["edit"], ["/avatar/small"], action="edit", prefixes=diff_prefixes(appeared))
+    assert not wants(["edit"], ["/avatar/original"], action="edit", prefixes=diff_prefixes(appeared))
+    nested = {"/a": {"previous": {"b": {"c": 1, "d": 2}}, "changedTo": {"b": {"c": 1, "d": 3}}}}
+    assert wants(["edit"], ["/a/b/d"], action="edit", prefixes=diff_prefixes(nested))
+    assert not wants(["edit"], ["/a/b/c"], action="edit", prefixes=diff_prefixes(nested))
+
+
 def test_the_default_subscription_answers_as_before(db, company_a, workflow_a):
     webhook = hook(company_a, "everything", workflow=workflow_a)
     context = {"taskGroup": workflow_a.pk}
