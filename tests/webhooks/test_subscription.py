@@ -293,6 +293,18 @@ def test_an_edit_nobody_wants_costs_no_snapshot_and_no_write(transactional_db, c
     assert Event.objects.count() == 1  # the create
 
 
+def test_a_save_that_inserts_a_row_gone_meanwhile_is_a_create_for_a_webhook_of_creates(
+    db, company_a, workflow_a
+):
+    creates = hook(company_a, "creates", workflow=workflow_a, events=["create"])
+    task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
+    Task.objects.filter(pk=task.pk).delete()  # elsewhere: this instance still looks saved
+
+    task.save()  # no row to update: Django inserts it, a create
+
+    assert [action for action, _ in delivered(creates)] == ["create", "create"]
+
+
 def test_a_delete_nobody_wants_takes_no_snapshot(db, company_a, workflow_a, monkeypatch):
     from events import services
 
