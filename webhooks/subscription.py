@@ -4,7 +4,8 @@
 A webhook's `events` is a non-empty subset of create/edit/delete (all by default) and its
 `fields` a list of JSON pointers of its trigger's COT shape (empty: any). A change reaches it
 when its action is in `events` and, for an edit, `fields` is empty or one of the diff's paths
-is a chosen path or lies under one (`/name` chosen: a `/name/displayName` edit). A logout is
+is a chosen path or lies under one (`/name` chosen: a `/name/displayName` edit), or a chosen path
+lies under an object the diff names whole and its value differs. A logout is
 always sent: the logout trigger has no other action, and `events` does not apply to it.
 """
 
