@@ -82,7 +82,8 @@ def fields_normalized(fields: Any, *, event_type: str | None, events: list[str])
 
 
 def wants_everything(events: list[str], fields: list[str]) -> bool:
-    return not fields and len(events) == len(ACTIONS)
+    # Each action by name, not a count: a list written without clean() may repeat one.
+    return not fields and all(action in events for action in ACTIONS)
 
 
 def _changed_below(path: str, before: Any, after: Any) -> list[str]:

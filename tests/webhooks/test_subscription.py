@@ -270,6 +270,17 @@ def test_an_edit_of_a_chosen_field_through_its_parent_on_each_path():
     assert not wants(["edit"], ["/a/b/c"], action="edit", prefixes=diff_prefixes(nested))
 
 
+def test_a_subscription_stored_unnormalized_still_filters(db, company_a, workflow_a):
+    # Written without clean() (QuerySet.update, a data migration): three actions, one of them.
+    creates = hook(company_a, "creates", workflow=workflow_a)
+    Webhook.objects.filter(pk=creates.pk).update(events=["create", "create", "create"])
+    task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
+    task.name = "Pump 2"
+    task.save()
+
+    assert [action for action, _ in delivered(creates)] == ["create"]
+
+
 def test_the_default_subscription_answers_as_before(db, company_a, workflow_a):
     webhook = hook(company_a, "everything", workflow=workflow_a)
     context = {"taskGroup": workflow_a.pk}
