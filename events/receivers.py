@@ -16,9 +16,12 @@ def before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> No
     # With update_fields the stored row may keep a company/context other than the
     # instance's unsaved attributes: ask who is interested after the save, from the row.
     interests = None if update_fields is not None else services.instance_interests(instance)
-    if interests and not instance._state.adding:  # an edit: only those that may want edits
-        interests = services.interests_wanting(interests, services.EDIT)
     instance._cot_interests = interests
+    if interests and not instance._state.adding:  # an edit: only those that may want edits
+        # Kept whole: a row deleted elsewhere meanwhile makes this save an insert, a create.
+        instance._cot_edit_wanted = bool(services.interests_wanting(interests, services.EDIT))
+        if not instance._cot_edit_wanted:
+            return  # no snapshot for an edit nobody wants
     if interests is None or interests:
         instance._cot_previous = services.stored_snapshot(instance)
 
@@ -28,8 +31,11 @@ def after_save(sender, instance, created, raw=False, update_fields=None, **kwarg
         return
     previous = instance.__dict__.pop("_cot_previous", None)
     interests = instance.__dict__.pop("_cot_interests", None)
+    edit_wanted = instance.__dict__.pop("_cot_edit_wanted", True)
     if interests is not None and not interests:
         return  # nobody wants events of this company, type and context
+    if not created and not edit_wanted:
+        return  # an edit, and nobody wants edits (before_save took no snapshot)
     event = services.CREATE if created else services.EDIT
     # A full save stored every attribute of the instance, so the instance, normalized as
     # the fields store it, describes the row without a re-read. With `update_fields` other

@@ -4,7 +4,8 @@
 A webhook's `events` is a non-empty subset of create/edit/delete (all by default) and its
 `fields` a list of JSON pointers of its trigger's COT shape (empty: any). A change reaches it
 when its action is in `events` and, for an edit, `fields` is empty or one of the diff's paths
-is a chosen path or lies under one (`/name` chosen: a `/name/displayName` edit). A logout is
+is a chosen path or lies under one (`/name` chosen: a `/name/displayName` edit), or a chosen path
+lies under an object the diff names whole and its value differs. A logout is
 always sent: the logout trigger has no other action, and `events` does not apply to it.
 """
 
@@ -81,15 +82,41 @@ def fields_normalized(fields: Any, *, event_type: str | None, events: list[str])
 
 
 def wants_everything(events: list[str], fields: list[str]) -> bool:
-    return not fields and len(events) == len(ACTIONS)
+    # Each action by name, not a count: a list written without clean() may repeat one.
+    return not fields and all(action in events for action in ACTIONS)
+
+
+def _changed_below(path: str, before: Any, after: Any) -> list[str]:
+    """The paths under `path` whose value differs. The diff names an object that appears,
+    goes or is replaced by another type as one leaf (`/avatar` from null to an object):
+    a webhook that chose `/avatar/small` wants that edit too."""
+    if not isinstance(before, dict) and not isinstance(after, dict):
+        return []
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    changed = []
+    for key in before.keys() | after.keys():
+        if before.get(key, _ABSENT) != after.get(key, _ABSENT):
+            below = f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            changed += [below, *_changed_below(below, before.get(key), after.get(key))]
+    return changed
+
+
+_ABSENT = object()
 
 
 def diff_prefixes(diff: dict[str, Any] | None) -> set[str]:
-    """Every diff path and each path above it: a chosen path in this set matches the edit."""
+    """Every changed path (the diff's, and those under an object it names whole) and each
+    path above it: a chosen path in this set matches the edit."""
     prefixes: set[str] = set()
-    for path in diff or ():
-        parts = path.split("/")
-        prefixes.update("/".join(parts[:end]) for end in range(2, len(parts) + 1))
+    for path, change in (diff or {}).items():
+        if isinstance(change, dict):
+            below = _changed_below(path, change.get("previous"), change.get("changedTo"))
+        else:
+            below = []
+        for changed in (path, *below):
+            parts = changed.split("/")
+            prefixes.update("/".join(parts[:end]) for end in range(2, len(parts) + 1))
     return prefixes
 
 

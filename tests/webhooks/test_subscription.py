@@ -249,6 +249,38 @@ def test_an_element_edit_under_its_schema_instance(db, company_a, element_a):
     assert delivered(colors) == [("edit", ["/schemaInstance/color"])]
 
 
+def test_a_chosen_field_inside_an_object_that_appears_is_an_edit_of_it(db, company_a, element_a):
+    # The diff names the whole new object (`/schemaInstance/color`), not the field under it.
+    hexes = hook(company_a, "hexes", Trigger.PROPERTY, events=["edit"], fields=["/schemaInstance/color/hex"])
+    others = hook(company_a, "others", Trigger.PROPERTY, events=["edit"], fields=["/schemaInstance/size/cm"])
+    element = Element.objects.get(pk=element_a.pk)
+    element.schema_instance = {**element.schema_instance, "color": {"hex": "#f00"}}
+    element.save()
+
+    assert delivered(hexes) == [("edit", ["/schemaInstance/color"])]
+    assert delivered(others) == []
+
+
+def test_an_edit_of_a_chosen_field_through_its_parent_on_each_path():
+    appeared = {"/avatar": {"previous": None, "changedTo": {"small": "a.png", "square": "a.png"}}}
+    assert wants(["edit"], ["/avatar/small"], action="edit", prefixes=diff_prefixes(appeared))
+    assert not wants(["edit"], ["/avatar/original"], action="edit", prefixes=diff_prefixes(appeared))
+    nested = {"/a": {"previous": {"b": {"c": 1, "d": 2}}, "changedTo": {"b": {"c": 1, "d": 3}}}}
+    assert wants(["edit"], ["/a/b/d"], action="edit", prefixes=diff_prefixes(nested))
+    assert not wants(["edit"], ["/a/b/c"], action="edit", prefixes=diff_prefixes(nested))
+
+
+def test_a_subscription_stored_unnormalized_still_filters(db, company_a, workflow_a):
+    # Written without clean() (QuerySet.update, a data migration): three actions, one of them.
+    creates = hook(company_a, "creates", workflow=workflow_a)
+    Webhook.objects.filter(pk=creates.pk).update(events=["create", "create", "create"])
+    task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
+    task.name = "Pump 2"
+    task.save()
+
+    assert [action for action, _ in delivered(creates)] == ["create"]
+
+
 def test_the_default_subscription_answers_as_before(db, company_a, workflow_a):
     webhook = hook(company_a, "everything", workflow=workflow_a)
     context = {"taskGroup": workflow_a.pk}
@@ -270,6 +302,18 @@ def test_an_edit_nobody_wants_costs_no_snapshot_and_no_write(transactional_db, c
     assert len(interest) == (0 if routes.enabled() else 1)
     assert [sql.split()[0] for sql in statements if sql not in interest] == ["UPDATE"]  # the row only
     assert Event.objects.count() == 1  # the create
+
+
+def test_a_save_that_inserts_a_row_gone_meanwhile_is_a_create_for_a_webhook_of_creates(
+    db, company_a, workflow_a
+):
+    creates = hook(company_a, "creates", workflow=workflow_a, events=["create"])
+    task = Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
+    Task.objects.filter(pk=task.pk).delete()  # elsewhere: this instance still looks saved
+
+    task.save()  # no row to update: Django inserts it, a create
+
+    assert [action for action, _ in delivered(creates)] == ["create", "create"]
 
 
 def test_a_delete_nobody_wants_takes_no_snapshot(db, company_a, workflow_a, monkeypatch):
