@@ -19,14 +19,15 @@ The page reads the finished hours here and the rest — the current hour, and up
 the roll-up has not reached — live from the (webhook, created_at) index (`webhook_hours`).
 """
 
+import bisect
 import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
+from django.db import connections, transaction
+from django.db.models import Case, Count, Func, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -86,35 +87,50 @@ def _final_duration() -> Subquery:
     return Subquery(final.order_by("id").values("duration_ms")[:1])
 
 
-def _bucket() -> Case:
-    """The bucket of a finished delivery's final attempt (NULL when pending or never tried)."""
-    whens = [When(final_ms__lt=edge, then=Value(i)) for i, edge in enumerate(DURATION_EDGES)]
+def _final_ms() -> Case:
+    """A finished delivery's final-attempt duration (NULL when pending or never tried)."""
     return Case(
         When(state=Delivery.State.PENDING, then=Value(None)),
-        *whens,
-        When(final_ms__isnull=False, then=Value(len(DURATION_EDGES))),
-        default=Value(None),
+        default=_final_duration(),
         output_field=IntegerField(),
     )
+
+
+def _bucket(duration_ms: int) -> int:
+    """The histogram bucket of a duration: the first edge it is under, else the last bucket."""
+    return bisect.bisect_right(DURATION_EDGES, duration_ms)
+
+
+def _grouped_duration(vendor: str) -> tuple[Func | Case, bool]:
+    """What the counts are grouped by besides the hour and state, and whether it is already a
+    bucket. PostgreSQL buckets in SQL (`width_bucket`, the same rule as `_bucket()`); elsewhere
+    the duration itself is grouped and bucketed here. A CASE over the buckets would repeat the
+    final attempt's subquery once per bucket (23 times a row)."""
+    if vendor == "postgresql":
+        edges = ", ".join(str(edge) for edge in DURATION_EDGES)
+        template = f"width_bucket(%(expressions)s, ARRAY[{edges}]::integer[])"
+        return Func(_final_ms(), template=template, output_field=IntegerField()), True
+    return _final_ms(), False
 
 
 def hours_count(*, webhook_ids: list[str], start: datetime, end: datetime) -> dict[tuple, HourCounts]:
     """{(webhook id, UTC hour): counts} of the deliveries created in [start, end): one grouped
     query over the (webhook, created_at) index, with each delivery's final attempt."""
+    duration, bucketed = _grouped_duration(connections[Delivery.objects.db].vendor)
     rows = (
         Delivery.objects.filter(webhook_id__in=webhook_ids, created_at__gte=start, created_at__lt=end)
-        .annotate(final_ms=_final_duration())
-        .annotate(hour=TruncHour("created_at", tzinfo=UTC), bucket=_bucket())
+        .annotate(hour=TruncHour("created_at", tzinfo=UTC), duration=duration)
         .order_by()
-        .values("webhook_id", "hour", "state", "bucket")
+        .values("webhook_id", "hour", "state", "duration")
         .annotate(n=Count("id"))
     )
     counts: dict[tuple, HourCounts] = {}
     for row in rows:
         hour = counts.setdefault((row["webhook_id"], hour_floor(row["hour"])), HourCounts())
         setattr(hour, row["state"], getattr(hour, row["state"]) + row["n"])
-        if row["bucket"] is not None:
-            hour.durations[row["bucket"]] += row["n"]
+        if row["duration"] is not None:
+            bucket = row["duration"] if bucketed else _bucket(row["duration"])
+            hour.durations[bucket] += row["n"]
     return counts
 
 

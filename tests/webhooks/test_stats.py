@@ -365,3 +365,19 @@ def test_an_hour_retention_has_partly_pruned_is_not_recounted_from_what_is_left(
 
     rolled = row(webhook, hour)
     assert (rolled.success, rolled.pending) == (1, 1)
+
+
+def test_a_duration_on_an_edge_goes_to_the_bucket_above_and_30_s_or_more_to_the_last(webhook, deliver):
+    hour = datetime(2026, 5, 10, 9, tzinfo=UTC)
+    for minute, ms in enumerate((0, 9, 10, 29999, 30000, 120000)):
+        deliver(webhook, hour + timedelta(minutes=minute), ms)
+
+    stats.deliveries_rollup(now=NOW)
+
+    durations = row(webhook, hour).durations
+    edges = stats.DURATION_EDGES
+    assert durations[0] == 2  # 0 and 9 ms: under the first edge (10 ms)
+    assert durations[1] == 1  # 10 ms: an edge is exclusive
+    assert durations[edges.index(30000)] == 1  # 29,999 ms
+    assert durations[len(edges)] == 2  # 30 s and over
+    assert sum(durations) == 6
