@@ -44,15 +44,6 @@ def _match_values(company_id: str, type: str, context: dict[str, Any]) -> dict[s
     return values
 
 
-def matching_webhook_ids(*, company_id: str, type: str, context: dict[str, Any]) -> list[str]:
-    """The active webhooks of the company whose trigger and context match such an event."""
-    values = _match_values(company_id, type, context)
-    if values is None:
-        return []
-    query = _matching_query(type, transaction.get_connection(Webhook.objects.db).alias)
-    return [row[0] for row in query.rows(**values)]
-
-
 def _subscribed_query(type: str, alias: str) -> Compiled:
     """`_matching_query()` with each webhook's `events` and `fields` as their JSON text."""
     keys = CONTEXT_KEYS.get(type, ())
@@ -76,7 +67,8 @@ EVERYTHING = (json.dumps(list(ACTIONS)), "[]")
 
 
 def matching_interest(*, company_id: str, type: str, context: dict[str, Any]) -> "list[str] | Selective":
-    """`matching_webhook_ids()`, with the subscriptions of those that want only some changes."""
+    """The active webhooks of the company whose trigger and context match such an event (one
+    query), with the subscriptions of those that want only some changes."""
     values = _match_values(company_id, type, context)
     if values is None:
         return []
