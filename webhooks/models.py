@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -210,6 +210,16 @@ class WebhookQuerySet(models.QuerySet):
         return matches
 
 
+class Ordering(models.TextChoices):
+    """What a webhook's deliveries are ordered by (docs/delivery.md, "Ordered per object")."""
+
+    WEBHOOK = "webhook", _("Webhook: one at a time, in order")
+    OBJECT = "object", _("Object: in order per object, several objects at once")
+
+
+MAX_IN_FLIGHT_LIMIT = 16
+
+
 class InactiveReason(models.TextChoices):
     WORKFLOW_DELETED = "workflow_deleted", _("Its workflow was deleted.")
     SURVEY_DELETED = "survey_deleted", _("Its survey was deleted.")
@@ -241,6 +251,14 @@ class Webhook(models.Model):
     # What it subscribes to (webhooks.subscription): some actions, and for edits some fields.
     events = models.JSONField(default=subscription.default_events, blank=True)  # clean() says why
     fields = models.JSONField(default=list, blank=True)
+    # How its deliveries are ordered; in `object` mode, how many may be in flight at once.
+    ordering = models.CharField(max_length=10, choices=Ordering.choices, default=Ordering.WEBHOOK)
+    max_in_flight = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(MAX_IN_FLIGHT_LIMIT)]
+    )
+    # Deliveries up to this id were queued before the webhook last switched to `object` mode:
+    # they keep the webhook's order (set by save(), never by a form).
+    per_object_after = models.BigIntegerField(default=0, editable=False)
     # Why the product deactivated it (empty when an administrator did, or when it is active).
     inactive_reason = models.CharField(max_length=40, choices=InactiveReason.choices, blank=True, default="")
     # The state of the webhook's delivery queue, kept by the engine (docs/delivery.md):
@@ -298,7 +316,22 @@ class Webhook(models.Model):
                 for field in self._meta.concrete_fields
                 if not field.primary_key and field.name not in QUEUE_FIELDS
             ]
+        update_fields = kwargs.get("update_fields")
+        if not self._state.adding and (update_fields is None or "ordering" in update_fields):
+            self.per_object_after = self._per_object_boundary()
+            if update_fields is not None and "per_object_after" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "per_object_after"]
         super().save(*args, **kwargs)
+
+    def _per_object_boundary(self) -> int:
+        """On a switch to `object` mode, what is already queued keeps the webhook's order: the
+        newest delivery id at the switch (docs/delivery.md, "Switching modes"); else as stored."""
+        stored = Webhook.objects.filter(pk=self.pk).values_list("ordering", "per_object_after").first()
+        if stored is None:
+            return self.per_object_after
+        if self.ordering == Ordering.OBJECT and stored[0] != Ordering.OBJECT:
+            return Delivery.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        return stored[1]
 
     def clean(self) -> None:
         """Context fields: required for their trigger, of the same company, cleared otherwise."""
