@@ -7,6 +7,7 @@ two requests for one path were in progress at once (an ordering bug).
 DrippingReceiver is the hostile one: it answers slowly, or for ever.
 """
 
+import json
 import random
 import select
 import socket
@@ -67,6 +68,12 @@ class Receiver(_LoopbackServer):
         self._scripts: dict[str, list[Reply]] = {}
         self._defaults: dict[str, Reply] = {}
         self._in_flight: dict[str, int] = {}
+        # The most requests a path had in progress at once.
+        self.peak: dict[str, int] = {}
+        # (path, object id) whenever two requests about one object (`data._id`) overlapped.
+        self.object_overlaps: list[tuple[str, str]] = []
+        self._objects_in_flight: dict[tuple[str, str], int] = {}
+        self._refused: dict[tuple[str, str], Reply] = {}
         super().__init__()
 
     def script(self, path: str, *replies: Reply, then: Reply | None = None) -> None:
@@ -74,6 +81,11 @@ class Receiver(_LoopbackServer):
         with self._lock:
             self._scripts[path] = list(replies)
             self._defaults[path] = then or Reply()
+
+    def refuse_object(self, path: str, object_id: str, reply: Reply) -> None:
+        """Answer every request to `path` about the object `object_id` (`data._id`) with `reply`."""
+        with self._lock:
+            self._refused[(path, object_id)] = reply
 
     def on(self, path: str) -> list[Received]:
         with self._lock:
@@ -88,8 +100,29 @@ class Receiver(_LoopbackServer):
             time.sleep(0.02)
         raise AssertionError(f"{path}: {len(self.on(path))} requests after {timeout}s, expected {count}")
 
-    def _next_reply(self, path: str) -> Reply:
+    def _object_enter(self, path: str, body: bytes) -> tuple[str, str] | None:
+        try:
+            data = json.loads(body).get("data")
+        except (ValueError, AttributeError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("_id"), str):
+            return None
+        key = (path, data["_id"])
         with self._lock:
+            self._objects_in_flight[key] = self._objects_in_flight.get(key, 0) + 1
+            if self._objects_in_flight[key] > 1:
+                self.object_overlaps.append(key)
+        return key
+
+    def _object_leave(self, path: str, key: tuple[str, str] | None) -> None:
+        """Called with the lock held."""
+        if key is not None:
+            self._objects_in_flight[key] -= 1
+
+    def _next_reply(self, path: str, subject: tuple[str, str] | None = None) -> Reply:
+        with self._lock:
+            if subject in self._refused:
+                return self._refused[subject]
             script = self._scripts.get(path)
             if script:
                 return script.pop(0)
@@ -108,25 +141,29 @@ class Receiver(_LoopbackServer):
                 finished = False
                 with receiver._lock:
                     receiver._in_flight[path] = receiver._in_flight.get(path, 0) + 1
+                    receiver.peak[path] = max(receiver.peak.get(path, 0), receiver._in_flight[path])
                     if receiver._in_flight[path] > 1:
                         receiver.overlaps.append(path)
+                subject = None
                 try:
                     length = int(self.headers.get("Content-Length", 0))
                     body = self.rfile.read(length)
                     if len(body) < length:
                         return  # the sender died mid-request: nothing was delivered
+                    subject = receiver._object_enter(path, body)
                     with receiver._lock:
                         receiver.requests.append(
                             Received(
                                 path, body, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()
                             )
                         )
-                    reply = receiver._next_reply(path)
+                    reply = receiver._next_reply(path, subject)
                     if reply.delay:
                         time.sleep(reply.delay)
                     # Out of flight once the reply starts: the sender may go on as soon as it has it.
                     with receiver._lock:
                         receiver._in_flight[path] -= 1
+                        receiver._object_leave(path, subject)
                         finished = True
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
@@ -141,6 +178,7 @@ class Receiver(_LoopbackServer):
                     if not finished:
                         with receiver._lock:
                             receiver._in_flight[path] -= 1
+                            receiver._object_leave(path, subject)
 
             def log_message(self, format, *args) -> None:
                 pass

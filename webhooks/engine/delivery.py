@@ -33,9 +33,9 @@ from django.utils import timezone
 
 from events.compiled import row_insert_and_update
 from events.cot import iso
-from webhooks.engine import doorbell, http
+from webhooks.engine import by_object, doorbell, http
 from webhooks.engine.signing import signature_header
-from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Webhook, queue_free
+from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Webhook, queue_free
 
 logger = logging.getLogger("webhooks.delivery")
 
@@ -103,8 +103,7 @@ def webhook_drain(*, webhook_id: str) -> int:
             doorbell.ring(webhook_ids=[webhook_id])
             break
         # A doorbell that rang while we held the lease found the queue taken: look again.
-        head = Delivery.objects.head_of(webhook_id)
-        if head is None or head.next_attempt_at > timezone.now():
+        if not _more_to_send(webhook_id, outcome):
             break
         if time.monotonic() > deadline:
             doorbell.ring(webhook_ids=[webhook_id])  # behind the other webhooks' drains
@@ -118,9 +117,25 @@ class DrainOutcome:
     wake_at: datetime | None = None
     out_of_budget: bool = False
     lost: bool = False
+    # `object` mode: the drain read the whole queue up to this delivery id.
+    read_all_up_to: int | None = None
+
+
+def _more_to_send(webhook_id: str, outcome: DrainOutcome) -> bool:
+    """Whether the queue has work this drain did not see: a due head or, in `object` mode,
+    deliveries queued after everything it read."""
+    head = Delivery.objects.head_of(webhook_id)
+    if head is None:
+        return False
+    if head.next_attempt_at <= timezone.now():
+        return True
+    read = outcome.read_all_up_to
+    return read is not None and Delivery.objects.queue(webhook_id).filter(id__gt=read).exists()
 
 
 def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
+    if lease.webhook.ordering == Ordering.OBJECT:
+        return _drain_by_object(lease, deadline=deadline)
     outcome = DrainOutcome()
     while batch := _next_batch(lease.webhook.pk):
         for delivery in batch:
@@ -140,6 +155,43 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
                 # stops the queue before its next request (activation rings it again).
                 if not recorded.webhook_active:
                     return outcome
+    return outcome
+
+
+def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
+    """`object` mode: heads of different objects in flight together, up to max_in_flight, each
+    recorded here as its response comes (webhooks.engine.by_object)."""
+    webhook, outcome = lease.webhook, DrainOutcome()
+    queue = by_object.ObjectQueue(webhook.pk, webhook.per_object_after)
+    in_flight, stopping = by_object.InFlight(), False
+    with by_object.pool(webhook.max_in_flight) as senders:
+        while True:
+            if not stopping and outcome.attempted and time.monotonic() > deadline:
+                stopping = outcome.out_of_budget = True
+            while not stopping and len(in_flight) < webhook.max_in_flight:
+                delivery = queue.next_due(timezone.now())
+                if delivery is None and queue.can_read():
+                    queue.read()
+                    continue
+                if delivery is None:
+                    break
+                queue.start(delivery)
+                in_flight.add(senders.submit(attempt_send, lease=lease, delivery=delivery), delivery)
+                outcome.attempted += 1
+            if not in_flight:
+                break
+            free = not stopping and len(in_flight) < webhook.max_in_flight
+            for delivery, sent in in_flight.finished(
+                by_object.seconds_until(queue.next_retry()) if free else None
+            ):
+                recorded = delivery_record(delivery=delivery, **sent.result())
+                queue.finish(delivery)
+                # Lost: another drain holds the queue now; inactive: stop before the next request.
+                stopping = stopping or not recorded.kept or not recorded.webhook_active
+                outcome.lost = outcome.lost or not recorded.kept
+    outcome.wake_at = timezone.now() if outcome.out_of_budget else queue.next_retry()
+    if queue.exhausted and queue.barrier is None:
+        outcome.read_all_up_to = queue.read_up_to
     return outcome
 
 
@@ -183,11 +235,16 @@ class Recorded:
 
 def delivery_attempt(*, lease: Lease, delivery: Delivery) -> Recorded:
     """Send the delivery once and record it."""
+    return delivery_record(delivery=delivery, **attempt_send(lease=lease, delivery=delivery))
+
+
+def attempt_send(*, lease: Lease, delivery: Delivery) -> dict:
+    """Send the delivery once (no database): delivery_record()'s other arguments."""
     body = delivery.event.body.encode()
     sent, stored = request_headers(lease.headers, signed_headers(lease.secrets, delivery.object_id, body))
     started_at = timezone.now()
     result = http.post_json(lease.webhook.url, body, sent)
-    return delivery_record(delivery=delivery, started_at=started_at, result=result, headers=stored)
+    return {"started_at": started_at, "result": result, "headers": stored}
 
 
 def delivery_record(

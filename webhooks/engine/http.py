@@ -312,7 +312,8 @@ def _get_session() -> requests.Session:
     if _session is None or _session_pid != os.getpid():
         session = requests.Session()
         session.trust_env = False
-        adapter = _GuardedAdapter(max_retries=0, pool_maxsize=4)
+        # Up to MAX_IN_FLIGHT_LIMIT requests to one receiver at once (a webhook in `object` mode).
+        adapter = _GuardedAdapter(max_retries=0, pool_maxsize=16)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         _session, _session_pid = session, os.getpid()

@@ -1,0 +1,149 @@
+"""Draining a webhook in `object` mode: in order per object, several objects in flight.
+
+The drain holds the webhook's lease exactly as in `webhook` mode (webhooks.engine.delivery), so
+one drain, in one process, decides everything that is in flight for the webhook. It reads the
+queue once, in id order, a batch at a time, and files each delivery under its object (the
+event's `subject_id`). An object's oldest pending delivery is its head: the only one of the
+object that may be sent, and only when it is due. Up to `max_in_flight` heads of different
+objects are sent at once, from a thread pool that does only HTTP; the drain's own thread records
+each attempt (one commit a delivery, as in `webhook` mode), so the database is used from one
+thread. A delivery without an object, or queued before the webhook switched to `object` mode
+(id <= `per_object_after`), keeps the webhook's order: it is sent alone, after everything before
+it, and nothing after it is read until it is done. See docs/delivery.md, "Ordered per object".
+"""
+
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from webhooks.models import Delivery
+
+BATCH = 64
+# At most this many deliveries read and not yet finished are held in memory. Past it, the drain
+# reads no further until some finish (docs/delivery.md says what that means for a stuck object).
+BUFFER = 1000
+
+
+def next_batch_after(webhook_id: str, after_id: int) -> list[Delivery]:
+    """The queue's next deliveries after `after_id`, in order, with the event body and object."""
+    return list(
+        Delivery.objects.queue(webhook_id)
+        .filter(id__gt=after_id)
+        .select_related("event")
+        .only(
+            "id",
+            "object_id",
+            "webhook_id",
+            "attempts",
+            "next_attempt_at",
+            "state",
+            "event__body",
+            "event__subject_id",
+        )[:BATCH]
+    )
+
+
+@dataclass
+class ObjectQueue:
+    """What one drain has read of a webhook's queue, by object, in memory."""
+
+    webhook_id: str
+    # Deliveries up to this id keep the webhook's order (queued before the switch to `object`).
+    per_object_after: int
+    read_up_to: int = 0
+    exhausted: bool = False
+    by_object: dict[str, deque[Delivery]] = field(default_factory=dict)
+    # A delivery in the webhook's order: sent alone; nothing after it is read until it is done.
+    barrier: Delivery | None = None
+    busy: set[str] = field(default_factory=set)
+    held: int = 0
+
+    def object_of(self, delivery: Delivery) -> str | None:
+        subject = delivery.event.subject_id
+        return subject if subject and delivery.pk > self.per_object_after else None
+
+    def can_read(self) -> bool:
+        return not self.exhausted and self.barrier is None and self.held < BUFFER
+
+    def read(self) -> None:
+        batch = next_batch_after(self.webhook_id, self.read_up_to)
+        self.exhausted = len(batch) < BATCH
+        for delivery in batch:
+            self.read_up_to = delivery.pk
+            subject = self.object_of(delivery)
+            if subject is None:
+                self.barrier = delivery
+                # What the batch holds after it is read again once it is done.
+                self.exhausted = False
+                return
+            self.by_object.setdefault(subject, deque()).append(delivery)
+            self.held += 1
+
+    def next_due(self, now: datetime) -> Delivery | None:
+        """The oldest-read head that may be sent now: its object is not in flight and it is due."""
+        for subject, deliveries in self.by_object.items():
+            if subject not in self.busy and deliveries[0].next_attempt_at <= now:
+                return deliveries[0]
+        barrier = self.barrier
+        if barrier is not None and not self.by_object and not self.busy and barrier.next_attempt_at <= now:
+            return barrier
+        return None
+
+    def start(self, delivery: Delivery) -> None:
+        self.busy.add(self._key(delivery))
+
+    def finish(self, delivery: Delivery) -> None:
+        """The delivery's attempt is recorded: if it is final, its object's next is the head."""
+        key = self._key(delivery)
+        self.busy.discard(key)
+        if delivery.state == Delivery.State.PENDING:
+            return  # it waits for its retry, and its object with it
+        if delivery is self.barrier:
+            self.barrier = None
+            return
+        deliveries = self.by_object[key]
+        deliveries.popleft()
+        self.held -= 1
+        if not deliveries:
+            del self.by_object[key]
+
+    def next_retry(self) -> datetime | None:
+        """When the soonest head that waits for its retry falls due (None: none waits)."""
+        heads = [deliveries[0] for subject, deliveries in self.by_object.items() if subject not in self.busy]
+        if self.barrier is not None and not self.busy:
+            heads.append(self.barrier)
+        return min((head.next_attempt_at for head in heads), default=None)
+
+    def _key(self, delivery: Delivery) -> str:
+        # The barrier's key cannot be an object's: an ObjectId has no "#".
+        return "#barrier" if delivery is self.barrier else self.object_of(delivery)
+
+
+@dataclass
+class InFlight:
+    """The attempts sent and not yet recorded."""
+
+    futures: dict[Future, Delivery] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.futures)
+
+    def add(self, future: Future, delivery: Delivery) -> None:
+        self.futures[future] = delivery
+
+    def finished(self, timeout: float | None) -> list[tuple[Delivery, Future]]:
+        done, _ = wait(self.futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        return [(self.futures.pop(future), future) for future in done]
+
+
+def pool(size: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook-send")
+
+
+def seconds_until(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    return max((moment - timezone.now()).total_seconds(), 0.0)
