@@ -25,6 +25,7 @@ upper bound the delivery engine sizes its lease with.
 """
 
 import errno
+import functools
 import http.client
 import io
 import ipaddress
@@ -44,6 +45,8 @@ import requests
 import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import check_header_validity
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
@@ -380,10 +383,31 @@ def _read_capped(response: requests.Response) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
+@functools.lru_cache(maxsize=1024)
+def _prepared_url(url: str) -> str:
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return prepared.url
+
+
+def _prepared(session: requests.Session, url: str, body: bytes, headers: dict[str, str]):
+    """What `session.prepare_request()` makes of a POST of bytes with no cookies, auth or hooks,
+    without its cost (a fifth of an attempt's CPU): the URL is prepared once per URL."""
+    request = requests.PreparedRequest()
+    request.method = "POST"
+    request.url = _prepared_url(url)
+    request.headers = CaseInsensitiveDict(session.headers)
+    for header in headers.items():
+        check_header_validity(header)  # InvalidHeader, which names no value (a credential)
+    request.headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers})
+    request.headers["Content-Length"] = str(len(body))
+    request.body = body
+    return request
+
+
 def _send(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
     session = _get_session()
-    all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
-    request = session.prepare_request(requests.Request("POST", url, data=body, headers=all_headers))
+    request = _prepared(session, url, body, headers)
     timeout = (settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_TIMEOUT)
     # Straight to the adapter: Session.send reads a redirect's whole body, uncapped, even when it
     # is not going to follow it.
