@@ -20,6 +20,8 @@ WEBHOOK_EDITABLE_FIELDS = (
     "group",
     "events",
     "fields",
+    "ordering",
+    "max_in_flight",
 )
 
 
