@@ -153,7 +153,11 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "log-dialog-body") opener = event.detail.elt;
+    // A link inside the dialog (to an earlier log) keeps the first opener.
+    var elt = event.detail.elt;
+    if (target && target.id === "log-dialog-body" && !(elt && elt.closest && elt.closest("#log-dialog"))) {
+      opener = elt;
+    }
   });
 
   function focusOpener() {
