@@ -129,8 +129,8 @@ def waiting_for(webhook: Webhook, deliveries) -> dict[int, Delivery]:
     ids = [d.pk for d in deliveries if d.state == Delivery.State.PENDING and d.pk > webhook.per_object_after]
     if not ids:
         return {}
-    # Read through the company's (company, subject_id) event index, then the deliveries of those
-    # events: a few rows, whatever the length of the queue.
+    # Filtered on the event's company and object id, the columns of the events' (company,
+    # subject_id) index: a planner may start from the events about the object, not walk the queue.
     earlier = Delivery.objects.filter(
         webhook_id=webhook.pk,
         state=Delivery.State.PENDING,
