@@ -7,7 +7,9 @@
  * - announcing what an HTMX swap changed (elements with data-announce) in the
  *   polite live region #announcer, and keeping keyboard focus across swaps;
  * - the language switch returns to the current address (HTMX may have pushed one);
- * - the browser's time zone, told to the server once (a cookie).
+ * - the browser's time zone, told to the server once (a cookie);
+ * - "Deliveries in flight at once" shown only for the order per object (without JS,
+ *   or while it shows an error, it is always shown).
  * Listeners are delegated on document, so content swapped in by HTMX works too.
  * UI texts come from the server (data-text-* on <body>), already translated.
  */
@@ -120,6 +122,22 @@
     }
   });
 
+  // --- order of deliveries --------------------------------------------------------
+
+  function syncInFlight() {
+    var box = document.querySelector("[data-in-flight]");
+    if (!box) return;
+    var mode = document.querySelector("input[data-ordering]:checked");
+    var input = box.querySelector("input");
+    var invalid = input && input.getAttribute("aria-invalid") === "true";
+    box.hidden = Boolean(mode && mode.value !== "object" && !invalid);
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("input[data-ordering]")) syncInFlight();
+  });
+  document.addEventListener("htmx:afterSettle", syncInFlight);
+
   // --- language switch -----------------------------------------------------------
 
   document.addEventListener("submit", function (event) {
@@ -135,7 +153,11 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "log-dialog-body") opener = event.detail.elt;
+    // A link inside the dialog (to an earlier log) keeps the first opener.
+    var elt = event.detail.elt;
+    if (target && target.id === "log-dialog-body" && !(elt && elt.closest && elt.closest("#log-dialog"))) {
+      opener = elt;
+    }
   });
 
   function focusOpener() {
@@ -199,6 +221,7 @@
   // Messages rendered with the page (after a redirect: "Saved.", ...), and the first
   // field with an error, so that a screen reader user hears what happened.
   function onLoad() {
+    syncInFlight();
     // Read out after a pause (a screen reader misses a live region changed during load),
     // with the ticket of now: an action taken during the pause is newer and wins.
     var messages = messagesIn(document.querySelector(".messages"));

@@ -58,7 +58,7 @@ def test_list_responses_are_documented_as_arrays_with_pagination_headers(db):
     webhook = schema["components"]["schemas"]["Webhook"]
     assert set(webhook["required"]) == {
         "_id", "company", "isActive", "trigger", "url", "name", "code", "description", "context",
-        "createdAt", "modifiedAt", "inactiveReason", "headers", "events", "fields",
+        "createdAt", "modifiedAt", "inactiveReason", "headers", "events", "fields", "ordering", "maxInFlight",
     }  # fmt: skip
 
 

@@ -13,7 +13,9 @@ ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 # reference/cotalker.md §1.1, without Mongoose's `__v`, plus our createdAt/modifiedAt.
 COT_WEBHOOK_KEYS = {"_id", "company", "isActive", "trigger", "url", "name", "code", "description", "context"}
-WEBHOOK_KEYS = COT_WEBHOOK_KEYS | {"createdAt", "modifiedAt", "inactiveReason", "headers", "events", "fields"}
+WEBHOOK_KEYS = COT_WEBHOOK_KEYS | {
+    "createdAt", "modifiedAt", "inactiveReason", "headers", "events", "fields", "ordering", "maxInFlight",
+}  # fmt: skip
 
 
 @pytest.fixture

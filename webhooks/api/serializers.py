@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from events.cot import iso
 from events.models import Group, Survey, Workflow, code_validator
-from webhooks.models import Delivery, Trigger, Webhook, http_url_validator
+from webhooks.models import MAX_IN_FLIGHT_LIMIT, Delivery, Ordering, Trigger, Webhook, http_url_validator
 from webhooks.subscription import ACTIONS, FIELDS_MAX
 
 EVENTS_HELP = (
@@ -26,6 +26,16 @@ FIELDS_HELP = (
     "Our extension: for edits, only those changing one of these JSON pointers of the trigger's "
     "data, or a field under one (`/name` matches a `/name/displayName` edit); empty: any edit. "
     "Needs `edit` in `events`; none for the logout trigger."
+)
+ORDERING_HELP = (
+    "Our extension: what deliveries are ordered by. `webhook` (the default, Cotalker's behaviour): "
+    "one delivery in flight at a time, in event order. `object`: the events about the same object "
+    "(task, user, survey answer, element, note) are delivered in order, one at a time, while events "
+    "about different objects may be in flight together, up to `maxInFlight`."
+)
+MAX_IN_FLIGHT_HELP = (
+    "Our extension: in `object` ordering, how many deliveries may be in flight at once "
+    f"(1-{MAX_IN_FLIGHT_LIMIT}, 4 by default); unused in `webhook` ordering."
 )
 OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
 OBJECT_ID_RE = re.compile(OBJECT_ID_PATTERN)
@@ -60,6 +70,15 @@ class StrictURLField(serializers.URLField):
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes only a JSON integer: not "4", 4.0 or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -149,6 +168,10 @@ class WebhookSerializer(serializers.Serializer):
     )
     events = serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS), help_text=EVENTS_HELP)
     fields = serializers.ListField(child=serializers.CharField(), help_text=FIELDS_HELP)
+    ordering = serializers.ChoiceField(choices=Ordering.values, help_text=ORDERING_HELP)
+    maxInFlight = serializers.IntegerField(
+        min_value=1, max_value=MAX_IN_FLIGHT_LIMIT, help_text=MAX_IN_FLIGHT_HELP
+    )
 
     def to_representation(self, webhook: Webhook) -> dict:
         return {
@@ -171,6 +194,8 @@ class WebhookSerializer(serializers.Serializer):
             "headers": dict.fromkeys(webhook.header_names()),
             "events": list(webhook.events),
             "fields": list(webhook.fields),
+            "ordering": webhook.ordering,
+            "maxInFlight": webhook.max_in_flight,
         }
 
 
@@ -335,6 +360,17 @@ class WebhookInputSerializer(serializers.Serializer):
         required=False,
         help_text=FIELDS_HELP + " Omitted: none on create, kept on PUT and PATCH.",
     )
+    ordering = serializers.ChoiceField(
+        choices=Ordering.values,
+        required=False,
+        help_text=ORDERING_HELP + " Omitted: `webhook` on create, kept on PUT and PATCH.",
+    )
+    maxInFlight = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_IN_FLIGHT_LIMIT,
+        required=False,
+        help_text=MAX_IN_FLIGHT_HELP + " Omitted: 4 on create, kept on PUT and PATCH.",
+    )
 
     def __init__(self, *args, mode: str = "create", **kwargs):
         super().__init__(*args, **kwargs)
@@ -371,6 +407,10 @@ class WebhookInputSerializer(serializers.Serializer):
         for key in ("headers", "events", "fields"):
             if key in data:
                 fields[key] = data[key]
+        if "ordering" in data:
+            fields["ordering"] = data["ordering"]
+        if "maxInFlight" in data:
+            fields["max_in_flight"] = data["maxInFlight"]
         return fields
 
 

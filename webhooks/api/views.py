@@ -50,7 +50,7 @@ from webhooks.models import CODE_TAKEN, LOGS_ORDER, Delivery, Webhook
 
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
 _CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
-_FIELD_ERROR_KEYS = {"is_active": "isActive", "__all__": "non_field_errors"}
+_FIELD_ERROR_KEYS = {"is_active": "isActive", "max_in_flight": "maxInFlight", "__all__": "non_field_errors"}
 
 
 WEBHOOK_ID = OpenApiParameter(
@@ -266,7 +266,8 @@ class SubscriptionDetailView(CompanyAPIView):
         operation_id="subscription_update",
         summary="Replace a webhook's settings",
         description="Omitted `description` and `context` keys are cleared; an omitted `isActive`, "
-        "`headers`, `events` or `fields` is kept. `code` may be omitted or repeated, but not changed (400).",
+        "`headers`, `events`, `fields`, `ordering` or `maxInFlight` is kept. `code` may be omitted or "
+        "repeated, but not changed (400).",
         parameters=[WEBHOOK_ID],
         request=WebhookInputSerializer,
         responses={200: WebhookSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Group, Survey, Workflow, code_validator
@@ -23,8 +24,10 @@ from webhooks.models import (
     CONTEXT_REQUIRED,
     EVENT_TYPE_BY_TRIGGER,
     HEADERS_MAX,
+    MAX_IN_FLIGHT_LIMIT,
     REQUIRED_CONTEXT,
     Delivery,
+    Ordering,
     Trigger,
     Webhook,
     http_url_validator,
@@ -36,7 +39,7 @@ TRIGGER_CHOICES = Trigger.choices
 CONTEXT_FIELDS = REQUIRED_CONTEXT
 # Shown with a "*" (aria-required): the code is suggested from the Name when left
 # empty, and the context fields are required only for their trigger.
-MARKED_REQUIRED = ("name", "code", "url", "trigger", "workflow", "survey", "group")
+MARKED_REQUIRED = ("name", "code", "url", "trigger", "workflow", "survey", "group", "max_in_flight")
 REQUIRED = _("This field is required.")
 HEADER_NAME_REQUIRED = _("Give the header's name.")
 # Blank rows offered for new custom headers, below the stored ones.
@@ -48,6 +51,16 @@ ACTION_CHOICES = [
     (subscription.EDIT, _("Edits")),
     (subscription.DELETE, _("Removals")),
 ]
+# The order of deliveries: the model's labels, and a line of help each (docs/delivery.md).
+ORDERING_HELP = {
+    Ordering.WEBHOOK: _("Each event waits until the one before it is delivered or has failed."),
+    Ordering.OBJECT: _(
+        "Events about the same task, user, survey answer, element or note wait for each other; "
+        "events about different ones are sent at the same time."
+    ),
+}
+DEFAULT_MAX_IN_FLIGHT = 4
+IN_FLIGHT_ERROR = format_lazy(_("Enter a whole number from 1 to {limit}."), limit=MAX_IN_FLIGHT_LIMIT)
 # The subscription's form fields (the model's `events` and `fields`), posted as lists.
 LIST_FIELDS = ("events", "field_paths")
 # Model field -> form field, for the services' errors.
@@ -124,6 +137,33 @@ class WebhookForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": INVALID_CHOICE},
     )
+    # Not posted (a form of an older page, a script): the stored values are kept.
+    ordering = forms.ChoiceField(
+        label=_("Order of deliveries"),
+        choices=Ordering.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
+    max_in_flight = forms.IntegerField(
+        label=_("Deliveries in flight at once"),
+        required=False,
+        min_value=1,
+        max_value=MAX_IN_FLIGHT_LIMIT,
+        help_text=format_lazy(
+            _(
+                "With the order per object: how many events about different objects may be sent "
+                "at once (1-{limit})."
+            ),
+            limit=MAX_IN_FLIGHT_LIMIT,
+        ),
+        error_messages={
+            "invalid": IN_FLIGHT_ERROR,
+            "min_value": IN_FLIGHT_ERROR,
+            "max_value": IN_FLIGHT_ERROR,
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "narrow"}),
+    )
 
     def __init__(self, *args, company_id: str, webhook: Webhook | None = None, **kwargs):
         if webhook is not None and "initial" not in kwargs:
@@ -138,8 +178,13 @@ class WebhookForm(forms.Form):
                 "group": webhook.group_id,
                 "events": list(webhook.events),
                 "field_paths": list(webhook.fields),
+                "ordering": webhook.ordering,
+                "max_in_flight": webhook.max_in_flight,
             }
-        kwargs.setdefault("initial", {}).setdefault("events", subscription.default_events())
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("events", subscription.default_events())
+        initial.setdefault("ordering", webhook.ordering if webhook else Ordering.WEBHOOK)
+        initial.setdefault("max_in_flight", webhook.max_in_flight if webhook else DEFAULT_MAX_IN_FLIGHT)
         super().__init__(*args, **kwargs)
         self.company_id = company_id
         self.webhook = webhook
@@ -245,6 +290,14 @@ class WebhookForm(forms.Form):
         )
 
     @property
+    def ordering_options(self) -> list[dict]:
+        """The radio buttons of the order of deliveries, each with its line of help."""
+        return [
+            {"tag": choice, "value": choice.data["value"], "help": ORDERING_HELP[choice.data["value"]]}
+            for choice in self["ordering"]
+        ]
+
+    @property
     def is_logout(self) -> bool:
         return self.trigger_value == Trigger.LOGOUT
 
@@ -272,7 +325,18 @@ class WebhookForm(forms.Form):
                 self.add_error(name, ValidationError(CONTEXT_REQUIRED[name], code="required"))
         data["headers"] = self._clean_headers(data)
         self._clean_subscription(data)
+        self._clean_ordering(data)
         return data
+
+    def _clean_ordering(self, data: dict) -> None:
+        """Not posted: as stored (the defaults on create). Posted empty: an error, in either mode."""
+        if not data.get("ordering") and "ordering" not in self.errors:
+            data["ordering"] = self.webhook.ordering if self.webhook else Ordering.WEBHOOK
+        if data.get("max_in_flight") is None and "max_in_flight" not in self.errors:
+            if self.add_prefix("max_in_flight") in self.data:
+                self.add_error("max_in_flight", ValidationError(IN_FLIGHT_ERROR, code="required"))
+            else:
+                data["max_in_flight"] = self.webhook.max_in_flight if self.webhook else DEFAULT_MAX_IN_FLIGHT
 
     def _clean_subscription(self, data: dict) -> None:
         """A logout webhook sends every logout: its actions are kept as they are, unseen. A post
@@ -300,6 +364,8 @@ class WebhookForm(forms.Form):
             "headers": data["headers"],
             "events": data["events"],
             "fields": data["field_paths"],
+            "ordering": data["ordering"],
+            "max_in_flight": data["max_in_flight"],
         }
 
     def add_service_errors(self, error: ValidationError) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from webhooks.models import LOGS_ORDER, Delivery, Webhook
+from webhooks.models import LOGS_ORDER, Delivery, Ordering, Webhook
 
 HEALTH_WINDOW = timedelta(hours=24)
 HEALTH_SAMPLE = 1000
@@ -115,6 +115,44 @@ def kind_label(kind: str) -> str:
 def deliveries_for(webhook: Webhook) -> QuerySet[Delivery]:
     """A webhook's log rows, newest first (served by the (webhook, created_at) index)."""
     return Delivery.objects.filter(webhook=webhook).order_by(*LOGS_ORDER)
+
+
+def waiting_for(webhook: Webhook, deliveries) -> dict[int, Delivery]:
+    """What each pending delivery of a page waits for, in `object` ordering: delivery id → the
+    oldest older pending delivery of the same webhook whose event is about the same object
+    (Event.subject_id). Deliveries queued before the last switch to `object` mode (id <=
+    per_object_after), and events about no object, are left out. One query for the page,
+    scoped to the webhook; the returned deliveries carry only their id and ObjectId (anything
+    else is read on access)."""
+    if webhook.ordering != Ordering.OBJECT:
+        return {}
+    ids = [d.pk for d in deliveries if d.state == Delivery.State.PENDING and d.pk > webhook.per_object_after]
+    if not ids:
+        return {}
+    # Filtered on the event's company and object id, the columns of the events' (company,
+    # subject_id) index: a planner may start from the events about the object, not walk the queue.
+    earlier = Delivery.objects.filter(
+        webhook_id=webhook.pk,
+        state=Delivery.State.PENDING,
+        event__company_id=webhook.company_id,
+        event__subject_id=OuterRef("event__subject_id"),
+        id__lt=OuterRef("id"),
+    ).order_by("id")[:1]
+    rows = (
+        Delivery.objects.filter(webhook_id=webhook.pk, pk__in=ids)
+        .exclude(event__subject_id="")
+        .annotate(
+            earlier_id=Subquery(earlier.values("id")), earlier_object_id=Subquery(earlier.values("object_id"))
+        )
+        .filter(earlier_id__isnull=False)
+        .values_list("id", "earlier_id", "earlier_object_id")
+    )
+    return {
+        delivery_id: Delivery.from_db(
+            None, ["id", "object_id", "webhook_id"], (earlier_id, object_id, webhook.pk)
+        )
+        for delivery_id, earlier_id, object_id in rows
+    }
 
 
 def has_pending(deliveries) -> bool:

@@ -187,8 +187,14 @@ def _logs_context(
         logs = logs.log_filter(company_id=webhook.company_id, **filters.filters())
     query = filters.query()
     page = queries.CappedPaginator(logs, LOGS_PER_PAGE).get_page(page_number)
+    waiting = queries.waiting_for(webhook, page)
     rows = [
-        {"delivery": d, "result": queries.result_of(d.state, d.attempts), "kind": queries.kind_label(d.kind)}
+        {
+            "delivery": d,
+            "result": queries.result_of(d.state, d.attempts),
+            "kind": queries.kind_label(d.kind),
+            "waiting_for": waiting.get(d.pk),
+        }
         for d in page
     ]
     pending = queries.has_pending(page)
@@ -400,6 +406,7 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
         "event_json": queries.pretty_json(delivery.event.body),
         "response_text": queries.pretty_json(delivery.response),
         "attempts": delivery.attempt_set.all(),
+        "waiting_for": queries.waiting_for(delivery.webhook, [delivery]).get(delivery.pk),
     }
     if _fragment(request):
         return render(request, "webhooks/delivery.html#log", context)
