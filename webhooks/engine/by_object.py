@@ -113,7 +113,8 @@ class ObjectQueue:
     def next_retry(self) -> datetime | None:
         """When the soonest head that waits for its retry falls due (None: none waits)."""
         heads = [deliveries[0] for subject, deliveries in self.by_object.items() if subject not in self.busy]
-        if self.barrier is not None and not self.busy:
+        # The barrier waits for what is before it, not only for its time: count it only alone.
+        if self.barrier is not None and not self.by_object and not self.busy:
             heads.append(self.barrier)
         return min((head.next_attempt_at for head in heads), default=None)
 
