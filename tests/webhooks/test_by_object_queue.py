@@ -17,7 +17,7 @@ def delivery(pk: int, subject: str, *, due_in: float = 0) -> Delivery:
 
 
 def queue_of(*deliveries: Delivery, per_object_after: int = 0) -> ObjectQueue:
-    queue = ObjectQueue("w", per_object_after, exhausted=True)
+    queue = ObjectQueue("w", "c", per_object_after, exhausted=True)
     for one in deliveries:
         subject = queue.object_of(one)
         if subject is None:

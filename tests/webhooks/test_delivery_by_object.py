@@ -238,3 +238,52 @@ def test_the_drain_reads_the_queue_a_batch_at_a_time_and_records_each_delivery_o
     assert len(records) == 10
     assert len(batch_reads) == 1  # 10 < one batch; a short batch means the queue is read
     assert by_object.BATCH > 10
+
+
+def edits_of_one_object(workflow, count: int) -> tuple[str, list[str]]:
+    task = Task.objects.create(company=workflow.company, workflow=workflow, name="v0")
+    for edit in range(1, count):
+        task.name = f"v{edit}"
+        task.save()
+    return task.pk, [f"v{n}" for n in range(count)]
+
+
+def test_an_object_with_a_long_backlog_waiting_for_its_retry_does_not_hold_back_the_others(
+    db, receiver, make_webhook, workflow_a, settings, monkeypatch
+):
+    monkeypatch.setattr(by_object, "HOLD_PER_OBJECT", 2)
+    monkeypatch.setattr(by_object, "BUFFER", 4)
+    settings.WEBHOOK_RETRY_DELAY = 30
+    webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=4)
+    refused, _ = edits_of_one_object(workflow_a, 10)  # far more than the drain may hold
+    receiver.refuse_object("/hook", refused, Reply(503))
+    others = tasks_with_edits(workflow_a, objects=5, edits=1)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    sent = per_object(received(receiver))
+    assert sent.pop(refused) == ["v0"]
+    assert sent == per_object(others)
+    assert Delivery.objects.filter(state="pending").count() == 10
+
+
+def test_an_objects_deliveries_past_what_the_drain_holds_are_read_again_by_object_in_order(
+    db, receiver, make_webhook, workflow_a, monkeypatch
+):
+    monkeypatch.setattr(by_object, "HOLD_PER_OBJECT", 2)
+    webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=3)
+    receiver.script("/hook", then=Reply(200, delay=0.01))
+    first, first_names = edits_of_one_object(workflow_a, 7)
+    others = tasks_with_edits(workflow_a, objects=3, edits=2)
+    second, second_names = edits_of_one_object(workflow_a, 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert engine.webhook_drain(webhook_id=webhook.pk) == 7 + 9 + 5
+
+    sent = per_object(received(receiver))
+    assert sent.pop(first) == first_names
+    assert sent.pop(second) == second_names
+    assert sent == per_object(others)
+    assert receiver.object_overlaps == []
+    by_object_reads = [q["sql"] for q in queries.captured_queries if '"subject_id" = ' in q["sql"]]
+    assert len(by_object_reads) >= 3  # the first object's 7 deliveries, 2 held at a time

@@ -19,31 +19,46 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from webhooks.models import Delivery
+from webhooks.models import Delivery, Event
 
 BATCH = 64
-# At most this many deliveries read and not yet finished are held in memory. Past it, the drain
-# reads no further until some finish (docs/delivery.md says what that means for a stuck object).
+# At most this many deliveries of one object are held in memory; the object's later ones are
+# read again, by object, when those are done (docs/delivery.md, "How it finds the next object").
+HOLD_PER_OBJECT = 16
+# At most this many deliveries read and not yet finished are held in all. Past it, the drain
+# reads no further until some finish.
 BUFFER = 1000
+QUEUE_COLUMNS = ("id", "object_id", "webhook_id", "attempts", "next_attempt_at", "state", "event__subject_id")
 
 
 def next_batch_after(webhook_id: str, after_id: int) -> list[Delivery]:
-    """The queue's next deliveries after `after_id`, in order, with the event body and object."""
+    """The queue's next deliveries after `after_id`, in order, with their object (no body)."""
     return list(
         Delivery.objects.queue(webhook_id)
         .filter(id__gt=after_id)
         .select_related("event")
-        .only(
-            "id",
-            "object_id",
-            "webhook_id",
-            "attempts",
-            "next_attempt_at",
-            "state",
-            "event__body",
-            "event__subject_id",
-        )[:BATCH]
+        .only(*QUEUE_COLUMNS)[:BATCH]
     )
+
+
+def object_next(webhook_id: str, company_id: str, subject: str, after_id: int, up_to: int) -> list[Delivery]:
+    """An object's next queued deliveries in (after_id, up_to], in order, with their bodies.
+    Found through the events' (company, subject_id) index, whatever the rest of the queue."""
+    return list(
+        Delivery.objects.queue(webhook_id)
+        .filter(id__gt=after_id, id__lte=up_to, event__company_id=company_id, event__subject_id=subject)
+        .select_related("event")
+        .only(*QUEUE_COLUMNS, "event__body")[:HOLD_PER_OBJECT]
+    )
+
+
+def bodies_load(deliveries: list[Delivery]) -> None:
+    """Read the event bodies of these deliveries, in one query."""
+    if not deliveries:
+        return
+    bodies = dict(Event.objects.filter(pk__in={d.event_id for d in deliveries}).values_list("pk", "body"))
+    for delivery in deliveries:
+        delivery.event.body = bodies[delivery.event_id]
 
 
 @dataclass
@@ -51,11 +66,14 @@ class ObjectQueue:
     """What one drain has read of a webhook's queue, by object, in memory."""
 
     webhook_id: str
+    company_id: str
     # Deliveries up to this id keep the webhook's order (queued before the switch to `object`).
     per_object_after: int
     read_up_to: int = 0
     exhausted: bool = False
     by_object: dict[str, deque[Delivery]] = field(default_factory=dict)
+    # Objects with more deliveries read than held: the id of the last one held.
+    beyond: dict[str, int] = field(default_factory=dict)
     # A delivery in the webhook's order: sent alone; nothing after it is read until it is done.
     barrier: Delivery | None = None
     busy: set[str] = field(default_factory=set)
@@ -71,16 +89,30 @@ class ObjectQueue:
     def read(self) -> None:
         batch = next_batch_after(self.webhook_id, self.read_up_to)
         self.exhausted = len(batch) < BATCH
+        kept = []
         for delivery in batch:
             self.read_up_to = delivery.pk
             subject = self.object_of(delivery)
             if subject is None:
                 self.barrier = delivery
+                kept.append(delivery)
                 # What the batch holds after it is read again once it is done.
                 self.exhausted = False
-                return
-            self.by_object.setdefault(subject, deque()).append(delivery)
-            self.held += 1
+                break
+            if self._hold(subject, delivery):
+                kept.append(delivery)
+        bodies_load(kept)
+
+    def _hold(self, subject: str, delivery: Delivery) -> bool:
+        if subject in self.beyond:
+            return False  # read again by object, after the ones held
+        deliveries = self.by_object.setdefault(subject, deque())
+        if len(deliveries) >= HOLD_PER_OBJECT:
+            self.beyond[subject] = deliveries[-1].pk
+            return False
+        deliveries.append(delivery)
+        self.held += 1
+        return True
 
     def next_due(self, now: datetime) -> Delivery | None:
         """The oldest-read head that may be sent now: its object is not in flight and it is due."""
@@ -107,8 +139,19 @@ class ObjectQueue:
         deliveries = self.by_object[key]
         deliveries.popleft()
         self.held -= 1
+        if not deliveries and key in self.beyond:
+            self._refill(key, deliveries)
         if not deliveries:
             del self.by_object[key]
+
+    def _refill(self, subject: str, deliveries: deque[Delivery]) -> None:
+        """The object's next deliveries among those read, held now that the others are done."""
+        after = self.beyond.pop(subject)
+        found = object_next(self.webhook_id, self.company_id, subject, after, self.read_up_to)
+        deliveries.extend(found)
+        self.held += len(found)
+        if len(found) == HOLD_PER_OBJECT:
+            self.beyond[subject] = found[-1].pk
 
     def next_retry(self) -> datetime | None:
         """When the soonest head that waits for its retry falls due (None: none waits)."""

@@ -162,7 +162,7 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
     """`object` mode: heads of different objects in flight together, up to max_in_flight, each
     recorded here as its response comes (webhooks.engine.by_object)."""
     webhook, outcome = lease.webhook, DrainOutcome()
-    queue = by_object.ObjectQueue(webhook.pk, webhook.per_object_after)
+    queue = by_object.ObjectQueue(webhook.pk, webhook.company_id, webhook.per_object_after)
     in_flight, stopping = by_object.InFlight(), False
     with by_object.pool(webhook.max_in_flight) as senders:
         while True:
