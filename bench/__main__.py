@@ -16,7 +16,7 @@ import time
 
 from bench.common import ROOT
 
-BENCHMARKS = ["capture", "throughput", "latency", "panel", "memory", "scale"]
+BENCHMARKS = ["capture", "throughput", "latency", "panel", "memory", "scale", "ordering"]
 
 
 def main(argv: list[str]) -> int:

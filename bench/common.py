@@ -104,6 +104,10 @@ class ReceiverProcess:
     def records(self) -> list[tuple[str, int | None, float]]:
         return [tuple(r) for r in self._get("/_stats")["records"]]
 
+    def spans(self) -> dict:
+        """Requests sent with ?delay=: spans, peak in progress per path, object overlaps."""
+        return self._get("/_spans")
+
     def count(self, path: str) -> tuple[int, float]:
         answer = self._get(f"/_count?path={path}")
         return answer["count"], answer["last"]

@@ -7,6 +7,13 @@ processes of the machine share); seq is the number at the end of
 `GET /_count?path=` how many arrived for a path and when the last did,
 `POST /_reset` forgets them.
 
+`?delay=MS` makes the reply wait MS milliseconds (each request on its own thread, so many
+wait at once). Such a request is also recorded as a span (path, `data._id`, seq, arrival,
+reply), and the receiver counts the requests of each path in progress at once (the peak) and
+notes every (path, object) that had two requests in progress at once: `GET /_spans`. A request
+stops counting as in progress just before its reply is written, so the sender cannot have
+answered it yet, and the peak never counts one too many.
+
     python -m bench.receiver   # prints "PORT <n>" and serves until killed
 """
 
@@ -19,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 SEQ = re.compile(rb'"name":"[^"]*?(\d+)"')
+SUBJECT = re.compile(rb'"data":\{"_id":"([^"]+)"')
 OK = b'{"ok":true}'
 
 
@@ -28,6 +36,22 @@ class State:
         self.counts: dict[str, list] = {}
         self.bodies: dict[int, bytes] = {}
         self.lock = threading.Lock()
+        # Requests with ?delay=: (path, object, seq, arrival, reply), in progress, peak, overlaps.
+        self.spans: list[tuple[str, str | None, int | None, float, float]] = []
+        self.in_flight: dict[str, int] = {}
+        self.objects_in_flight: dict[tuple[str, str], int] = {}
+        self.peak: dict[str, int] = {}
+        self.overlaps: list[tuple[str, str]] = []
+
+    def clear(self) -> None:
+        """Called with the lock held."""
+        self.records.clear()
+        self.counts.clear()
+        self.spans.clear()
+        self.in_flight.clear()
+        self.objects_in_flight.clear()
+        self.peak.clear()
+        self.overlaps.clear()
 
 
 def handler_class(state: State):
@@ -49,8 +73,7 @@ def handler_class(state: State):
             url = urlsplit(self.path)
             if url.path == "/_reset":
                 with state.lock:
-                    state.records.clear()
-                    state.counts.clear()
+                    state.clear()
                 return self._reply(200, OK)
             match = SEQ.search(body)
             seq = int(match.group(1)) if match else None
@@ -59,7 +82,10 @@ def handler_class(state: State):
                 entry = state.counts.setdefault(url.path, [0, 0.0])
                 entry[0] += 1
                 entry[1] = at
-            size = int(parse_qs(url.query).get("size", ["0"])[0])
+            query = parse_qs(url.query) if url.query else {}
+            if "delay" in query:
+                self._wait(url.path, body, seq, at, float(query["delay"][0]) / 1000)
+            size = int(query.get("size", ["0"])[0])
             if size:
                 reply = state.bodies.get(size)
                 if reply is None:
@@ -71,10 +97,30 @@ def handler_class(state: State):
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the sender stopped reading a capped body
 
+        def _wait(self, path: str, body: bytes, seq: int | None, at: float, delay: float) -> None:
+            match = SUBJECT.search(body)
+            subject = match.group(1).decode() if match else None
+            with state.lock:
+                state.in_flight[path] = state.in_flight.get(path, 0) + 1
+                state.peak[path] = max(state.peak.get(path, 0), state.in_flight[path])
+                if subject is not None:
+                    key = (path, subject)
+                    state.objects_in_flight[key] = state.objects_in_flight.get(key, 0) + 1
+                    if state.objects_in_flight[key] > 1:
+                        state.overlaps.append(key)
+            time.sleep(delay)
+            with state.lock:
+                state.in_flight[path] -= 1
+                if subject is not None:
+                    state.objects_in_flight[(path, subject)] -= 1
+                state.spans.append((path, subject, seq, at, time.monotonic()))
+
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             with state.lock:
-                if url.path == "/_count":
+                if url.path == "/_spans":
+                    payload = {"spans": state.spans, "peak": state.peak, "overlaps": state.overlaps}
+                elif url.path == "/_count":
                     path = parse_qs(url.query)["path"][0]
                     count, last = state.counts.get(path, [0, 0.0])
                     payload = {"count": count, "last": last}
