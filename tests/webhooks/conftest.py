@@ -26,6 +26,24 @@ def make_webhook(company_a, workflow_a):
     return make
 
 
+# A task webhook of company A: `hook` for the API's tests, `webhook` for the panel's (a module
+# that needs another defines its own, which takes precedence).
+@pytest.fixture
+def hook(company_a, workflow_a) -> Webhook:
+    return Webhook.objects.create(
+        company=company_a, name="Orders", code="orders", url="https://www.server.com",
+        trigger=Trigger.TASK, workflow=workflow_a,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def webhook(company_a, workflow_a) -> Webhook:
+    return Webhook.objects.create(
+        company=company_a, name="Orders", code="orders", url="https://www.server.com/hook",
+        trigger=Trigger.TASK, workflow=workflow_a,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def fast_retries(settings):
     settings.WEBHOOK_RETRY_DELAY = 0

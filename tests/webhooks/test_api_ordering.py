@@ -3,7 +3,7 @@ keep them, 400s naming the key, isolation, and the schema."""
 
 import pytest
 
-from webhooks.models import Ordering, Trigger, Webhook
+from webhooks.models import Ordering, Webhook
 
 BASE = "/api/v3/webhook/subscription"
 
@@ -17,14 +17,6 @@ def task_body(workflow_a) -> dict:
         "trigger": "create-edit-delete-task",
         "context": {"taskGroup": workflow_a.pk},
     }
-
-
-@pytest.fixture
-def hook(company_a, workflow_a) -> Webhook:
-    return Webhook.objects.create(
-        company=company_a, name="Orders", code="orders", url="https://www.server.com",
-        trigger=Trigger.TASK, workflow=workflow_a,
-    )  # fmt: skip
 
 
 def stored(hook: Webhook) -> tuple[str, int]:

@@ -9,14 +9,6 @@ from django.urls import reverse
 from webhooks.models import Ordering, Trigger, Webhook
 
 
-@pytest.fixture
-def webhook(company_a, workflow_a) -> Webhook:
-    return Webhook.objects.create(
-        company=company_a, name="Orders", code="orders", url="https://www.server.com/hook",
-        trigger=Trigger.TASK, workflow=workflow_a,
-    )  # fmt: skip
-
-
 def edit_url(webhook: Webhook) -> str:
     return reverse("webhooks:edit", args=[webhook.pk])
 

@@ -3,18 +3,9 @@ offered from the trigger, saved, re-rendered when the trigger changes, errors ne
 
 import re
 
-import pytest
 from django.urls import reverse
 
 from webhooks.models import Trigger, Webhook
-
-
-@pytest.fixture
-def webhook(company_a, workflow_a) -> Webhook:
-    return Webhook.objects.create(
-        company=company_a, name="Orders", code="orders", url="https://www.server.com/hook",
-        trigger=Trigger.TASK, workflow=workflow_a,
-    )  # fmt: skip
 
 
 def edit_url(webhook: Webhook) -> str:
