@@ -287,3 +287,20 @@ def test_an_objects_deliveries_past_what_the_drain_holds_are_read_again_by_objec
     assert receiver.object_overlaps == []
     by_object_reads = [q["sql"] for q in queries.captured_queries if '"subject_id" = ' in q["sql"]]
     assert len(by_object_reads) >= 3  # the first object's 7 deliveries, 2 held at a time
+
+
+def test_once_the_budget_is_spent_no_further_attempt_starts_even_with_free_slots(
+    db, receiver, make_webhook, workflow_a, settings, monkeypatch
+):
+    settings.WEBHOOK_DRAIN_BUDGET = 0
+    rung = []
+    monkeypatch.setattr(engine.doorbell, "ring", lambda **kwargs: rung.append(kwargs))
+    webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=4)
+    tasks_with_edits(workflow_a, objects=3, edits=0)
+
+    # As in `webhook` mode, a zero budget still sends one delivery per drain: the budget is
+    # checked before each further attempt, not once per pass over the free slots.
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 1
+
+    assert rung == [{"webhook_ids": [webhook.pk]}]
+    assert Delivery.objects.filter(state="pending").count() == 2

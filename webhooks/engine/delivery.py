@@ -166,14 +166,16 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
     in_flight, stopping = by_object.InFlight(), False
     with by_object.pool(webhook.max_in_flight) as senders:
         while True:
-            if not stopping and outcome.attempted and time.monotonic() > deadline:
-                stopping = outcome.out_of_budget = True
             while not stopping and len(in_flight) < webhook.max_in_flight:
                 delivery = queue.next_due(timezone.now())
                 if delivery is None and queue.can_read():
                     queue.read()
                     continue
                 if delivery is None:
+                    break
+                # Before every attempt, not once per pass: the walk between two of them may be long.
+                if outcome.attempted and time.monotonic() > deadline:
+                    stopping = outcome.out_of_budget = True
                     break
                 queue.start(delivery)
                 in_flight.add(senders.submit(attempt_send, lease=lease, delivery=delivery), delivery)
