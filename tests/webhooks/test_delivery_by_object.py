@@ -304,3 +304,31 @@ def test_once_the_budget_is_spent_no_further_attempt_starts_even_with_free_slots
 
     assert rung == [{"webhook_ids": [webhook.pk]}]
     assert Delivery.objects.filter(state="pending").count() == 2
+
+
+def test_an_error_in_a_sender_thread_is_recorded_as_a_failed_attempt_and_the_others_go_on(
+    db, receiver, make_webhook, workflow_a, fast_retries, monkeypatch
+):
+    webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=4)
+    receiver.script("/hook", then=SLOW)
+    expected = tasks_with_edits(workflow_a, objects=3, edits=1)
+    broken = expected[0][0]
+    real_post = engine.http.post_json
+
+    def post_json(url, body, headers):
+        if json.loads(body)["data"]["_id"] == broken:
+            raise RuntimeError("a bug below the engine")
+        return real_post(url, body, headers)
+
+    monkeypatch.setattr(engine.http, "post_json", post_json)
+
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 4 + 3 * 2
+
+    sent = per_object(received(receiver))
+    assert broken not in sent
+    assert sent == {k: v for k, v in per_object(expected).items() if k != broken}  # each once
+    failed = Delivery.objects.filter(event__subject_id=broken).order_by("id")
+    assert [(d.state, d.attempts, d.status_code) for d in failed] == [("failed", 3, None)] * 2
+    assert Delivery.objects.filter(state="success").count() == 4
+    webhook.refresh_from_db()
+    assert webhook.leased_until is None

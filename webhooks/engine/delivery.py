@@ -178,7 +178,9 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
                     stopping = outcome.out_of_budget = True
                     break
                 queue.start(delivery)
-                in_flight.add(senders.submit(attempt_send, lease=lease, delivery=delivery), delivery)
+                in_flight.add(
+                    senders.submit(_attempt_send_in_thread, lease=lease, delivery=delivery), delivery
+                )
                 outcome.attempted += 1
             if not in_flight:
                 break
@@ -195,6 +197,23 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
     if queue.exhausted and queue.barrier is None:
         outcome.read_all_up_to = queue.read_up_to
     return outcome
+
+
+def _attempt_send_in_thread(*, lease: Lease, delivery: Delivery) -> dict:
+    """attempt_send() in a sender thread: an error there is recorded as a failed attempt with no
+    status. Raised, it would stop the drain with the other objects' attempts sent and unrecorded
+    (sent again after the lease expires) and the lease held, at every drain of the queue."""
+    started_at = timezone.now()
+    try:
+        return attempt_send(lease=lease, delivery=delivery)
+    except Exception:
+        logger.exception("delivery %s: the attempt failed in its sender thread", delivery.object_id)
+        elapsed_ms = int((timezone.now() - started_at).total_seconds() * 1000)
+        return {
+            "started_at": started_at,
+            "result": http.HttpResult(None, "", False, "the request failed", elapsed_ms),
+            "headers": {},
+        }
 
 
 def _next_batch(webhook_id: str) -> list[Delivery]:
