@@ -2,6 +2,7 @@
 loopback receiver (docs/delivery.md, "Ordered per object")."""
 
 import json
+import threading
 from collections import defaultdict
 
 from django.db import connection
@@ -332,3 +333,28 @@ def test_an_error_in_a_sender_thread_is_recorded_as_a_failed_attempt_and_the_oth
     assert Delivery.objects.filter(state="success").count() == 4
     webhook.refresh_from_db()
     assert webhook.leased_until is None
+
+
+def test_a_delivery_queued_while_a_slow_request_is_in_flight_goes_out_without_waiting_for_it(
+    transactional_db, receiver, make_webhook, workflow_a
+):
+    webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=4)
+    slow = Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="slow")
+    receiver.refuse_object("/hook", slow.pk, Reply(200, delay=5.0))
+
+    def queue_another_once_the_slow_one_is_out():
+        from django.db import connection as thread_connection
+
+        receiver.wait_for("/hook", 1, timeout=30)
+        Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="later")
+        thread_connection.close()
+
+    thread = threading.Thread(target=queue_another_once_the_slow_one_is_out)
+    thread.start()
+    assert engine.webhook_drain(webhook_id=webhook.pk) == 2
+    thread.join()
+
+    first, second = receiver.on("/hook")
+    assert json.loads(second.body)["data"]["name"] == "later"
+    # Sent while the slow request was still out, not after its answer.
+    assert receiver.peak["/hook"] == 2

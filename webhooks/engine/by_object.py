@@ -12,6 +12,7 @@ thread. A delivery without an object, or queued before the webhook switched to `
 it, and nothing after it is read until it is done. See docs/delivery.md, "Ordered per object".
 """
 
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ HOLD_PER_OBJECT = 16
 # At most this many deliveries read and not yet finished are held in all. Past it, the drain
 # reads no further until some finish.
 BUFFER = 1000
+# While requests are in flight and a slot is free, a queue read to its end is read again this
+# often: deliveries queued meanwhile need not wait for the slowest request in flight.
+REREAD_SECONDS = 0.5
 QUEUE_COLUMNS = ("id", "object_id", "webhook_id", "attempts", "next_attempt_at", "state", "event__subject_id")
 
 
@@ -71,6 +75,7 @@ class ObjectQueue:
     per_object_after: int
     read_up_to: int = 0
     exhausted: bool = False
+    read_at: float = 0.0  # time.monotonic() of the last read
     by_object: dict[str, deque[Delivery]] = field(default_factory=dict)
     # Objects with more deliveries read than held: the id of the last one held.
     beyond: dict[str, int] = field(default_factory=dict)
@@ -84,9 +89,14 @@ class ObjectQueue:
         return subject if subject and delivery.pk > self.per_object_after else None
 
     def can_read(self) -> bool:
-        return not self.exhausted and self.barrier is None and self.held < BUFFER
+        return (not self.exhausted or self.reread_in() == 0) and self.barrier is None and self.held < BUFFER
+
+    def reread_in(self) -> float:
+        """Seconds until a queue read to its end may be read again for new deliveries."""
+        return max(self.read_at + REREAD_SECONDS - time.monotonic(), 0.0)
 
     def read(self) -> None:
+        self.read_at = time.monotonic()
         batch = next_batch_after(self.webhook_id, self.read_up_to)
         self.exhausted = len(batch) < BATCH
         kept = []

@@ -185,9 +185,7 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
             if not in_flight:
                 break
             free = not stopping and len(in_flight) < webhook.max_in_flight
-            for delivery, sent in in_flight.finished(
-                by_object.seconds_until(queue.next_retry()) if free else None
-            ):
+            for delivery, sent in in_flight.finished(_wake_in(queue) if free else None):
                 recorded = delivery_record(delivery=delivery, **sent.result())
                 queue.finish(delivery)
                 # Lost: another drain holds the queue now; inactive: stop before the next request.
@@ -197,6 +195,15 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
     if queue.exhausted and queue.barrier is None:
         outcome.read_all_up_to = queue.read_up_to
     return outcome
+
+
+def _wake_in(queue: by_object.ObjectQueue) -> float | None:
+    """With a slot free: how long to wait for a response before looking again, for a retry
+    falling due or (the queue read to its end) for deliveries queued meanwhile."""
+    waits = [by_object.seconds_until(queue.next_retry())]
+    if queue.exhausted and queue.barrier is None and queue.held < by_object.BUFFER:
+        waits.append(queue.reread_in())
+    return min((w for w in waits if w is not None), default=None)
 
 
 def _attempt_send_in_thread(*, lease: Lease, delivery: Delivery) -> dict:
