@@ -1,4 +1,5 @@
-"""Draining a webhook's queue: lease, attempt, record, in order, one at a time.
+"""Draining a webhook's queue: lease, attempt, record, in order, one at a time (in `object`
+mode, in order per object, several objects at once: `_drain_by_object`, webhooks.engine.by_object).
 
 A drain (`webhook_drain`, the django-q2 task a doorbell queues) leases the
 webhook's whole queue with one conditional UPDATE on the webhook row, reads
