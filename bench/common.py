@@ -73,6 +73,14 @@ def scratch_database():
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def run_with_workdir(run) -> None:
+    """A benchmark's main(): `run(workdir)` on a scratch database, with a temporary folder for
+    its processes' logs."""
+    with scratch_database(), tempfile.TemporaryDirectory(prefix="bench_") as workdir:
+        django_setup()
+        run(Path(workdir))
+
+
 def django_setup() -> None:
     """Configure Django on the scratch database and migrate it."""
     import django

@@ -12,7 +12,6 @@ Targets: p50 <= 100 ms with the ORM broker (Q_POLL 0.05 s), <= 25 ms with Redis.
 
 import os
 import random
-import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -20,10 +19,9 @@ from pathlib import Path
 from bench.common import (
     ClusterProcess,
     ReceiverProcess,
-    django_setup,
     is_redis,
     percentile,
-    scratch_database,
+    run_with_workdir,
     summary,
     verdict,
 )
@@ -89,9 +87,7 @@ def run(workdir: Path) -> None:
 
 
 def main() -> None:
-    with scratch_database(), tempfile.TemporaryDirectory(prefix="bench_") as workdir:
-        django_setup()
-        run(Path(workdir))
+    run_with_workdir(run)
 
 
 if __name__ == "__main__":

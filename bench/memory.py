@@ -12,16 +12,14 @@ Target: peak RSS growth between the two readings <= 10 %.
 """
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from bench.common import (
     ClusterProcess,
     ReceiverProcess,
-    django_setup,
     proc_status_kib,
-    scratch_database,
+    run_with_workdir,
     summary,
     verdict,
     wait_until,
@@ -131,9 +129,7 @@ def run(workdir: Path) -> None:
 
 
 def main() -> None:
-    with scratch_database(), tempfile.TemporaryDirectory(prefix="bench_") as workdir:
-        django_setup()
-        run(Path(workdir))
+    run_with_workdir(run)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import bisect
 import os
 import random
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -31,8 +30,7 @@ from pathlib import Path
 from bench.common import (
     ClusterProcess,
     ReceiverProcess,
-    django_setup,
-    scratch_database,
+    run_with_workdir,
     summary,
     verdict,
     wait_until,
@@ -201,9 +199,7 @@ def run(workdir: Path) -> None:
 
 
 def main() -> None:
-    with scratch_database(), tempfile.TemporaryDirectory(prefix="bench_") as workdir:
-        django_setup()
-        run(Path(workdir))
+    run_with_workdir(run)
 
 
 if __name__ == "__main__":

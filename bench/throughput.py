@@ -14,15 +14,13 @@ Target: >= 0.6x the baseline rate on both brokers (our goal beyond: 0.8x).
 """
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from bench.common import (
     ClusterProcess,
     ReceiverProcess,
-    django_setup,
-    scratch_database,
+    run_with_workdir,
     summary,
     verdict,
     wait_until,
@@ -134,9 +132,7 @@ def run(workdir: Path) -> None:
 
 
 def main() -> None:
-    with scratch_database(), tempfile.TemporaryDirectory(prefix="bench_") as workdir:
-        django_setup()
-        run(Path(workdir))
+    run_with_workdir(run)
 
 
 if __name__ == "__main__":
