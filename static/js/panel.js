@@ -174,15 +174,20 @@
 
   // --- focus across swaps, and announcements ------------------------------------
 
-  var swap = null;
+  // Per request (its XHR, the same object in both events): whether the swapped part had the
+  // focus, and the ticket of its announcement, taken when its response arrived. Not one
+  // variable for all swaps: another swap (the logs' polling) may come between a swap and its
+  // settle, and the settle of an older response must not announce over a newer one.
+  var swaps = new WeakMap();
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var active = document.activeElement;
-    swap = {
-      id: target && target.id,
-      hadFocus: Boolean(target && active && active !== document.body && target.contains(active))
-    };
+    if (!event.detail.xhr) return;
+    swaps.set(event.detail.xhr, {
+      hadFocus: Boolean(target && active && active !== document.body && target.contains(active)),
+      ticket: announceTicket()
+    });
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -194,15 +199,18 @@
       if (title) title.focus();
       return;
     }
-    var root = (swap && swap.id && document.getElementById(swap.id)) || target;
+    // The element that settled: after an outerHTML swap the new one (event.detail.target is
+    // then the old one, out of the page, with the old content and its old announcement).
+    var root = event.target;
+    if (!root || !root.isConnected) return;
+    var info = (event.detail.xhr && swaps.get(event.detail.xhr)) || {};
     // HTMX puts focus back on an element with the same id; if there is none, keep
     // the keyboard user in the part of the page that changed.
-    if (swap && swap.hadFocus && root && (!document.activeElement || document.activeElement === document.body)) {
+    if (info.hadFocus && (!document.activeElement || document.activeElement === document.body)) {
       var fallback = root.querySelector("[data-focus-fallback]") || root.closest("[tabindex]");
       if (fallback) fallback.focus();
     }
-    swap = null;
-    announceIn(root);
+    announce(messagesIn(root), info.ticket);
   });
 
   document.addEventListener("htmx:oobAfterSwap", function (event) {

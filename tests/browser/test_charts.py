@@ -140,3 +140,26 @@ def test_without_javascript_the_switch_is_a_link(browser, live_server, staff, co
         expect(page.locator("#charts-table tbody tr")).to_have_count(168)
     finally:
         context.close()
+
+
+def test_a_range_switch_is_announced_when_the_logs_refresh_before_it_settles(staff, company_a, page):
+    webhook = Webhook.objects.create(
+        company=company_a, name="Work Orders", code="work_orders", url="https://a.example/hook"
+    )
+    event = Event.objects.create(company=company_a, type="COTTask", action="edit", body="{}")
+    Delivery.objects.create(company=company_a, webhook=webhook, event=event)  # pending: the logs poll
+    log_in(page, staff)
+    page.goto(f"/webhooks/{webhook.pk}/")
+    expect(page.locator("#log-table[hx-trigger]")).to_have_count(1)
+    # A long settle, so that the logs' refresh is swapped in between the charts' swap and their
+    # settle, as a busy machine can make happen by chance.
+    page.evaluate("htmx.config.defaultSettleDelay = 3000")
+
+    page.get_by_role("link", name="7 days", exact=True).click()
+    expect(page.locator("#charts-7d")).to_have_attribute("aria-current", "true")  # swapped
+    page.evaluate(
+        "htmx.ajax('GET', document.getElementById('log-table').getAttribute('hx-get'),"
+        " {target: '#log-table', swap: 'outerHTML'})"
+    )
+
+    expect(page.locator("#announcer")).to_have_text("Showing the last 7 days.", timeout=15000)
