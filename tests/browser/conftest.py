@@ -40,9 +40,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# Deadlines, not delays: a passing check returns at once, and a shared 2-core machine running
+# two suites can take seconds to render a swap (Playwright's expect() waits 5 s by default).
+TIMEOUT_MS = 20_000
+
+
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -73,7 +80,7 @@ def new_page(browser, live_server, *, locale: str, accept_language: str, bypass_
     )
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     return page
 
 

@@ -162,4 +162,4 @@ def test_a_range_switch_is_announced_when_the_logs_refresh_before_it_settles(sta
         " {target: '#log-table', swap: 'outerHTML'})"
     )
 
-    expect(page.locator("#announcer")).to_have_text("Showing the last 7 days.", timeout=15000)
+    expect(page.locator("#announcer")).to_have_text("Showing the last 7 days.", timeout=30_000)

@@ -60,7 +60,7 @@ def test_the_panel_works_under_its_csp_with_no_violation(
     Task.objects.create(company=company_a, workflow=workflow_a, name="Pump 7")
     webhook_drain(webhook_id=webhook.pk)
     rows = page.locator("#logs tbody tr[data-delivery]")
-    expect(rows).to_have_count(1, timeout=15_000)
+    expect(rows).to_have_count(1, timeout=30_000)
     rows.first.locator("a:text('Logs')").click()
     dialog = page.locator("dialog#log-dialog")
     expect(dialog).to_be_visible()

@@ -112,7 +112,7 @@ def test_spanish_walkthrough_and_language_switch(page_es, staff, company_a, work
     Task.objects.create(company=company_a, workflow=workflow_a, name="Cambiar bomba 2-C")
     webhook_drain(webhook_id=webhook.pk)
     rows = page.locator("#logs tbody tr[data-delivery]")
-    expect(rows).to_have_count(1, timeout=15_000)
+    expect(rows).to_have_count(1, timeout=30_000)
     for label in ("Resultado", "Fecha de ejecución", "Estado", "Tipo", "Registros"):
         expect(page.locator("#logs thead")).to_contain_text(label)
     expect(rows.first.locator(".badge")).to_have_text("ÉXITO")
@@ -287,7 +287,7 @@ def test_focus_survives_the_live_refresh_of_the_logs(page, staff, company_a, wor
     opener.focus()
     expect(page.locator("#logs tbody tr .badge")).to_have_text("PENDING")
     webhook_drain(webhook_id=webhook.pk)  # the 2 s poll re-renders the table
-    expect(page.locator("#logs tbody tr .badge")).to_have_text("SUCCESS", timeout=15_000)
+    expect(page.locator("#logs tbody tr .badge")).to_have_text("SUCCESS", timeout=30_000)
     expect(opener).to_be_focused()
 
 
@@ -337,9 +337,11 @@ def test_an_action_right_after_load_is_not_overwritten_by_the_pages_older_messag
 
     with page.expect_response(lambda response: response.request.method == "POST"):
         page.click("#toggle-active")
+    # The swap needs no timer, so it is awaited first; the response's arrival alone does not
+    # mean the page has swapped it in, and its settle must be scheduled before the clock runs.
+    expect(page.locator("#webhook-status")).to_have_text("Disabled")
     page.clock.run_for(2000)  # HTMX settles, then the page's 400 ms timer fires
     announced(page).to_have_text("Webhook deactivated.")
-    expect(page.locator("#webhook-status")).to_have_text("Disabled")
     assert page.evaluate("document.getElementById('announcer').textContent") == "Webhook deactivated."
 
 

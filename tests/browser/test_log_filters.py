@@ -106,7 +106,7 @@ def test_filter_the_logs_by_result_and_by_object_id(request, lang, staff, compan
     pump.save()
     valve.name = "Valve 2"
     valve.save()
-    expect(rows(page)).to_have_count(2, timeout=15_000)
+    expect(rows(page)).to_have_count(2, timeout=30_000)
     valve_edit = Delivery.objects.filter(event__subject_id=valve.pk).order_by("-id").first()
     expect(rows(page).first).to_have_attribute("data-delivery", valve_edit.object_id)
     assert_not_reloaded(page)

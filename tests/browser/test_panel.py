@@ -195,8 +195,8 @@ def test_live_log_panel_copy_redeliver_and_send_test(panel, company_a, workflow_
     assert Delivery.objects.filter(webhook=task_webhook).count() == 1
     assert webhook_drain(webhook_id=task_webhook.pk) == 1
 
-    expect(rows).to_have_count(1, timeout=15_000)
-    expect(rows.first.locator(".badge")).to_have_text("SUCCESS", timeout=15_000)
+    expect(rows).to_have_count(1, timeout=30_000)
+    expect(rows.first.locator(".badge")).to_have_text("SUCCESS", timeout=30_000)
     expect(rows.first.locator(".status")).to_have_text("200")
     assert_not_reloaded(page)
 
@@ -222,7 +222,7 @@ def test_live_log_panel_copy_redeliver_and_send_test(panel, company_a, workflow_
     expect(rows).to_have_count(2)
     expect(rows.first.locator(".badge")).to_have_text("PENDING")
     webhook_drain(webhook_id=task_webhook.pk)
-    expect(rows.first.locator(".badge")).to_have_text("SUCCESS", timeout=15_000)
+    expect(rows.first.locator(".badge")).to_have_text("SUCCESS", timeout=30_000)
 
     # Send test event: synchronous, shows the response and adds a row.
     page.click("button:text('Send test event')")

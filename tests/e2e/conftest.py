@@ -48,14 +48,17 @@ class Cluster:
             "WEBHOOK_CLOCK_INTERVAL": "0.2",
             "WEBHOOK_CONNECT_TIMEOUT": "1",
             "WEBHOOK_TIMEOUT": "2",
-            "WEBHOOK_LEASE_MARGIN": "1",
+            # Short, so that a killed cluster's queue is taken over within seconds; not 1 s, or a
+            # drain whose last write waits that long on a loaded machine loses its lease and a
+            # second drain sends again what is still in flight.
+            "WEBHOOK_LEASE_MARGIN": "5",
             "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
             "Q_WORKERS": "2",
             **env,
         }
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> "Cluster":
+    def start(self, timeout: float = 120) -> "Cluster":  # a healthy start takes 2-4 s; a loaded one more
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command,

@@ -64,7 +64,9 @@ def test_a_500_500_200_endpoint_is_retried_on_time_and_later_events_wait_behind_
     first_three = requests[:3]
     assert len({r.headers["webhook-id"] for r in first_three}) == 1
     gaps = [later.at - earlier.at for earlier, later in zip(first_three, first_three[1:], strict=False)]
-    assert all(1.0 <= gap <= 3.0 for gap in gaps), gaps
+    # Never early; the upper bound only has to tell a retry from the 60 s sweep (a busy machine
+    # adds a clock tick, a doorbell and a broker hop to the 1 s).
+    assert all(1.0 <= gap <= 15.0 for gap in gaps), gaps
     assert sent_task_ids(requests) == [task_ids[0]] * 3 + task_ids[1:]
     wait_until(lambda: settled(count=4), message="deliveries to settle")
     first = Delivery.objects.order_by("id").first()
@@ -82,7 +84,7 @@ def test_each_kind_of_failure_ends_failed_after_three_attempts_and_the_next_proc
             [Reply(302, b"", headers={"Location": "https://elsewhere.example/"})] * 3,
             "redirect to https://elsewhere.example/ not followed",
         ),
-        "timeout": (receiver.url("/slow"), "/slow", [Reply(200, delay=2.5)] * 3, "timed out"),
+        "timeout": (receiver.url("/slow"), "/slow", [Reply(200, delay=8)] * 3, "timed out"),
         "refused": (f"http://127.0.0.1:{unused_port}/hook", None, [], "refused"),
     }
     for code, (url, path, replies, _) in failing.items():
@@ -90,7 +92,8 @@ def test_each_kind_of_failure_ends_failed_after_three_attempts_and_the_next_proc
         make_webhook(company_a, workflow, url, code=code)
         if path:
             receiver.script(path, *replies)
-    start_cluster(WEBHOOK_RETRY_DELAY="0.5", WEBHOOK_TIMEOUT="1", Q_WORKERS="4")
+    # A timeout well above a loaded machine's answer time, so that only /slow times out.
+    start_cluster(WEBHOOK_RETRY_DELAY="0.5", WEBHOOK_TIMEOUT="3", Q_WORKERS="4")
 
     for workflow in Workflow.objects.filter(company=company_a):
         create_tasks(workflow, 2)

@@ -15,7 +15,8 @@ from webhooks.engine import by_object
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Ordering, Webhook
 
-SLOW = Reply(200, delay=0.05)
+# Long enough that requests sent together are surely in progress together, however slow the machine.
+SLOW = Reply(200, delay=0.2)
 
 
 def tasks_with_edits(workflow, objects: int, edits: int) -> list[tuple[str, str]]:
@@ -343,7 +344,7 @@ def test_a_delivery_queued_while_a_slow_request_is_in_flight_goes_out_without_wa
 ):
     webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=4)
     slow = Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="slow")
-    receiver.refuse_object("/hook", slow.pk, Reply(200, delay=5.0))
+    receiver.refuse_object("/hook", slow.pk, Reply(200, delay=10.0))
 
     def queue_another_once_the_slow_one_is_out():
         from django.db import connection as thread_connection
