@@ -14,6 +14,7 @@ it, and nothing after it is read until it is done. See docs/delivery.md, "Ordere
 
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,15 +125,19 @@ class ObjectQueue:
         self.held += 1
         return True
 
-    def next_due(self, now: datetime) -> Delivery | None:
-        """The oldest-read head that may be sent now: its object is not in flight and it is due."""
+    def _heads(self) -> Iterator[Delivery]:
+        """The deliveries that may be sent once due, oldest read first: each object's head while
+        the object is not in flight."""
         for subject, deliveries in self.by_object.items():
-            if subject not in self.busy and deliveries[0].next_attempt_at <= now:
-                return deliveries[0]
-        barrier = self.barrier
-        if barrier is not None and not self.by_object and not self.busy and barrier.next_attempt_at <= now:
-            return barrier
-        return None
+            if subject not in self.busy:
+                yield deliveries[0]
+        # The barrier waits for what is before it, not only for its time: it is a head only alone.
+        if self.barrier is not None and not self.by_object and not self.busy:
+            yield self.barrier
+
+    def next_due(self, now: datetime) -> Delivery | None:
+        """The oldest-read head that is due."""
+        return next((head for head in self._heads() if head.next_attempt_at <= now), None)
 
     def start(self, delivery: Delivery) -> None:
         self.busy.add(self._key(delivery))
@@ -165,11 +170,7 @@ class ObjectQueue:
 
     def next_retry(self) -> datetime | None:
         """When the soonest head that waits for its retry falls due (None: none waits)."""
-        heads = [deliveries[0] for subject, deliveries in self.by_object.items() if subject not in self.busy]
-        # The barrier waits for what is before it, not only for its time: count it only alone.
-        if self.barrier is not None and not self.by_object and not self.busy:
-            heads.append(self.barrier)
-        return min((head.next_attempt_at for head in heads), default=None)
+        return min((head.next_attempt_at for head in self._heads()), default=None)
 
     def _key(self, delivery: Delivery) -> str:
         # The barrier's key cannot be an object's: an ObjectId has no "#".
