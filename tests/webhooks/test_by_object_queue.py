@@ -88,3 +88,19 @@ def test_behind_a_waiting_object_a_due_barrier_wakes_the_drain_at_that_objects_r
     assert queue.next_due(NOW) is None
     # Not at the barrier's own (past) time: the clock would ring a drain that can do nothing.
     assert queue.next_retry() == a1.next_attempt_at
+
+
+def test_a_full_buffer_keeps_only_the_heads_of_objects_waiting_for_their_retry(monkeypatch):
+    monkeypatch.setattr("webhooks.engine.by_object.BUFFER", 5)
+    waiting = [delivery(pk, "a" * 24, due_in=30 if pk == 1 else 0) for pk in (1, 2, 3)]
+    due = [delivery(pk, "b" * 24) for pk in (4, 5)]
+    queue = queue_of(*waiting, *due)
+    assert queue.can_read() is False
+
+    queue.make_room(NOW)
+
+    assert list(queue.by_object["a" * 24]) == [waiting[0]]
+    assert queue.beyond == {"a" * 24: 1}  # the rest is read again, by object, after its head
+    assert list(queue.by_object["b" * 24]) == due  # about to go: kept
+    assert queue.held == 3
+    assert queue.can_read() is True

@@ -272,6 +272,29 @@ def test_an_object_with_a_long_backlog_waiting_for_its_retry_does_not_hold_back_
     assert Delivery.objects.filter(state="pending").count() == 10
 
 
+def test_with_the_buffer_full_of_objects_waiting_for_their_retry_the_walk_goes_on_to_the_others(
+    db, receiver, make_webhook, workflow_a, settings, monkeypatch
+):
+    monkeypatch.setattr(by_object, "BATCH", 4)
+    monkeypatch.setattr(by_object, "HOLD_PER_OBJECT", 2)
+    monkeypatch.setattr(by_object, "BUFFER", 4)  # the two refused objects' held deliveries fill it
+    settings.WEBHOOK_RETRY_DELAY = 30
+    webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=4)
+    refused = [edits_of_one_object(workflow_a, 10)[0] for _ in range(2)]
+    for subject in refused:
+        receiver.refuse_object("/hook", subject, Reply(503))
+    others = tasks_with_edits(workflow_a, objects=5, edits=1)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    sent = per_object(received(receiver))
+    assert [sent.pop(subject) for subject in refused] == [["v0"], ["v0"]]
+    assert sent == per_object(others)
+    assert receiver.object_overlaps == []
+    assert Delivery.objects.filter(state="pending").count() == 20
+    assert Delivery.objects.filter(state="success").count() == 10
+
+
 def test_an_objects_deliveries_past_what_the_drain_holds_are_read_again_by_object_in_order(
     db, receiver, make_webhook, workflow_a, monkeypatch
 ):

@@ -114,6 +114,19 @@ class ObjectQueue:
                 kept.append(delivery)
         bodies_load(kept)
 
+    def make_room(self, now: datetime) -> None:
+        """With the buffer full, an object waiting for its retry keeps only its head; its later
+        deliveries are read again by object once the head is done (as past HOLD_PER_OBJECT). So
+        objects that wait cost one delivery each, and the walk goes on to the others."""
+        if self.held < BUFFER:
+            return
+        for subject, deliveries in self.by_object.items():
+            if len(deliveries) > 1 and subject not in self.busy and deliveries[0].next_attempt_at > now:
+                self.held -= len(deliveries) - 1
+                while len(deliveries) > 1:
+                    deliveries.pop()
+                self.beyond[subject] = deliveries[0].pk
+
     def _hold(self, subject: str, delivery: Delivery) -> bool:
         if subject in self.beyond:
             return False  # read again by object, after the ones held

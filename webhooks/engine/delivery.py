@@ -168,7 +168,10 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
     with by_object.pool(webhook.max_in_flight) as senders:
         while True:
             while not stopping and len(in_flight) < webhook.max_in_flight:
-                delivery = queue.next_due(timezone.now())
+                now = timezone.now()
+                delivery = queue.next_due(now)
+                if delivery is None:
+                    queue.make_room(now)
                 if delivery is None and queue.can_read():
                     queue.read()
                     continue
