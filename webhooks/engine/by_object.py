@@ -118,8 +118,8 @@ class ObjectQueue:
         """With the buffer full, an object waiting for its retry keeps only its head; its later
         deliveries are read again by object once the head is done (as past HOLD_PER_OBJECT). So
         objects that wait cost one delivery each, and the walk goes on to the others."""
-        if self.held < BUFFER:
-            return
+        if self.held < BUFFER or self.barrier is not None:
+            return  # room, or reads wait for the barrier: letting deliveries go would free nothing
         for subject, deliveries in self.by_object.items():
             if len(deliveries) > 1 and subject not in self.busy and deliveries[0].next_attempt_at > now:
                 self.held -= len(deliveries) - 1
