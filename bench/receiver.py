@@ -135,7 +135,11 @@ def handler_class(state: State):
 
 
 class Server(ThreadingHTTPServer):
+    """Also the tests' loopback server (tests/receiver.py)."""
+
     daemon_threads = True
+    # socketserver listens with a backlog of 5: with more connections opening at once (object
+    # mode sends up to 16) a busy machine drops SYNs, and each dropped one costs a 1 s resend.
     request_queue_size = 128
 
 

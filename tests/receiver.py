@@ -14,7 +14,9 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from bench.receiver import Server
 
 
 @dataclass
@@ -33,19 +35,12 @@ class Received:
     at: float
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver listens with a backlog of 5: with more connections opening at once (object
-    # mode sends up to 16) a busy machine drops SYNs, and each dropped one costs a 1 s resend.
-    request_queue_size = 128
-
-
 class _LoopbackServer:
     """A threaded HTTP server on 127.0.0.1 and an ephemeral port, run in a daemon thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.server = _Server(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
