@@ -253,8 +253,11 @@ Q_CLUSTER = {
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # A pusher that keeps pulling through a broker outage (webhooks.engine.brokers).
+    Q_CLUSTER["broker_class"] = "webhooks.engine.brokers.PatientRedis"
 else:
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "webhooks.engine.brokers.PatientORM"
 
 # Caches. "heartbeat" holds the delivery clocks' heartbeat (webhooks.health), so it must be
 # shared by every process on every machine: Redis when there is one (keyed by the cluster's

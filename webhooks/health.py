@@ -62,8 +62,10 @@ def cluster_heartbeat_beat(*, now: float | None = None, force: bool = False) -> 
     with _beat_lock:
         if not force and 0 <= now - _last_beat < _beat_interval():
             return False
+        # Counted once written: a beat that failed (the cache's Redis is down) is tried again on
+        # the next tick, so health recovers with the first tick after the outage.
+        caches[HEARTBEAT_CACHE].set(HEARTBEAT_KEY, now, timeout=HEARTBEAT_TIMEOUT)
         _last_beat = now
-    caches[HEARTBEAT_CACHE].set(HEARTBEAT_KEY, now, timeout=HEARTBEAT_TIMEOUT)
     return True
 
 

@@ -191,6 +191,17 @@ class WebhookQuerySet(models.QuerySet):
             .order_by()
         )
 
+    def idle_with_due_head(self, now) -> "WebhookQuerySet":
+        """Active queues no drain holds whose head may be sent now: after a broker outage
+        every one of them may have lost its ring. One index probe per webhook."""
+        head = Delivery.objects.queue(OuterRef("pk")).values("next_attempt_at")[:1]
+        return (
+            self.filter(is_active=True, leased_until__isnull=True)
+            .annotate(head_due_at=Subquery(head))
+            .filter(head_due_at__lte=now)
+            .order_by()
+        )
+
     def idle_unrung(self, now) -> "WebhookQuerySet":
         """Active queues no drain holds or waits for, not rung by a clock for the sweep age."""
         lost = now - timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER)
@@ -227,7 +238,7 @@ class InactiveReason(models.TextChoices):
 
 
 # Webhook columns that only the delivery engine writes (docs/delivery.md).
-QUEUE_FIELDS = ("ring_queued", "leased_until", "lease_token", "wake_at", "rung_at")
+QUEUE_FIELDS = ("ring_queued", "leased_until", "lease_token", "lease_taken_over", "wake_at", "rung_at")
 
 
 class Webhook(models.Model):
@@ -268,6 +279,9 @@ class Webhook(models.Model):
     # a drain holds the queue until then (`lease_token` says which one);
     leased_until = models.DateTimeField(null=True, blank=True, editable=False)
     lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    # the holder took the queue from a drain whose lease ran out unreleased: that drain's
+    # worker stopped answering, maybe mid-request, so its first sends may be resends;
+    lease_taken_over = models.BooleanField(default=False, editable=False)
     # the head waits for its retry until then;
     wake_at = models.DateTimeField(null=True, blank=True, editable=False)
     # when a clock (or a drain out of budget) last rang the queue.
@@ -625,6 +639,9 @@ class Attempt(models.Model):
     response_truncated = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     request_headers = models.JSONField(default=dict)
+    # Sent by a drain that took the queue over from one whose worker stopped answering (its
+    # lease ran out unreleased): that worker may have sent this delivery already, unrecorded.
+    after_lost_lease = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["delivery", "number"]

@@ -16,7 +16,16 @@ OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 # reference/cotalker.md §4, without Mongoose's `__v`, plus result, kind and attempt detail.
 COT_LOG_KEYS = {"_id", "company", "createdAt", "event", "retry", "subscription", "response", "status"}
 LOG_KEYS = COT_LOG_KEYS | {"result", "kind", "attempts"}
-ATTEMPT_KEYS = {"number", "startedAt", "durationMs", "status", "response", "responseTruncated", "error"}
+ATTEMPT_KEYS = {
+    "number",
+    "startedAt",
+    "durationMs",
+    "status",
+    "response",
+    "responseTruncated",
+    "error",
+    "resent",
+}
 
 
 @pytest.fixture
@@ -98,6 +107,7 @@ def test_a_log_reads_like_cotalkers_sample(api, hook, company_a):
     assert body["kind"] == "event"
     assert [set(a) for a in body["attempts"]] == [ATTEMPT_KEYS] * 3
     assert [a["number"] for a in body["attempts"]] == [1, 2, 3]
+    assert [a["resent"] for a in body["attempts"]] == [False, False, False]
     assert body["attempts"][1]["startedAt"] == "2022-05-05T20:05:10.084Z"
     assert body["attempts"][0]["status"] == 409
 
@@ -319,3 +329,12 @@ def test_the_object_search_never_finds_another_companys_events(api, hook, compan
     Event.objects.filter(pk=foreign.event_id).update(company=company_b)
 
     assert ids(api, hook, objectId="62742b7562f37034d9399914") == [own.object_id]
+
+
+def test_an_attempt_resent_after_a_lost_lease_is_marked(api, hook):
+    log = make_log(hook, at=datetime(2022, 5, 5, 20, 4, 40, tzinfo=UTC))
+    Attempt.objects.filter(delivery=log, number=2).update(after_lost_lease=True)
+
+    [body] = api.get(f"{BASE}/logs/{hook.pk}").json()
+
+    assert [a["resent"] for a in body["attempts"]] == [False, True, False]

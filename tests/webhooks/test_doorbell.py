@@ -4,21 +4,16 @@ With the ORM broker the doorbell is an outbox row written in the caller's
 transaction; with Redis it is broker-only, after commit, with no SQL.
 """
 
-import os
-import uuid
-
 import pytest
 import redis
 from django.db import connection, transaction
-from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from events.models import Task
+from tests.webhooks.conftest import queued_drains
 from webhooks.engine import delivery as engine
 from webhooks.engine import doorbell
 from webhooks.models import Delivery, Event, Trigger, Webhook
-
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 def drain_tasks_in_orm_queue() -> list[tuple]:
@@ -70,34 +65,6 @@ def test_orm_the_clock_rings_past_the_flag_so_a_lost_task_cannot_silence_a_webho
 
 
 # --- Redis broker ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_broker(settings, monkeypatch):
-    """django-q2 on a real Redis, with a queue name of this test's own."""
-    try:
-        redis.from_url(REDIS_URL).ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
-    name = f"test_{uuid.uuid4().hex[:8]}"
-    cluster = {key: value for key, value in settings.Q_CLUSTER.items() if key != "orm"}
-    settings.Q_CLUSTER = {**cluster, "name": name, "redis": REDIS_URL}
-    monkeypatch.setattr(Conf, "ORM", None)
-    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
-    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
-    monkeypatch.setattr(doorbell, "_broker", None)
-    broker = doorbell._get_broker()
-    yield broker
-    broker.delete_queue()
-    for key in broker.connection.keys(f"webhooks:{name}:*"):
-        broker.connection.delete(key)
-    monkeypatch.setattr(doorbell, "_broker", None)
-
-
-def queued_drains(broker) -> list[tuple]:
-    from django_q.signing import SignedPackage
-
-    return [SignedPackage.loads(raw)["args"] for raw in broker.connection.lrange(broker.list_key, 0, -1)]
 
 
 @pytest.mark.django_db(transaction=True)

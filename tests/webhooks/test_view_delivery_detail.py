@@ -54,6 +54,16 @@ def test_fragment_shows_pretty_event_response_and_attempts(staff_client, deliver
     assert ">FAILED<" in html
 
 
+def test_an_attempt_resent_after_a_lost_lease_says_so(staff_client, delivery):
+    RESENT = "Resent: the worker of the previous attempt stopped answering"
+    assert RESENT not in staff_client.get(url(delivery)).content.decode()
+    Attempt.objects.filter(delivery=delivery, number=2).update(after_lost_lease=True)
+
+    html = staff_client.get(url(delivery)).content.decode()
+
+    assert html.count(RESENT) == 1
+
+
 def test_full_page_otherwise(staff_client, delivery):
     html = staff_client.get(url(delivery)).content.decode()
     assert (

@@ -207,6 +207,12 @@ class AttemptSerializer(serializers.Serializer):
     response = serializers.CharField(help_text="The response body (capped) as received.")
     responseTruncated = serializers.BooleanField()
     error = serializers.CharField(help_text='Connection/TLS/timeout error text, "" when a response came.')
+    resent = serializers.BooleanField(
+        help_text=(
+            "Sent by a worker that took the queue over from one that stopped answering: "
+            "the receiver may have got this delivery before (de-duplicate on webhook-id)."
+        )
+    )
 
 
 class WebhookLogSerializer(serializers.Serializer):
@@ -249,6 +255,7 @@ class WebhookLogSerializer(serializers.Serializer):
                     "response": attempt.response_body,
                     "responseTruncated": attempt.response_truncated,
                     "error": attempt.error,
+                    "resent": attempt.after_lost_lease,
                 }
                 for attempt in delivery.attempt_set.all()
             ],

@@ -40,25 +40,82 @@ def clock_start(**kwargs) -> None:
 
 
 def _tick_forever() -> None:
-    from webhooks.health import cluster_heartbeat_beat
-
     while True:
         # Jitter keeps the clocks of several workers from ticking in lockstep.
         time.sleep(settings.WEBHOOK_CLOCK_INTERVAL * random.uniform(0.8, 1.2))
-        try:
-            close_old_connections()
-            queues_ring_due()
-            # After the ring, so that a fresh heartbeat means "a clock tick succeeded".
-            cluster_heartbeat_beat()
-        except Exception:
-            logger.exception("delivery clock tick failed")
+        close_old_connections()
+        clock_tick()
+
+
+def clock_tick(*, now=None) -> None:
+    """One tick: ring what is due (everything due after a broker outage), then beat. Each part
+    fails alone, logged: a broker outage must not stop the rings that need only the database,
+    nor the other way round."""
+    from webhooks.health import cluster_heartbeat_beat
+
+    try:
+        returned = doorbell.broker_returned()
+    except Exception:
+        _failure_log("the broker does not answer")
+        returned = False
+    if returned:
+        logger.warning("delivery clock: the broker is back; ringing every queue with a due head")
+        _sweep.start()
+    try:
+        queues_ring_due(now=now)
+    except Exception:
+        _failure_log("tick failed")
+        return
+    # After the ring, so that a fresh heartbeat means "a clock tick succeeded".
+    try:
+        cluster_heartbeat_beat(force=returned)
+    except Exception:
+        _failure_log("heartbeat not written")
+
+
+# During an outage every tick fails alike: the traceback is logged once a minute per kind.
+FAILURE_LOG_EVERY = 60.0
+_failures_logged: dict[str, float] = {}
+
+
+def _failure_log(what: str) -> None:
+    now = time.monotonic()
+    if now - _failures_logged.get(what, -FAILURE_LOG_EVERY) >= FAILURE_LOG_EVERY:
+        _failures_logged[what] = now
+        logger.exception("delivery clock: %s", what)
+
+
+class _Sweep:
+    """After the broker came back: every queue with a due head is rung, TICK_LIMIT a tick, in
+    id order (`after` is where the next tick goes on; None when no sweep is under way)."""
+
+    def __init__(self) -> None:
+        self.after: str | None = None
+
+    def start(self) -> None:
+        self.after = ""
+
+    def next_ids(self, now) -> list[str]:
+        if self.after is None:
+            return []
+        due = Webhook.objects.idle_with_due_head(now).filter(pk__gt=self.after).order_by("pk")
+        ids = list(due.values_list("pk", flat=True)[:TICK_LIMIT])
+        self.after = ids[-1] if len(ids) == TICK_LIMIT else None
+        return ids
+
+
+_sweep = _Sweep()
+# Rings this process could not hand to the broker: tried again on the next tick.
+_unsent: set[str] = set()
 
 
 def queues_ring_due(*, now=None) -> list[str]:
     """Ring the queues that need it now; returns the webhook ids rung.
 
     Each ring is a conditional update on the webhook row's own columns, so that of
-    several clocks ticking at once exactly one rings a queue.
+    several clocks ticking at once exactly one rings a queue. A ring the broker refused
+    is kept and tried again on the next tick (its `rung_at` is already written, so no
+    other clock would ring that queue before the sweep).
     """
     now = now or timezone.now()
     webhooks = Webhook.objects
@@ -66,5 +123,12 @@ def queues_ring_due(*, now=None) -> list[str]:
     rung = [pk for pk in due if webhooks.wakeable(now).filter(pk=pk).update(rung_at=now)]
     lost = webhooks.idle_with_old_head(now).values_list("pk", flat=True)[:TICK_LIMIT]
     rung += [pk for pk in lost if webhooks.idle_unrung(now).filter(pk=pk).update(rung_at=now)]
-    doorbell.ring(webhook_ids=rung, force=True)
+    rung += [pk for pk in _sweep.next_ids(now) if pk not in rung]
+    rung += [pk for pk in _unsent if pk not in rung]
+    try:
+        doorbell.ring(webhook_ids=rung, force=True)
+    except Exception:
+        _unsent.update(rung)
+        raise
+    _unsent.clear()
     return rung

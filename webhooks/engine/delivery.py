@@ -16,25 +16,33 @@ The lease lasts the drain budget plus the longest possible attempt
 (`http.attempt_max_seconds()`) plus WEBHOOK_LEASE_MARGIN, so a live drain
 always finishes its last attempt before anyone else may take the queue; a
 drain killed mid-request leaves a lease that expires, and the delivery is
-sent again (at-least-once). No transaction is open during a request.
-See docs/delivery.md.
+sent again (at-least-once; the drain that takes the queue over marks its first
+attempts as possible resends). A drain whose database connection fails waits
+for the database, within its lease, and goes on where it was: an attempt it has
+sent is recorded, not sent again; if the database does not answer in time it
+gives the lease back (fenced by its token) and rings the queue as soon as it
+can. No transaction is open during a request. See docs/delivery.md.
 """
 
 import json
 import logging
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from events.compiled import row_insert_and_update
 from events.cot import iso
 from webhooks.engine import by_object, doorbell, http
+from webhooks.engine.brokers import connection_forget
 from webhooks.engine.signing import signature_header
 from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Webhook, queue_free
 
@@ -42,6 +50,12 @@ logger = logging.getLogger("webhooks.delivery")
 
 BATCH = 16
 HIDDEN = "(hidden)"
+# While the database does not answer, a drain tries it again this often (within its lease).
+DATABASE_RETRY_SECONDS = 0.25
+# What a lost database connection raises (a server restart, a cut, a refused connection).
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+T = TypeVar("T")
 
 
 def lease_seconds() -> float:
@@ -55,6 +69,20 @@ class Lease:
     secrets: list[str]
     # The custom request headers, decrypted once per drain like the secrets.
     headers: dict[str, str]
+    # time.monotonic() when the lease runs out (read before it was taken: never later).
+    expires: float = 0.0
+    # Taken over from a drain whose lease ran out unreleased: this many of the first
+    # attempts may be resends (the dead drain had at most this many in flight).
+    maybe_sent_before: int = 0
+    _marks: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def resend_mark(self) -> bool:
+        """Whether the attempt about to start may repeat one the dead drain had in flight."""
+        with self._marks:
+            if self.maybe_sent_before <= 0:
+                return False
+            self.maybe_sent_before -= 1
+            return True
 
 
 def queue_lease(*, webhook_id: str) -> Lease | None:
@@ -62,30 +90,70 @@ def queue_lease(*, webhook_id: str) -> Lease | None:
 
     Also answers an ORM doorbell (`ring_queued`), whether or not the lease is won.
     """
-    now = timezone.now()
+    now, expires = timezone.now(), time.monotonic() + lease_seconds()
     token = secrets.token_hex(16)
     # Conditions on the row's own columns, no subquery: PostgreSQL re-checks them on the
     # locked row, so of two drains racing for the queue exactly one wins.
     won = queue_free(now)
+    # A lease still set when won ran out unreleased: its drain stopped answering. (SET reads
+    # the row's values from before the update, on PostgreSQL and SQLite alike.)
+    taken_over = won & Q(leased_until__isnull=False)
     Webhook.objects.filter(pk=webhook_id).update(
         ring_queued=False,
         lease_token=Case(When(won, then=Value(token)), default=F("lease_token")),
         leased_until=Case(
             When(won, then=Value(now + timedelta(seconds=lease_seconds()))), default=F("leased_until")
         ),
+        lease_taken_over=Case(
+            When(taken_over, then=Value(True)), When(won, then=Value(False)), default=F("lease_taken_over")
+        ),
         wake_at=Case(When(won, then=Value(None)), default=F("wake_at")),
     )
     webhook = Webhook.objects.filter(pk=webhook_id, lease_token=token).first()
     if webhook is None:
         return None
-    return Lease(webhook, token, webhook.signing_secrets(), webhook.receiver_headers())
+    in_flight = webhook.max_in_flight if webhook.ordering == Ordering.OBJECT else 1
+    return Lease(
+        webhook,
+        token,
+        webhook.signing_secrets(),
+        webhook.receiver_headers(),
+        expires=expires,
+        maybe_sent_before=in_flight if webhook.lease_taken_over else 0,
+    )
 
 
 def queue_release(*, lease: Lease, wake_at: datetime | None, rerung: bool = False) -> None:
-    changes = {"leased_until": None, "lease_token": "", "wake_at": wake_at}
+    changes = {"leased_until": None, "lease_token": "", "lease_taken_over": False, "wake_at": wake_at}
     if rerung:
         changes["rung_at"] = timezone.now()
     Webhook.objects.filter(pk=lease.webhook.pk, lease_token=lease.token).update(**changes)
+
+
+def database_patiently(call: Callable[[], T], *, until: float) -> T:
+    """`call()` (a read, or one fenced transaction), tried again while the database connection
+    fails, until time.monotonic() passes `until`; then the error is raised.
+
+    Each failure closes the connection, so the next try opens a new one. Safe for what the
+    drain calls it with: reads, and records fenced on the attempt count (a record whose commit
+    went through unacknowledged is refused by its fence when tried again).
+    """
+    failing_since = None
+    while True:
+        try:
+            result = call()
+        except CONNECTION_ERRORS as error:
+            connection_forget(DEFAULT_DB_ALIAS)
+            if time.monotonic() + DATABASE_RETRY_SECONDS >= until:
+                raise
+            if failing_since is None:  # one line per outage, not one per try
+                failing_since = time.monotonic()
+                logger.warning("database unreachable during a drain, waiting for it: %s", error)
+            time.sleep(DATABASE_RETRY_SECONDS)
+            continue
+        if failing_since is not None:
+            logger.warning("database back after %.1f s; the drain goes on", time.monotonic() - failing_since)
+        return result
 
 
 def webhook_drain(*, webhook_id: str) -> int:
@@ -93,11 +161,15 @@ def webhook_drain(*, webhook_id: str) -> int:
     doorbell.answer(webhook_id=webhook_id)
     deadline = time.monotonic() + settings.WEBHOOK_DRAIN_BUDGET
     attempted = 0
-    while (lease := queue_lease(webhook_id=webhook_id)) is not None:
-        outcome = _drain_leased(lease, deadline=deadline)
+    while (lease := _lease_or_ring(webhook_id)) is not None:
+        try:
+            outcome = _drain_leased(lease, deadline=deadline)
+            # Fenced by the token: a no-op if the lease was taken from this drain meanwhile.
+            queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget)
+        except CONNECTION_ERRORS:
+            lease_give_back(lease=lease)
+            raise
         attempted += outcome.attempted
-        # Fenced by the token: a no-op if the lease was taken from this drain meanwhile.
-        queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget)
         if outcome.lost:
             break
         if outcome.out_of_budget:
@@ -110,6 +182,33 @@ def webhook_drain(*, webhook_id: str) -> int:
             doorbell.ring(webhook_ids=[webhook_id])  # behind the other webhooks' drains
             break
     return attempted
+
+
+def _lease_or_ring(webhook_id: str) -> Lease | None:
+    """Lease the queue, waiting for the database as long as a lease would last. The doorbell
+    is answered by then, so a drain that still cannot reach the database rings the queue again
+    (the next drain waits in turn) rather than just ending: nothing else would ring it before
+    the lost-doorbell sweep."""
+    try:
+        return database_patiently(
+            lambda: queue_lease(webhook_id=webhook_id), until=time.monotonic() + lease_seconds()
+        )
+    except CONNECTION_ERRORS:
+        doorbell.ring(webhook_ids=[webhook_id], force=True)
+        raise
+
+
+def lease_give_back(*, lease: Lease) -> None:
+    """After the database failed mid-drain: release the lease as soon as the database answers
+    (fenced by the token: a no-op if another drain took the queue meanwhile) and ring the queue,
+    so that a new drain goes on where this one stopped instead of waiting for the lease to run
+    out. Past the lease, the clock rings the queue as for a dead drain."""
+    try:
+        database_patiently(lambda: queue_release(lease=lease, wake_at=None), until=lease.expires)
+    except CONNECTION_ERRORS:
+        logger.warning("webhook %s: lease left to run out (the database did not answer)", lease.webhook.pk)
+        return
+    doorbell.ring(webhook_ids=[lease.webhook.pk], force=True)
 
 
 @dataclass
@@ -138,7 +237,7 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
     if lease.webhook.ordering == Ordering.OBJECT:
         return _drain_by_object(lease, deadline=deadline)
     outcome = DrainOutcome()
-    while batch := _next_batch(lease.webhook.pk):
+    while batch := database_patiently(lambda: _next_batch(lease.webhook.pk), until=lease.expires):
         for delivery in batch:
             while delivery.state == Delivery.State.PENDING:
                 if delivery.next_attempt_at > timezone.now():
@@ -173,7 +272,7 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if delivery is None:
                     queue.make_room(now)
                 if delivery is None and queue.can_read():
-                    queue.read()
+                    database_patiently(queue.read, until=lease.expires)
                     continue
                 if delivery is None:
                     break
@@ -190,7 +289,11 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
                 break
             free = not stopping and len(in_flight) < webhook.max_in_flight
             for delivery, sent in in_flight.finished(_wake_in(queue) if free else None):
-                recorded = delivery_record(delivery=delivery, **sent.result())
+                result = sent.result()
+                recorded = database_patiently(
+                    lambda: delivery_record(delivery=delivery, **result),  # noqa: B023 (called at once)
+                    until=lease.expires,
+                )
                 queue.finish(delivery)
                 # Lost: another drain holds the queue now; inactive: stop before the next request.
                 stopping = stopping or not recorded.kept or not recorded.webhook_active
@@ -266,21 +369,30 @@ class Recorded:
 
 
 def delivery_attempt(*, lease: Lease, delivery: Delivery) -> Recorded:
-    """Send the delivery once and record it."""
-    return delivery_record(delivery=delivery, **attempt_send(lease=lease, delivery=delivery))
+    """Send the delivery once and record it (waiting for the database, within the lease: an
+    attempt that was sent is recorded rather than sent again)."""
+    sent = attempt_send(lease=lease, delivery=delivery)
+    return database_patiently(lambda: delivery_record(delivery=delivery, **sent), until=lease.expires)
 
 
 def attempt_send(*, lease: Lease, delivery: Delivery) -> dict:
     """Send the delivery once (no database): delivery_record()'s other arguments."""
     body = delivery.event.body.encode()
     sent, stored = request_headers(lease.headers, signed_headers(lease.secrets, delivery.object_id, body))
+    resent = lease.resend_mark()
     started_at = timezone.now()
     result = http.post_json(lease.webhook.url, body, sent)
-    return {"started_at": started_at, "result": result, "headers": stored}
+    return {"started_at": started_at, "result": result, "headers": stored, "after_lost_lease": resent}
 
 
 def delivery_record(
-    *, delivery: Delivery, started_at: datetime, result: http.HttpResult, headers: dict, max_attempts: int = 0
+    *,
+    delivery: Delivery,
+    started_at: datetime,
+    result: http.HttpResult,
+    headers: dict,
+    max_attempts: int = 0,
+    after_lost_lease: bool = False,
 ) -> Recorded:
     """Record one attempt and move the delivery on, in one transaction (one commit).
 
@@ -315,6 +427,7 @@ def delivery_record(
         "response_truncated": result.truncated,
         "error": result.error,
         "request_headers": headers,
+        "after_lost_lease": after_lost_lease,
     }
     # Plain statements (events.compiled): the ORM's create() and update() cost more than
     # the statements themselves on the path every delivery takes.

@@ -17,7 +17,10 @@ ring after that start queues a new drain, and nothing committed is missed.
   the flag is checked again after commit.
 
 The delivery clock rings with `force=True`, bypassing the flag, so that a
-drain task the broker lost cannot leave a queue silent.
+drain task the broker lost cannot leave a queue silent. It also asks
+`broker_returned()` on every tick: after a Redis outage or restart, rings
+made meanwhile (and, after a restart, every queued drain) are gone, so the
+clock then rings every queue with a due head (docs/delivery.md, "Faults").
 """
 
 import os
@@ -110,6 +113,32 @@ def ring(*, webhook_ids: list[str], force: bool = False) -> None:
     for webhook_id in webhook_ids:
         pipe.set(_redis_flag(webhook_id), 1, nx=not force, ex=expiry)
     _enqueue([webhook_id for webhook_id, was_set in zip(webhook_ids, pipe.execute(), strict=True) if was_set])
+
+
+def _epoch_key() -> str:
+    return f"webhooks:{settings.Q_CLUSTER['name']}:broker-epoch"
+
+
+# Whether this process's last look at the broker failed.
+_broker_was_down = False
+
+
+def broker_returned() -> bool:
+    """Whether the broker may have lost rings since this process last looked: it was down at
+    the last look, or it is a new (restarted) Redis. One `SET NX` round trip; raises while the
+    broker is down. Always False with the ORM broker, whose doorbells are database rows."""
+    global _broker_was_down
+    if _orm_broker():
+        return False
+    try:
+        # The key outlives any outage of the connection, but not a restart (or a flush) of
+        # Redis: finding it missing means everything queued before is gone.
+        new_broker = _get_broker().connection.set(_epoch_key(), 1, nx=True)
+    except Exception:
+        _broker_was_down = True
+        raise
+    returned, _broker_was_down = bool(new_broker) or _broker_was_down, False
+    return returned
 
 
 def answer(*, webhook_id: str) -> None:
