@@ -19,7 +19,11 @@ takes the blocked SIGTERM with `sigwaitinfo`, which names the sender:
   django-q2 expects;
 - from anyone else (the group's SIGTERM): note that the cluster is stopping, so that a drain in
   progress stops after its current attempt (webhooks.engine.delivery), releases its lease and
-  rings its queue again, for the next cluster to take.
+  rings its queue again, for the next cluster to take. Drains already handed to the worker
+  still run, one attempt each (a drain always makes one), before django-q2 stops it: a worker
+  that alone got a stray SIGTERM keeps making progress instead of bouncing its drains.
+
+Ctrl+C needs none of this: django-q2 already has its cluster processes ignore SIGINT.
 """
 
 import logging
