@@ -85,9 +85,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
-    "django_q",
     "events",
+    # Before django_q: its `qcluster` command is webhooks' (which stops on SIGTERM to the group).
     "webhooks",
+    "django_q",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.receiver import Receiver
@@ -30,12 +31,33 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-class Cluster:
-    """One qcluster process (in its own process group, so kill -9 takes all of it)."""
+def process_group_members(pgid: int) -> list[int]:
+    """The live processes of a process group (zombies, already dead, are not counted)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")".
+            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(group) == pgid and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
 
-    def __init__(self, log_path: Path, resolv_conf: str | None = None, **env: str) -> None:
+
+class ClusterDidNotStop(AssertionError):
+    pass
+
+
+class Cluster:
+    """One qcluster process, in its own process group (a session of its own, as systemd starts a
+    service): SIGTERM to the group is how it is stopped, kill -9 to the group takes all of it."""
+
+    def __init__(
+        self, log_path: Path, resolv_conf: str | None = None, command: list[str] | None = None, **env: str
+    ) -> None:
         self.log_path = log_path
-        self.command = [sys.executable, "manage.py", "qcluster"]
+        self.command = command or [sys.executable, "manage.py", "qcluster"]
         if resolv_conf:
             # Its own mount namespace, where /etc/resolv.conf is the given file: every DNS
             # lookup of the cluster (and only of the cluster) goes to the test's resolver.
@@ -83,13 +105,36 @@ class Cluster:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
+    @property
+    def timeout(self) -> float:
+        """django-q2's task timeout for this cluster (Q_TIMEOUT): a stop must not take longer."""
+        return float(self.env["Q_TIMEOUT"]) if "Q_TIMEOUT" in self.env else settings.Q_CLUSTER["timeout"]
+
+    def sigterm_the_group(self) -> float:
+        """SIGTERM to the whole process group, as systemd sends it; returns the seconds until no
+        process of the group is left. Raises ClusterDidNotStop (after kill -9) past the timeout."""
+        assert self.process is not None
+        pgid, started = self.process.pid, time.monotonic()
+        deadline = started + self.timeout
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(self.timeout)
+            while process_group_members(pgid):
+                if time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(self.command, self.timeout)
+                time.sleep(0.05)
+        except subprocess.TimeoutExpired:
+            left = process_group_members(pgid)
+            self.kill()
+            raise ClusterDidNotStop(
+                f"qcluster: {len(left)} processes still running {self.timeout:g}s after SIGTERM to its "
+                f"process group; killed with SIGKILL. Its log ends:\n{self.log_path.read_text()[-3000:]}"
+            ) from None
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(3)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            self.sigterm_the_group()
 
 
 @pytest.fixture
@@ -103,12 +148,19 @@ def receiver():
 def start_cluster(transactional_db, tmp_path):
     clusters: list[Cluster] = []
 
-    def start(resolv_conf: str | None = None, **env: str) -> Cluster:
+    def start(resolv_conf: str | None = None, command: list[str] | None = None, **env: str) -> Cluster:
         log_path = tmp_path / f"qcluster-{len(clusters)}.log"
-        cluster = Cluster(log_path, resolv_conf, **env).start()
+        cluster = Cluster(log_path, resolv_conf, command, **env).start()
         clusters.append(cluster)
         return cluster
 
     yield start
+    # Every cluster is stopped (killed if it must be) before a failure to stop is reported.
+    not_stopped = []
     for cluster in clusters:
-        cluster.stop()
+        try:
+            cluster.stop()
+        except ClusterDidNotStop as error:
+            not_stopped.append(error)
+    if not_stopped:
+        raise not_stopped[0]

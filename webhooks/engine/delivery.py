@@ -9,7 +9,8 @@ transaction that also moves the head on (attempt row + fenced delivery
 update: one commit per delivery). It stops when the queue is empty, when
 the head waits for its retry (the queue's `wake_at` tells the clock when),
 or after WEBHOOK_DRAIN_BUDGET seconds (it rings itself again, behind the
-other webhooks' drains). Then it releases the lease and looks once more for
+other webhooks' drains; so too, after its current attempt, when its cluster
+is stopping: webhooks.engine.shutdown). Then it releases the lease and looks once more for
 a due head, so that a doorbell which found the queue leased is never lost.
 
 The lease lasts the drain budget plus the longest possible attempt
@@ -41,7 +42,7 @@ from django.utils import timezone
 
 from events.compiled import row_insert_and_update
 from events.cot import iso
-from webhooks.engine import by_object, doorbell, http
+from webhooks.engine import by_object, doorbell, http, shutdown
 from webhooks.engine.brokers import connection_forget
 from webhooks.engine.signing import signature_header
 from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Webhook, queue_free
@@ -178,7 +179,7 @@ def webhook_drain(*, webhook_id: str) -> int:
         # A doorbell that rang while we held the lease found the queue taken: look again.
         if not _more_to_send(webhook_id, outcome):
             break
-        if time.monotonic() > deadline:
+        if _out_of_budget(deadline):
             doorbell.ring(webhook_ids=[webhook_id])  # behind the other webhooks' drains
             break
     return attempted
@@ -209,6 +210,12 @@ def lease_give_back(*, lease: Lease) -> None:
         logger.warning("webhook %s: lease left to run out (the database did not answer)", lease.webhook.pk)
         return
     doorbell.ring(webhook_ids=[lease.webhook.pk], force=True)
+
+
+def _out_of_budget(deadline: float) -> bool:
+    """Past the drain's budget, or the cluster is stopping: either way the queue goes back to the
+    broker with its lease released, for another drain (or the next cluster) to go on with."""
+    return time.monotonic() > deadline or shutdown.stop_requested()
 
 
 @dataclass
@@ -243,7 +250,7 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if delivery.next_attempt_at > timezone.now():
                     outcome.wake_at = delivery.next_attempt_at
                     return outcome
-                if outcome.attempted and time.monotonic() > deadline:
+                if outcome.attempted and _out_of_budget(deadline):
                     outcome.wake_at, outcome.out_of_budget = timezone.now(), True
                     return outcome
                 outcome.attempted += 1
@@ -277,7 +284,7 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if delivery is None:
                     break
                 # Before every attempt, not once per pass: the walk between two of them may be long.
-                if outcome.attempted and time.monotonic() > deadline:
+                if outcome.attempted and _out_of_budget(deadline):
                     stopping = outcome.out_of_budget = True
                     break
                 queue.start(delivery)
