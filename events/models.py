@@ -6,7 +6,7 @@ JSON shape of each model lives in `events/cot.py`.
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +45,30 @@ class CompanyOwned(models.Model):
         abstract = True
 
 
+class SavedWithItsEvent:
+    """A tracked model (`events.cot.KINDS`): its save() and the event capture writes for it
+    commit together, or not at all, whatever the caller's transaction state.
+
+    Capture writes the event (and a subscriber its outbox rows) in `post_save`, which Django
+    sends after the row's statement but outside any transaction of the save's own (save_base()
+    opens one only for models with concrete parents). In autocommit the row would commit on
+    its own and the event in a second transaction: a connection lost in between would leave a
+    committed change that no webhook hears about. `savepoint=False`: inside the caller's
+    transaction this only joins it (no SAVEPOINT); in autocommit the row, its event and its
+    deliveries are one transaction, one commit instead of two.
+
+    delete() and many-to-many add/remove/set/clear need nothing: Django already sends their
+    signals inside `atomic(savepoint=False)` (Collector.delete(), the related managers).
+    """
+
+    def save(self, *args, using: str | None = None, **kwargs) -> None:
+        # The alias Model.save() will write to (positional arguments, deprecated by Django,
+        # are passed on as they are).
+        alias = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=alias, savepoint=False):
+            super().save(*args, using=using, **kwargs)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -62,7 +86,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
     id = object_id_field()
     company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True)
     email = models.EmailField(unique=True)
@@ -139,7 +163,7 @@ class Survey(CompanyOwned):
         return self.name
 
 
-class SurveyAnswer(CompanyOwned):
+class SurveyAnswer(SavedWithItsEvent, CompanyOwned):
     """One submitted survey: Cotalker's COTSurveyExecution."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
@@ -173,7 +197,7 @@ class Collection(CompanyOwned):
         return self.display
 
 
-class Element(CompanyOwned):
+class Element(SavedWithItsEvent, CompanyOwned):
     """Cotalker's COTProperty: one row of a collection."""
 
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="elements")
@@ -190,7 +214,7 @@ class Element(CompanyOwned):
         return self.display
 
 
-class Task(CompanyOwned):
+class Task(SavedWithItsEvent, CompanyOwned):
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="tasks")
     name = models.CharField(max_length=300)
     info = models.TextField(blank=True)
@@ -215,13 +239,14 @@ class Task(CompanyOwned):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
+        # Read before SavedWithItsEvent's transaction opens: a plain read, it needs no lock.
         if not self.serial:
             last = Task.objects.filter(workflow_id=self.workflow_id).aggregate(Max("serial"))
             self.serial = (last["serial__max"] or 0) + 1
         super().save(*args, **kwargs)
 
 
-class Note(CompanyOwned):
+class Note(SavedWithItsEvent, CompanyOwned):
     title = models.CharField(max_length=300)
     description = models.CharField(max_length=500, blank=True)
     content = models.TextField(blank=True, help_text="Markdown.")

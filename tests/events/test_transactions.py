@@ -1,10 +1,12 @@
-"""Events follow the transaction that made the change: a rollback leaves nothing behind."""
+"""Events follow the transaction that made the change: a rollback leaves nothing behind, and a
+change made in autocommit commits in one transaction with its event."""
 
 import pytest
 from django.db import connection, transaction
 
 from events import subscribers
-from events.models import Task
+from events.cot import KINDS
+from events.models import SavedWithItsEvent, Task
 from webhooks.models import Event, Webhook
 
 
@@ -103,3 +105,46 @@ def test_deleting_a_company_with_webhooks_leaves_consistent_rows(company_a, memb
     connection.check_constraints()
     assert Event.objects.count() == 0
     assert Webhook.objects.count() == 0
+
+
+class InTransaction(list):
+    """A subscriber that records, per event, whether it was handed over inside a transaction."""
+
+    def interest(self, *, company_id: str, type: str, context: dict) -> bool:
+        return True
+
+    def receive(self, *, event: dict, interest) -> None:
+        self.append((event["type"], event["event"], not transaction.get_autocommit()))
+
+
+@pytest.fixture
+def handed_over():
+    recorded = InTransaction()
+    subscribers.subscribe(recorded)
+    yield recorded
+    subscribers.unsubscribe(recorded)
+
+
+def test_every_tracked_model_saves_inside_a_transaction():
+    assert [model for model in KINDS if not issubclass(model, SavedWithItsEvent)] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_in_autocommit_is_handed_over_inside_the_transaction_that_makes_it(
+    member_a, workflow_a, element_a, handed_over
+):
+    task = Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Created")
+    task.name = "Edited"
+    task.save()
+    task.followers.add(member_a)
+    member_a.properties.add(element_a)
+    task.delete()
+
+    assert transaction.get_autocommit()  # the test itself ran in autocommit
+    assert handed_over == [
+        ("COTTask", "create", True),
+        ("COTTask", "edit", True),
+        ("COTTask", "edit", True),
+        ("COTUser", "edit", True),
+        ("COTTask", "delete", True),
+    ]

@@ -76,8 +76,42 @@ def test_a_change_no_webhook_can_want_runs_no_webhook_query(
         Task.objects.create(company=company_a, workflow=workflow_a, name="Unwanted")
 
     assert routing_queries(queries.captured_queries) == []
-    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "INSERT"]  # serial, row
+    # The serial, then the row in the transaction every tracked save runs in (SavedWithItsEvent).
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SELECT", "BEGIN", "INSERT", "COMMIT"]
     assert not Delivery.objects.exists()
+
+
+@postgresql_only
+def test_a_rolled_back_webhook_write_leaves_its_company_routed_by_the_table(
+    transactional_db, company_a, workflow_a, other_workflow
+):
+    task_webhook(company_a, other_workflow, "elsewhere")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        task_webhook(company_a, other_workflow, "rolled-back")
+        raise RuntimeError("roll back")
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Warm the table")
+
+    with CaptureQueriesContext(connection) as queries:
+        Task.objects.create(company=company_a, workflow=workflow_a, name="Unwanted")
+
+    assert routing_queries(queries.captured_queries) == []
+
+
+@postgresql_only
+def test_a_webhook_write_in_a_rolled_back_savepoint_leaves_its_company_routed_by_the_table(
+    transactional_db, company_a, workflow_a, other_workflow
+):
+    task_webhook(company_a, other_workflow, "elsewhere")
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Warm the table")
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            task_webhook(company_a, other_workflow, "rolled-back")
+            raise RuntimeError("roll back")
+        Task.objects.create(company=company_a, workflow=workflow_a, name="Unwanted")
+
+    assert routing_queries(queries.captured_queries) == []
 
 
 @postgresql_only

@@ -68,8 +68,10 @@ def ring_on_commit(*, webhook_ids: list[str]) -> None:
     if not webhook_ids:
         return
     if _orm_broker():
-        # No savepoint inside the caller's transaction; its own one in autocommit (the ORM
-        # broker would otherwise close the connection before enqueueing).
+        # Joins the outbox's transaction (event_store() calls this inside it), with no
+        # savepoint, so the doorbell commits with the change; a transaction of its own only if
+        # the broker's database is another one (in autocommit the ORM broker would otherwise
+        # close the connection before enqueueing).
         with transaction.atomic(using=_orm_broker(), savepoint=False):
             flagged = _orm_flag_idle(webhook_ids)
             _enqueue(flagged)

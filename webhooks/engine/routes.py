@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from typing import Any
 
 from django.conf import settings
@@ -202,7 +203,7 @@ def routed(*, company_id: str, type: str, context: dict[str, Any]) -> Routed | N
     """`candidates()` with the subscriptions of those that want only some changes."""
     if not enabled() or company_id is None:
         return None
-    dirty: set[str] = _dirty_companies()
+    dirty = _dirty_companies()
     if dirty and not transaction.get_connection(Webhook.objects.db).in_atomic_block:
         dirty.clear()  # left by transactions that rolled back: none is open now
     if ALL in dirty or company_id in dirty:
@@ -218,12 +219,10 @@ def routes_written(*, company_id: str | None) -> None:
     if not transaction.get_connection(Webhook.objects.db).in_atomic_block:
         _forget(company)  # committed already
         return
-    _dirty_companies().add(company)
-
-    def forget_on_commit() -> None:
-        _forget(company)
-
-    transaction.on_commit(forget_on_commit, using=Webhook.objects.db)
+    dirty = _dirty_companies()
+    mark = dirty.get(company) or _Uncommitted(company)
+    dirty[company] = mark
+    transaction.on_commit(mark.forget_on_commit, using=Webhook.objects.db)
 
 
 def webhook_written(sender, instance: Webhook, **kwargs) -> None:
@@ -232,11 +231,26 @@ def webhook_written(sender, instance: Webhook, **kwargs) -> None:
 
 
 def _forget(company: str) -> None:
-    _dirty_companies().discard(company)
+    _dirty_companies().pop(company, None)
     _table.forget(company)
 
 
-def _dirty_companies() -> set[str]:
+class _Uncommitted:
+    """A company's "dirty" mark, held only by the on_commit callbacks of the transaction that
+    wrote its routes. Django drops those callbacks when that transaction (or the savepoint
+    that wrote them) rolls back, and the mark goes with them: a rolled-back write leaves no
+    company dirty. (Every tracked save runs inside a transaction, even in autocommit, so the
+    "no transaction open" clean-up in routed() alone would rarely run.)"""
+
+    def __init__(self, company: str) -> None:
+        self.company = company
+
+    def forget_on_commit(self) -> None:
+        _forget(self.company)
+
+
+def _dirty_companies() -> "weakref.WeakValueDictionary[str, _Uncommitted]":
+    """The companies whose routes this thread wrote in its open transaction, with their marks."""
     if not hasattr(_dirty, "companies"):
-        _dirty.companies = set()
+        _dirty.companies = weakref.WeakValueDictionary()
     return _dirty.companies

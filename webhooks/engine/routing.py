@@ -134,7 +134,11 @@ class Selective:
 def event_store(*, event: dict[str, Any], webhooks: "list[str] | Candidates") -> list[str]:
     """Write the event and a delivery per webhook in the caller's transaction, and ring;
     returns the webhooks that got a delivery."""
-    with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+    # Joins the caller's transaction, with no savepoint: a tracked model's change always runs in
+    # one (events.models.SavedWithItsEvent; Django's delete() and many-to-many changes), so the
+    # outbox commits with the change. Its own transaction only for an event with no row change
+    # of its own in autocommit (a logout, an `object_event_emit()` outside atomic()).
+    with transaction.atomic(savepoint=False):
         # The Event row as a dict: an `Event()` built only to read its fields back would be
         # one more model instance per save on the hottest path.
         stored = {
