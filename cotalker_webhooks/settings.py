@@ -268,8 +268,6 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "webhooks_cache"}
     ),
 }
-# Rate limits (webhooks.limits) count across every web process: the same shared store.
-CACHES["limits"] = CACHES["heartbeat"]
 
 # Test events per minute (the synchronous send-test of the panel and the API): per webhook and per
 # company. A request over either gets 429 with Retry-After.
