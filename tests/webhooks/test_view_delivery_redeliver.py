@@ -62,3 +62,10 @@ def test_non_staff_refused(client, member_a, delivery):
 
 def test_wrong_method(staff_client, delivery):
     assert staff_client.get(url(delivery)).status_code == 405
+
+
+def test_a_malformed_current_url_header_is_ignored(staff_client, delivery):
+    response = staff_client.post(url(delivery), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://[")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="logs"' in html and html.count("data-delivery=") == 2
+    assert Delivery.objects.count() == 2

@@ -229,7 +229,9 @@ def _shown_filters(request: HttpRequest) -> LogFilterForm:
     request (a redelivery or test event from a filtered view keeps its filters)."""
     params = request.GET
     if request.htmx and request.htmx.current_url:
-        params = QueryDict(urlsplit(request.htmx.current_url).query)
+        # A malformed header (say `http://[`) is ignored: the action ran, the Logs show unfiltered.
+        with contextlib.suppress(ValueError):
+            params = QueryDict(urlsplit(request.htmx.current_url).query)
     return LogFilterForm(params)
 
 
