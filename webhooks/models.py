@@ -507,6 +507,11 @@ class DeliveryQuerySet(models.QuerySet):
                 chosen.append((delivery_id, event_id))
         return chosen
 
+    def event_queued(self, webhook_id: str, event_id: int) -> bool:
+        """Whether the webhook still has a delivery of this event to send (the log itself, pending,
+        or a redelivery of it not sent yet)."""
+        return self.pending().filter(webhook_id=webhook_id, event_id=event_id).exists()
+
     def head_of(self, webhook_id: str) -> "Delivery | None":
         """The oldest unfinished delivery of a webhook: the only one that may be attempted."""
         return self.queue(webhook_id).first()

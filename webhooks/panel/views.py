@@ -177,6 +177,7 @@ def _logs_context(
     filters: LogFilterForm | None = None,
     oob: bool = False,
     announce: str = "",
+    error: str = "",
 ) -> dict:
     filters = filters if filters is not None else LogFilterForm()
     logs = queries.deliveries_for(webhook)
@@ -221,6 +222,7 @@ def _logs_context(
         "logs_poll_url": f"{logs_url}?{urlencode({**query, 'page': page.number})}",
         "oob": oob,
         "announce": announce,
+        "logs_error": error,
     }
 
 
@@ -419,14 +421,26 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
 @staff_required
 def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
     delivery = _company_delivery(request, pk, delivery_id)
-    engine.delivery_redeliver(delivery=delivery)
-    notice = _("Redelivery queued.")
+    try:
+        services.delivery_redeliver(delivery=delivery)
+    except ValidationError as refused:
+        notice, error = "", refused.messages[0]
+    else:
+        notice, error = _("Redelivery queued."), ""
     if _fragment(request):
         context = _logs_context(
-            request, delivery.webhook, 1, filters=_shown_filters(request), announce=notice
+            request,
+            delivery.webhook,
+            1,
+            filters=_shown_filters(request),
+            announce=notice or error,
+            error=error,
         )
         return render(request, "webhooks/settings.html#logs", context)
-    messages.success(request, notice)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
     return redirect(reverse("webhooks:edit", args=[delivery.webhook_id]) + "#logs")
 
 
