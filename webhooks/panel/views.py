@@ -529,7 +529,8 @@ def demo_receiver(request: HttpRequest) -> HttpResponse:
     received = cache.get(DEMO_RECEIVED_KEY, [])
     text = request.body.decode("utf-8", errors="replace")
     body, company = text, None
-    with contextlib.suppress(ValueError, AttributeError):
+    # Not JSON, or nested too deeply for the parser (RecursionError): kept as text, for nobody.
+    with contextlib.suppress(ValueError, AttributeError, RecursionError):
         document = json.loads(text)
         body = json.dumps(document, indent=2, ensure_ascii=False)
         company = document.get("company")
