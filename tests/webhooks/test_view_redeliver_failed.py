@@ -187,3 +187,14 @@ def test_confirming_more_than_the_cap_queues_the_cap_and_says_how_to_continue(
     assert "1 failed delivery queued again." in second and "more is left" not in second
     again = Delivery.objects.filter(kind="redelivery").order_by("id")
     assert [d.redelivery_of for d in again] == [failed[0].object_id, failed[1].object_id]
+
+
+def test_the_count_says_when_it_is_over_the_cap(staff_client, webhook, failed, settings):
+    settings.WEBHOOK_REDELIVER_FAILED_MAX = 1
+    staff_client.cookies[COOKIE] = "America/Santiago"
+
+    html = staff_client.get(url(webhook), RANGE).content.decode()
+
+    assert "At most 1 are queued at a time: redeliver failed again to queue the rest." in html
+    settings.WEBHOOK_REDELIVER_FAILED_MAX = 2
+    assert 'id="recovery-cap"' not in staff_client.get(url(webhook), RANGE).content.decode()

@@ -70,5 +70,5 @@ def logs_redeliver_failed(request: HttpRequest, pk: str) -> HttpResponse:
             messages.success(request, _queued_notice(batch))
             return redirect(reverse("webhooks:edit", args=[webhook.pk]) + "#logs")
         count = len(Delivery.objects.failed_to_redeliver(webhook.pk, start, end))
-    context = {"webhook": webhook, "form": form, "count": count}
+    context = {"webhook": webhook, "form": form, "count": count, "cap": settings.WEBHOOK_REDELIVER_FAILED_MAX}
     return render(request, f"{TEMPLATE}#recovery" if _fragment(request) else TEMPLATE, context)
