@@ -275,13 +275,15 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "webhooks_cache"}
     ),
 }
-# Rate limits (webhooks.limits) count across every web process: the same shared store.
-CACHES["limits"] = CACHES["heartbeat"]
 
 # Test events per minute (the synchronous send-test of the panel and the API): per webhook and per
 # company. A request over either gets 429 with Retry-After.
 WEBHOOK_SEND_TEST_PER_WEBHOOK = env_int("WEBHOOK_SEND_TEST_PER_WEBHOOK", 5, minimum=1)
 WEBHOOK_SEND_TEST_PER_COMPANY = env_int("WEBHOOK_SEND_TEST_PER_COMPANY", 20, minimum=1)
+
+# At most this many failed deliveries are queued again by one "redeliver failed" (panel or API);
+# the answer says how many are left, and running it again continues where it stopped.
+WEBHOOK_REDELIVER_FAILED_MAX = env_int("WEBHOOK_REDELIVER_FAILED_MAX", 1000, minimum=1)
 
 # Health (GET /healthz): 503 when no delivery clock has beaten for this many seconds, or
 # (when above 0) when a due delivery has waited longer than HEALTH_DELIVERY_MAX_AGE seconds.

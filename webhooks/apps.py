@@ -13,7 +13,6 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_login_failed
         from django.db.models.signals import post_delete, post_save, pre_delete
         from django_q.signals import post_spawn
 
@@ -22,7 +21,6 @@ class WebhooksConfig(AppConfig):
         from webhooks import checks
         from webhooks.engine import clock, routes, routing
         from webhooks.models import Webhook
-        from webhooks.panel import signin
 
         checks.register()
 
@@ -31,7 +29,6 @@ class WebhooksConfig(AppConfig):
         # A webhook written in this thread's open transaction is unknown to the route table.
         post_save.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.save")
         post_delete.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.delete")
-        user_login_failed.connect(signin.signin_failed, dispatch_uid="webhooks.signin.failed")
         # Deleting a webhook's workflow, survey or group deactivates it, with the reason.
         for field, model in (("workflow", Workflow), ("survey", Survey), ("group", Group)):
             pre_delete.connect(

@@ -87,6 +87,20 @@ HEADER_VALUE_INVALID = _(
 )
 HEADER_VALUE_REQUIRED = _("Give a value for the header “%(name)s”.")
 HEADERS_TOO_MANY = _("At most %(max)s custom headers.")
+HEADERS_NEW_RECEIVER = _(
+    "The URL now points to another receiver (scheme, host or port): give the value of %(names)s "
+    "again, or remove them. Stored values are never sent to a new receiver."
+)
+
+
+def url_origin(url: str) -> tuple | str:
+    """Scheme, host and port (the scheme's default filled in): who receives what is sent to `url`."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        return url  # not a URL (the URL's own validator says so): compared as written
 
 
 def header_name_errors(name: str) -> list[ValidationError]:
@@ -336,6 +350,14 @@ class Webhook(models.Model):
             if update_fields is not None and "per_object_after" not in update_fields:
                 kwargs["update_fields"] = [*update_fields, "per_object_after"]
         super().save(*args, **kwargs)
+        self._saved_url, self._header_values_given = self.url, set()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # The receiver the stored header values were given for (clean(): a new one needs them again).
+        instance._saved_url = instance.__dict__.get("url")
+        return instance
 
     def _per_object_boundary(self) -> int:
         """On a switch to `object` mode, what is already queued keeps the webhook's order: the
@@ -367,6 +389,11 @@ class Webhook(models.Model):
             receiver_headers_validator(self.receiver_headers())
         except ValidationError as error:
             errors["headers"] = error.error_list
+        carried = self.header_values_carried_to_a_new_receiver()
+        if carried:
+            names = ", ".join(f"“{name}”" for name in carried)
+            error = ValidationError(HEADERS_NEW_RECEIVER, code="new_receiver", params={"names": names})
+            errors.setdefault("headers", []).append(error)
         errors.update(self._clean_subscription())
         if errors:
             raise ValidationError(errors)
@@ -418,6 +445,17 @@ class Webhook(models.Model):
             name: stored.get(name.lower(), "") if value is None else value for name, value in given.items()
         }
         self.sealed_headers = json.dumps(headers, ensure_ascii=False) if headers else ""
+        self._header_values_given = {name.lower() for name, value in given.items() if value is not None}
+
+    def header_values_carried_to_a_new_receiver(self) -> list[str]:
+        """The headers whose stored values would go to another receiver than the one they were
+        given for: the URL's scheme, host or port changed and no new value came with the change.
+        A staff user who may edit the URL must not be able to send the credential to themselves."""
+        saved_url = getattr(self, "_saved_url", None)
+        if saved_url is None or url_origin(saved_url) == url_origin(self.url):
+            return []
+        given = getattr(self, "_header_values_given", set())
+        return [name for name in self.receiver_headers() if name.lower() not in given]
 
     def header_names(self) -> list[str]:
         return list(self.receiver_headers())
@@ -520,6 +558,11 @@ class DeliveryQuerySet(models.QuerySet):
                 seen.add(event_id)
                 chosen.append((delivery_id, event_id))
         return chosen
+
+    def event_queued(self, webhook_id: str, event_id: int) -> bool:
+        """Whether the webhook still has a delivery of this event to send (the log itself, pending,
+        or a redelivery of it not sent yet)."""
+        return self.pending().filter(webhook_id=webhook_id, event_id=event_id).exists()
 
     def head_of(self, webhook_id: str) -> "Delivery | None":
         """The oldest unfinished delivery of a webhook: the only one that may be attempted."""
@@ -685,6 +728,19 @@ class DeliveryHourWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"rolled up until {self.rolled_until}"
+
+
+class LimitCounter(models.Model):
+    """A rate limit's count for one key in one time window (webhooks.limits). A row, not a cache
+    entry: one conditional UPDATE counts atomically on every database, shared by every process,
+    and no cache eviction or culling can reset it. Expired rows go with the daily pruning."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
 
 
 class ApiToken(AbstractAuthToken):

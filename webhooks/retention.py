@@ -4,7 +4,8 @@ A delivery log (a `Delivery` and its `Attempt`s) is pruned once it finished
 (SUCCESS or FAILED) more than WEBHOOK_LOG_RETENTION_DAYS days ago; a stored
 `Event` is pruned once it is that old and no delivery refers to it any more.
 A pending delivery is never pruned, however old, and neither is its event.
-The delivery statistics' hourly rows (webhooks.stats) older than the cutoff go too.
+The delivery statistics' hourly rows (webhooks.stats) older than the cutoff go too, and the
+daily task drops the rate limits' counters of windows that ended (webhooks.limits).
 
 Each batch (WEBHOOK_LOG_PRUNE_BATCH rows) is its own short transaction, so
 pruning a large backlog never holds locks for long or blocks deliveries.
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webhooks import stats
+from webhooks import limits, stats
 from webhooks.models import Attempt, Delivery, Event
 
 logger = logging.getLogger("webhooks.retention")
@@ -111,6 +112,7 @@ def logs_prune_daily() -> dict:
     """The scheduled task (django-q2, daily): prune with the configured retention and batch size."""
     days = settings.WEBHOOK_LOG_RETENTION_DAYS
     result = logs_prune(older_than=logs_cutoff(days=days), batch_size=settings.WEBHOOK_LOG_PRUNE_BATCH)
+    limits.counters_prune()  # rate-limit windows that ended
     logger.info(
         "pruned logs older than %d days: deliveries=%d attempts=%d events=%d hours=%d batches=%d",
         days,

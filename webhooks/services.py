@@ -3,12 +3,22 @@
 Delivering events is the engine's work (webhooks.engine, docs/delivery.md).
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from webhooks.engine import delivery as engine
 from webhooks.engine import doorbell
-from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, InactiveReason, Webhook
+from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, Delivery, InactiveReason, Webhook
+
+REDELIVERY_QUEUED = _(
+    "This event is already queued to this webhook; redeliver it once that delivery has succeeded or failed."
+)
 
 WEBHOOK_EDITABLE_FIELDS = (
     "name",
@@ -94,3 +104,41 @@ def webhooks_deactivate(*, company_id: str, webhook_ids: list[str]) -> int:
         .filter(pk__in=webhook_ids, is_active=True)
         .update(is_active=False, inactive_reason="", modified_at=timezone.now())
     )
+
+
+def _webhook_lock(webhook_id: str) -> None:
+    """Redeliveries of one webhook one at a time (double clicks, retried requests): the second
+    waits for the first's commit, then sees what it queued. (On SQLite every write transaction
+    is IMMEDIATE: they already run one at a time.)"""
+    Webhook.objects.select_for_update().filter(pk=webhook_id).values_list("pk").first()
+
+
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Queue a log's event to its webhook again. Refused (ValidationError, code "queued") while
+    the webhook still has that event to send, so repeated clicks queue it once."""
+    with transaction.atomic():
+        _webhook_lock(delivery.webhook_id)
+        if Delivery.objects.event_queued(delivery.webhook_id, delivery.event_id):
+            raise ValidationError(REDELIVERY_QUEUED, code="queued")
+        return engine.delivery_redeliver(delivery=delivery)
+
+
+@dataclass(frozen=True)
+class RedeliveryBatch:
+    queued: int  # failed deliveries queued again by this call
+    remaining: int  # those of the range left for the next call (over the cap)
+
+
+def deliveries_redeliver_failed(
+    *, webhook: Webhook, created_from: datetime, created_to: datetime | None, limit: int | None = None
+) -> RedeliveryBatch:
+    """Queue again the first `limit` (WEBHOOK_REDELIVER_FAILED_MAX) failed deliveries of the range
+    (Delivery.objects.failed_to_redeliver: in order, one per event). What it queued is pending, so
+    the next call with the same range skips it and continues where this one stopped."""
+    limit = settings.WEBHOOK_REDELIVER_FAILED_MAX if limit is None else limit
+    with transaction.atomic():
+        _webhook_lock(webhook.pk)
+        originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
+        # The engine's batch insert (multi-row INSERTs, one doorbell ring), on the capped list.
+        queued = engine.redeliveries_insert(webhook.company_id, webhook.pk, originals[:limit])
+    return RedeliveryBatch(queued=len(queued), remaining=len(originals) - len(queued))

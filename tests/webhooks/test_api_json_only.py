@@ -70,3 +70,23 @@ def test_every_api_response_says_no_store(api, webhook, method, suffix):
 def test_errors_say_no_store_too(db):
     assert APIClient().get(BASE)["Cache-Control"] == "no-store"  # 401
     assert APIClient().get("/api/nothing")["Cache-Control"] == "no-store"  # 404
+
+
+@pytest.mark.parametrize("path", [BASE, BASE + "/logs/{id}"])
+def test_too_many_query_parameters_is_a_json_400(api, webhook, settings, path):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    query = "&".join(f"p{n}=1" for n in range(11))
+
+    response = api.get(f"{path.format(id=webhook.pk)}?{query}")
+
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Too many query parameters: at most 10."}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_too_many_query_parameters_without_a_token_is_a_json_400_too(db, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+
+    response = APIClient().get(BASE + "?" + "&".join(f"p{n}=1" for n in range(11)))
+
+    assert response.status_code in (400, 401) and response["Content-Type"] == "application/json"

@@ -12,6 +12,7 @@ import pytest
 
 from tests.receiver import Drip, DrippingReceiver, Receiver, Reply
 from webhooks.engine import http
+from webhooks.engine.delivery import webhook_send_test
 
 # Room on top of attempt_max_seconds() for a loaded machine; every hostile receiver below would
 # keep an attempt open for 30 s or more without the deadline, so this margin cannot hide one.
@@ -362,3 +363,52 @@ def test_a_hung_dns_lookup_ends_the_attempt_at_the_deadline(settings, monkeypatc
     assert looking_up.is_set()
     assert_ended_at_the_deadline(result, elapsed, 1)
     assert result.error == "timed out after 1 s while resolving the host name"
+
+
+SECRET_PATH = "/hooks/T0SECRETPATH?api_key=K3YSECRET"
+
+
+def assert_names_the_host_only(text: str, port: int) -> None:
+    assert "T0SECRETPATH" not in text and "K3YSECRET" not in text and "api_key" not in text, text
+    assert f"127.0.0.1:{port}" in text, text
+
+
+def test_a_refused_connection_logs_and_stores_the_host_and_port_but_not_the_path(unused_port):
+    with _Recorded("webhooks.http") as log:
+        result = http.post_json(f"http://127.0.0.1:{unused_port}{SECRET_PATH}", b"{}", {})
+
+    assert result.error == "connection refused"
+    assert_names_the_host_only(log.text, unused_port)
+    assert "ConnectionRefusedError" in log.text  # the detail operators need is still there
+
+
+def test_a_timeout_logs_and_stores_the_host_and_port_but_not_the_path(settings):
+    settings.WEBHOOK_TIMEOUT = 1
+    with socket.socket() as server, _Recorded("webhooks.http") as log:  # accepted, never answered
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+
+        result = http.post_json(f"http://127.0.0.1:{port}{SECRET_PATH}", b"{}", {})
+
+    assert result.error == "timed out after 1 s while waiting for the response headers"
+    assert_names_the_host_only(log.text, port)
+
+
+def test_an_invalid_url_logs_no_part_of_it_but_the_host(settings):
+    with _Recorded("webhooks.http") as log:
+        result = http.post_json(f"http://127.0.0.1:99999{SECRET_PATH}", b"{}", {})
+
+    assert result.error == "invalid URL"
+    assert "T0SECRETPATH" not in log.text and "K3YSECRET" not in log.text, log.text
+
+
+def test_a_failed_send_stores_a_reason_without_the_path(make_webhook, unused_port):
+    webhook = make_webhook(f"http://127.0.0.1:{unused_port}{SECRET_PATH}")
+    with _Recorded("webhooks.http") as log:
+        delivery = webhook_send_test(webhook=webhook)
+
+    stored = [delivery.response, *delivery.attempt_set.values_list("error", flat=True)]
+    assert "connection refused" in stored[-1]
+    assert not any("T0SECRETPATH" in text or "K3YSECRET" in text for text in stored), stored
+    assert_names_the_host_only(log.text, unused_port)

@@ -247,3 +247,106 @@ def test_a_header_error_at_send_time_logs_no_value(db, receiver):
         logger.removeHandler(handler)
         logger.setLevel(old_level)
     assert len(records) == 2 and not any("SECRETVAL" in record.getMessage() for record in records)
+
+
+# --- a new receiver host must be given the header values again (docs/security.md)
+
+
+@pytest.fixture
+def with_headers(api, body) -> Webhook:
+    return Webhook.objects.get(pk=api.post(BASE, body, format="json").json()["_id"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://attacker.example.net/hook", "http://erp.example.com/hook", "https://erp.example.com:8443/hook"],
+)
+def test_the_api_refuses_a_new_host_scheme_or_port_that_would_take_the_stored_values(api, with_headers, url):
+    response = api.patch(f"{BASE}/{with_headers.pk}", {"url": url}, format="json")
+
+    assert response.status_code == 400
+    (message,) = response.json()["headers"]
+    assert "“Authorization”, “X-Api-Key”" in message and "again" in message
+    with_headers.refresh_from_db()
+    assert with_headers.url == "https://erp.example.com/hook"
+
+
+def test_the_api_refuses_a_new_host_when_a_value_is_kept_with_null(api, with_headers):
+    headers = {"Authorization": "Bearer new-host-token", "X-Api-Key": None}
+    response = api.patch(
+        f"{BASE}/{with_headers.pk}", {"url": "https://new.example.net/", "headers": headers}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "“X-Api-Key”" in response.json()["headers"][0]
+    assert "Authorization" not in response.json()["headers"][0]
+
+
+def test_the_api_moves_to_a_new_host_with_new_values_or_without_the_headers(api, with_headers):
+    headers = {"Authorization": "Bearer new-host-token", "X-Api-Key": "key-43"}
+    moved = api.patch(
+        f"{BASE}/{with_headers.pk}", {"url": "https://new.example.net/", "headers": headers}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    with_headers.refresh_from_db()
+    assert with_headers.receiver_headers() == headers
+
+    dropped = api.patch(
+        f"{BASE}/{with_headers.pk}", {"url": "https://other.example.org/", "headers": {}}, format="json"
+    )
+    assert dropped.status_code == 200
+    with_headers.refresh_from_db()
+    assert (with_headers.url, with_headers.receiver_headers()) == ("https://other.example.org/", {})
+
+
+def test_a_new_path_or_query_on_the_same_host_keeps_the_values(api, with_headers):
+    response = api.patch(
+        f"{BASE}/{with_headers.pk}", {"url": "https://ERP.example.com:443/v2/hook?x=1"}, format="json"
+    )
+
+    assert response.status_code == 200
+    with_headers.refresh_from_db()
+    assert with_headers.receiver_headers() == {"Authorization": TOKEN, "X-Api-Key": "key-42"}
+
+
+def test_any_full_clean_refuses_it_so_the_django_admin_does_too(with_headers):
+    with_headers.url = "https://attacker.example.net/hook"
+
+    with pytest.raises(ValidationError) as refused:
+        with_headers.full_clean()
+
+    assert "headers" in refused.value.message_dict
+
+
+def test_the_panel_refuses_a_new_host_without_the_values_again(staff_client, make_webhook):
+    webhook = make_webhook("https://erp.example.com/hook")
+    services.webhook_update(webhook=webhook, headers={"Authorization": TOKEN})
+
+    response = staff_client.post(
+        edit_url(webhook),
+        {**form_data(webhook), "url": "https://attacker.example.net/", "header_name_0": "Authorization"},
+    )
+
+    assert response.status_code == 200
+    assert "give the value of “Authorization” again" in response.content.decode()
+    webhook.refresh_from_db()
+    assert webhook.url == "https://erp.example.com/hook"
+
+
+def test_the_panel_moves_to_a_new_host_with_a_new_value(staff_client, make_webhook):
+    webhook = make_webhook("https://erp.example.com/hook")
+    services.webhook_update(webhook=webhook, headers={"Authorization": TOKEN})
+
+    response = staff_client.post(
+        edit_url(webhook),
+        {
+            **form_data(webhook),
+            "url": "https://new.example.net/",
+            "header_name_0": "Authorization",
+            "header_value_0": "Bearer for-the-new-host",
+        },
+    )
+
+    assert response.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.receiver_headers() == {"Authorization": "Bearer for-the-new-host"}

@@ -4,9 +4,11 @@ their original order, behind what is queued, each linked to its original (servic
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from webhooks import services
 from webhooks.engine import delivery as engine
 from webhooks.models import ApiToken, Delivery, Event, Webhook
 
@@ -115,7 +117,7 @@ def test_the_api_queues_them_and_answers_202_with_the_count(api, webhook):
         format="json",
     )
 
-    assert response.status_code == 202 and response.json() == {"queued": 2}
+    assert response.status_code == 202 and response.json() == {"queued": 2, "remaining": 0}
     logs = api.get(f"{BASE}/logs/{webhook.pk}", {"result": "pending"}).json()
     assert [entry["kind"] for entry in logs] == ["redelivery", "redelivery"]
 
@@ -187,3 +189,89 @@ def test_two_bulk_redeliveries_at_once_queue_each_event_once(make_webhook):
 
     assert sorted(results) == [0, 5]
     assert Delivery.objects.filter(kind="redelivery").count() == 5
+
+
+# --- the cap on one bulk redelivery
+
+
+def test_a_bulk_redelivery_queues_at_most_the_cap_and_says_how_many_are_left(webhook):
+    failed = [log(webhook, minutes=m) for m in range(5)]
+
+    batch = services.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None, limit=2)
+
+    assert (batch.queued, batch.remaining) == (2, 3)
+    assert [d.redelivery_of for d in queued_again(webhook)] == [d.object_id for d in failed[:2]]
+
+
+def test_running_it_again_continues_where_it_stopped_and_queues_nothing_twice(webhook):
+    failed = [log(webhook, minutes=m) for m in range(5)]
+
+    batches = [
+        services.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None, limit=2)
+        for _ in range(4)
+    ]
+
+    assert [(b.queued, b.remaining) for b in batches] == [(2, 3), (2, 1), (1, 0), (0, 0)]
+    assert [d.redelivery_of for d in queued_again(webhook)] == [d.object_id for d in failed]
+
+
+def test_the_cap_comes_from_the_setting(webhook, settings):
+    settings.WEBHOOK_REDELIVER_FAILED_MAX = 3
+    for minutes in range(5):
+        log(webhook, minutes=minutes)
+
+    batch = services.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
+
+    assert (batch.queued, batch.remaining) == (3, 2)
+
+
+def test_the_api_caps_a_bulk_redelivery_and_says_how_to_continue(api, webhook, settings):
+    settings.WEBHOOK_REDELIVER_FAILED_MAX = 2
+    for minutes in range(3):
+        log(webhook, minutes=minutes)
+    url, body = f"{BASE}/logs/{webhook.pk}/redeliver-failed", {"createdAtFrom": "2026-12-01T10:00:00Z"}
+
+    first = api.post(url, body, format="json")
+    second = api.post(url, body, format="json")
+
+    assert first.status_code == 202 and first.json() == {"queued": 2, "remaining": 1}
+    assert second.status_code == 202 and second.json() == {"queued": 1, "remaining": 0}
+    assert Delivery.objects.filter(kind="redelivery").count() == 3
+
+
+# --- one redelivery of a log at a time
+
+
+def test_a_log_whose_redelivery_is_still_queued_is_not_queued_again(webhook):
+    failed = log(webhook, minutes=1)
+    services.delivery_redeliver(delivery=failed)
+
+    with pytest.raises(ValidationError) as refused:
+        services.delivery_redeliver(delivery=failed)
+
+    assert refused.value.code == "queued"
+    assert len(queued_again(webhook)) == 1
+
+
+def test_a_log_may_be_redelivered_again_once_its_redelivery_finished(webhook):
+    failed = log(webhook, minutes=1)
+    again = services.delivery_redeliver(delivery=failed)
+    Delivery.objects.filter(pk=again.pk).update(state="failed")
+
+    services.delivery_redeliver(delivery=failed)
+
+    assert len(queued_again(webhook)) == 2
+
+
+def test_the_api_refuses_a_second_redelivery_of_a_log_with_409(api, webhook):
+    failed = log(webhook, minutes=1)
+    url = f"{BASE}/logs/{webhook.pk}/{failed.object_id}/redeliver"
+
+    responses = [api.post(url) for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [202, 409, 409]
+    assert responses[1].json() == {
+        "detail": "This event is already queued to this webhook; redeliver it once that delivery "
+        "has succeeded or failed."
+    }
+    assert len(queued_again(webhook)) == 1

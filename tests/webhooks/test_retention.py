@@ -13,7 +13,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task, result
 
 from webhooks import retention, schedules
-from webhooks.models import Attempt, Delivery, Event
+from webhooks.models import Attempt, Delivery, Event, LimitCounter
 
 DAY = timedelta(days=1)
 
@@ -234,3 +234,13 @@ def test_django_q_runs_the_scheduled_function(log):
 
     assert result(task_id) == {"deliveries": 1, "attempts": 1, "events": 1, "hours": 0, "batches": 2}
     assert not Delivery.objects.exists()
+
+
+def test_the_daily_task_drops_the_rate_limit_counters_of_windows_that_ended(db):
+    now = timezone.now()
+    LimitCounter.objects.create(key="ended", count=3, expires_at=now - timedelta(seconds=1))
+    LimitCounter.objects.create(key="current", count=3, expires_at=now + timedelta(minutes=5))
+
+    retention.logs_prune_daily()
+
+    assert list(LimitCounter.objects.values_list("key", flat=True)) == ["current"]

@@ -62,3 +62,31 @@ def test_non_staff_refused(client, member_a, delivery):
 
 def test_wrong_method(staff_client, delivery):
     assert staff_client.get(url(delivery)).status_code == 405
+
+
+def test_a_malformed_current_url_header_is_ignored(staff_client, delivery):
+    response = staff_client.post(url(delivery), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://[")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="logs"' in html and html.count("data-delivery=") == 2
+    assert Delivery.objects.count() == 2
+
+
+def test_a_second_redelivery_while_the_first_is_queued_is_refused_with_a_message(staff_client, delivery):
+    staff_client.post(url(delivery))
+
+    response = staff_client.post(url(delivery), follow=True)
+
+    assert response.status_code == 200
+    assert "This event is already queued to this webhook" in response.content.decode()
+    assert Delivery.objects.count() == 2
+
+
+def test_htmx_shows_the_refusal_in_the_logs(staff_client, delivery):
+    staff_client.post(url(delivery), HTTP_HX_REQUEST="true")
+
+    response = staff_client.post(url(delivery), HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="logs"' in html and 'id="logs-error"' in html
+    assert "This event is already queued to this webhook" in html and html.count("data-delivery=") == 2
+    assert Delivery.objects.count() == 2

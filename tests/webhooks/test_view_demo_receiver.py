@@ -61,3 +61,14 @@ def test_it_is_a_404_when_the_demo_receiver_is_off(staff_client, settings):
 
 def test_wrong_method(staff_client):
     assert staff_client.put(URL).status_code == 405
+
+
+def test_a_deeply_nested_body_is_kept_as_text_not_a_server_error(client, staff_client, company_a):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = client.post(URL, body, content_type="application/json", HTTP_WEBHOOK_ID="msg_deep")
+
+    assert response.status_code == 200 and response.json() == {"received": True}
+    (entry,) = cache.get(DEMO_RECEIVED_KEY)
+    assert (entry["id"], entry["company"], entry["body"]) == ("msg_deep", None, body)
+    assert "msg_deep" not in staff_client.get(URL).content.decode()  # no company: shown to nobody

@@ -171,3 +171,30 @@ def test_a_day_whose_midnight_a_dst_change_skips_starts_at_one(staff_client, web
     html = staff_client.get(url(webhook), {"from": "2026-09-06", "to": "2026-09-06"}).content.decode()
 
     assert 'value="2026-09-06T01:00"' in html and 'value="2026-09-07T00:00"' in html
+
+
+def test_confirming_more_than_the_cap_queues_the_cap_and_says_how_to_continue(
+    staff_client, webhook, failed, settings
+):
+    settings.WEBHOOK_REDELIVER_FAILED_MAX = 1
+    staff_client.cookies[COOKIE] = "America/Santiago"
+
+    first = staff_client.post(url(webhook), RANGE, follow=True).content.decode()
+    second = staff_client.post(url(webhook), RANGE, follow=True).content.decode()
+
+    assert "1 failed delivery queued again." in first
+    assert "1 more is left (at most 1 at a time): redeliver failed again to continue." in first
+    assert "1 failed delivery queued again." in second and "more is left" not in second
+    again = Delivery.objects.filter(kind="redelivery").order_by("id")
+    assert [d.redelivery_of for d in again] == [failed[0].object_id, failed[1].object_id]
+
+
+def test_the_count_says_when_it_is_over_the_cap(staff_client, webhook, failed, settings):
+    settings.WEBHOOK_REDELIVER_FAILED_MAX = 1
+    staff_client.cookies[COOKIE] = "America/Santiago"
+
+    html = staff_client.get(url(webhook), RANGE).content.decode()
+
+    assert "At most 1 are queued at a time: redeliver failed again to queue the rest." in html
+    settings.WEBHOOK_REDELIVER_FAILED_MAX = 2
+    assert 'id="recovery-cap"' not in staff_client.get(url(webhook), RANGE).content.decode()

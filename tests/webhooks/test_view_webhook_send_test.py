@@ -89,3 +89,11 @@ def test_too_many_test_events_without_htmx_redirect_with_the_message(
     assert response.redirect_chain[-1][0] == reverse("webhooks:edit", args=[webhook.pk])
     assert "Too many test events for now." in response.content.decode()
     assert len(httpserver.log) == 1
+
+
+def test_a_malformed_current_url_header_is_ignored(staff_client, webhook, httpserver):
+    httpserver.expect_oneshot_request("/hook").respond_with_data("ok")
+    response = staff_client.post(url(webhook), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://[")
+    html = response.content.decode()
+    assert response.status_code == 200 and ">SUCCESS<" in html  # the unfiltered Logs
+    assert 'id="logs"' in html and html.count("data-delivery=") == 1

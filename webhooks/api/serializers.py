@@ -445,3 +445,6 @@ class RedeliverFailedSerializer(serializers.Serializer):
 
 class QueuedSerializer(serializers.Serializer):
     queued = serializers.IntegerField(help_text="How many failed logs were queued again.")
+    remaining = serializers.IntegerField(
+        help_text="How many failed logs of the range are left over the cap: call again to queue them."
+    )

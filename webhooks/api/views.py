@@ -436,14 +436,17 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
         operation_id="subscription_log_redeliver",
         summary="Redeliver a logged event",
         description="Queues the same event to the webhook again, behind what is already queued, "
-        "and returns the new (PENDING) log. A log that is still pending cannot be redelivered (409). "
+        "and returns the new (PENDING) log. A log that is still pending, or whose event is still "
+        "queued to the webhook (an earlier redelivery not sent yet), cannot be redelivered (409). "
         "An inactive webhook keeps it queued until re-activated.",
         parameters=[WEBHOOK_ID, LOG_ID],
         request=None,
         responses={
             202: OpenApiResponse(WebhookLogSerializer, description="The new, queued log."),
             404: ERROR_404,
-            409: OpenApiResponse(ErrorSerializer, description="The log is still pending."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The log, or a redelivery of its event, is still pending."
+            ),
             **AUTH_ERRORS,
         },
         tags=["logs"],
@@ -455,8 +458,10 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
                 {"detail": "This log is still pending; redeliver it once it has succeeded or failed."},
                 status=status.HTTP_409_CONFLICT,
             )
-        with transaction.atomic():
-            again = engine.delivery_redeliver(delivery=log)
+        try:
+            again = services.delivery_redeliver(delivery=log)
+        except DjangoValidationError as refused:  # a redelivery of its event is still queued
+            return Response({"detail": refused.messages[0]}, status=status.HTTP_409_CONFLICT)
         return self.log_response(again, status.HTTP_202_ACCEPTED)
 
 
@@ -467,7 +472,10 @@ class SubscriptionLogsRedeliverFailedView(CompanyAPIView):
         description="After a receiver's outage: queues again every FAILED log created in "
         "[createdAtFrom, createdAtTo), in the original order and behind what is already queued; "
         "each becomes a redelivery (kind `redelivery`) of its original. One per event: an event "
-        "the webhook has since received, or still has queued, is not sent again.",
+        "the webhook has since received, or still has queued, is not sent again. At most "
+        "WEBHOOK_REDELIVER_FAILED_MAX (default 1,000) are queued per call; `remaining` says how many "
+        "are left: call again with the same range to continue where it stopped (what was queued "
+        "is not queued twice).",
         parameters=[WEBHOOK_ID],
         request=RedeliverFailedSerializer,
         responses={202: QueuedSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
@@ -477,12 +485,14 @@ class SubscriptionLogsRedeliverFailedView(CompanyAPIView):
         webhook = self.get_webhook(id)
         body = RedeliverFailedSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        queued = engine.deliveries_redeliver_failed(
+        batch = services.deliveries_redeliver_failed(
             webhook=webhook,
             created_from=body.validated_data["createdAtFrom"],
             created_to=body.validated_data.get("createdAtTo"),
         )
-        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"queued": batch.queued, "remaining": batch.remaining}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 @extend_schema(exclude=True)

@@ -472,7 +472,7 @@ def _log_attempt(delivery: Delivery, number: int, result: http.HttpResult, state
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     """Queue the same event to the same webhook again, behind what is already queued."""
     with transaction.atomic(savepoint=False):
-        (again,) = _redeliveries_insert(
+        (again,) = redeliveries_insert(
             delivery.company_id, delivery.webhook_id, [(delivery.object_id, delivery.event_id)]
         )
     return again
@@ -490,10 +490,10 @@ def deliveries_redeliver_failed(
         # (On SQLite every write transaction is IMMEDIATE: they already run one at a time.)
         Webhook.objects.select_for_update().filter(pk=webhook.pk).values_list("pk").first()
         originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
-        return len(_redeliveries_insert(webhook.company_id, webhook.pk, originals))
+        return len(redeliveries_insert(webhook.company_id, webhook.pk, originals))
 
 
-def _redeliveries_insert(
+def redeliveries_insert(
     company_id: str, webhook_id: str, originals: list[tuple[str, int]]
 ) -> list[Delivery]:
     """A redelivery of each (original's ObjectId, event id), queued in this order; rings on commit."""

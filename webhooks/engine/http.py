@@ -436,13 +436,33 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
             return HttpResult(response.status_code, text, truncated, error, _elapsed_ms(started))
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         text = _failure_text(error, deadline)
-        # The detail (addresses, library messages) is for operators only; a header error's
-        # message quotes the header's value, a receiver credential, so only its class is logged.
-        detail = type(error).__name__ if isinstance(error, HEADER_ERRORS) else repr(error)
-        logger.info("webhook request to %s failed: %s (%s)", _host_of(url), text, detail)
+        # The detail is for operators only, and still names no more of the URL than its host and
+        # port (docs/security.md): see _log_detail.
+        logger.info("webhook request to %s failed: %s (%s)", _host_of(url), text, _log_detail(error))
         return HttpResult(None, "", False, text, _elapsed_ms(started))
     finally:
         _attempt.reset(token)
+
+
+# Modules whose exception messages come from the socket layer: an errno, a TLS reason, a host
+# name at most. The messages of urllib3's and requests' wrappers quote the URL, with its path and
+# query (which may carry a credential); a header error's quotes the header's value.
+_PLAIN_MESSAGE_MODULES = {"builtins", "socket", "ssl"}
+
+
+def _log_detail(error: BaseException) -> str:
+    """The chain of causes for the server log: each one's class, and the message of those whose
+    message holds no part of the request (the socket layer's, and our own connection reasons)."""
+    parts = []
+    for cause in _causes(error):
+        name = type(cause).__name__
+        if isinstance(cause, NewConnectionError):
+            parts.append(f"{name}: {str(cause).split(': ', 1)[-1]}")
+        elif type(cause).__module__ in _PLAIN_MESSAGE_MODULES and not isinstance(cause, HEADER_ERRORS):
+            parts.append(f"{name}: {cause}" if str(cause) else name)
+        else:
+            parts.append(name)
+    return " <- ".join(parts)
 
 
 def _host_of(url: str) -> str:

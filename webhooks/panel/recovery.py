@@ -3,6 +3,7 @@ will be sent and a confirmation (the API's `redeliver-failed`, docs/api.md)."""
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from webhooks.engine import delivery as engine
+from webhooks import services
 from webhooks.models import Delivery
 from webhooks.panel.forms import RedeliverFailedForm, local_midnight
 from webhooks.panel.views import _company_webhook, _fragment, staff_required
@@ -40,6 +41,19 @@ def _initial_range(request: HttpRequest) -> dict:
     }
 
 
+def _queued_notice(batch: services.RedeliveryBatch) -> str:
+    notice = ngettext(
+        "%(count)d failed delivery queued again.", "%(count)d failed deliveries queued again.", batch.queued
+    ) % {"count": batch.queued}
+    if batch.remaining:
+        notice += " " + ngettext(
+            "%(count)d more is left (at most %(max)d at a time): redeliver failed again to continue.",
+            "%(count)d more are left (at most %(max)d at a time): redeliver failed again to continue.",
+            batch.remaining,
+        ) % {"count": batch.remaining, "max": settings.WEBHOOK_REDELIVER_FAILED_MAX}
+    return notice
+
+
 @require_http_methods(["GET", "POST"])
 @staff_required
 def logs_redeliver_failed(request: HttpRequest, pk: str) -> HttpResponse:
@@ -52,17 +66,9 @@ def logs_redeliver_failed(request: HttpRequest, pk: str) -> HttpResponse:
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["created_from"], form.cleaned_data["created_to"]
         if request.method == "POST":
-            queued = engine.deliveries_redeliver_failed(webhook=webhook, created_from=start, created_to=end)
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)d failed delivery queued again.",
-                    "%(count)d failed deliveries queued again.",
-                    queued,
-                )
-                % {"count": queued},
-            )
+            batch = services.deliveries_redeliver_failed(webhook=webhook, created_from=start, created_to=end)
+            messages.success(request, _queued_notice(batch))
             return redirect(reverse("webhooks:edit", args=[webhook.pk]) + "#logs")
         count = len(Delivery.objects.failed_to_redeliver(webhook.pk, start, end))
-    context = {"webhook": webhook, "form": form, "count": count}
+    context = {"webhook": webhook, "form": form, "count": count, "cap": settings.WEBHOOK_REDELIVER_FAILED_MAX}
     return render(request, f"{TEMPLATE}#recovery" if _fragment(request) else TEMPLATE, context)

@@ -177,6 +177,7 @@ def _logs_context(
     filters: LogFilterForm | None = None,
     oob: bool = False,
     announce: str = "",
+    error: str = "",
 ) -> dict:
     filters = filters if filters is not None else LogFilterForm()
     logs = queries.deliveries_for(webhook)
@@ -221,6 +222,7 @@ def _logs_context(
         "logs_poll_url": f"{logs_url}?{urlencode({**query, 'page': page.number})}",
         "oob": oob,
         "announce": announce,
+        "logs_error": error,
     }
 
 
@@ -229,7 +231,9 @@ def _shown_filters(request: HttpRequest) -> LogFilterForm:
     request (a redelivery or test event from a filtered view keeps its filters)."""
     params = request.GET
     if request.htmx and request.htmx.current_url:
-        params = QueryDict(urlsplit(request.htmx.current_url).query)
+        # A malformed header (say `http://[`) is ignored: the action ran, the Logs show unfiltered.
+        with contextlib.suppress(ValueError):
+            params = QueryDict(urlsplit(request.htmx.current_url).query)
     return LogFilterForm(params)
 
 
@@ -417,14 +421,26 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
 @staff_required
 def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
     delivery = _company_delivery(request, pk, delivery_id)
-    engine.delivery_redeliver(delivery=delivery)
-    notice = _("Redelivery queued.")
+    try:
+        services.delivery_redeliver(delivery=delivery)
+    except ValidationError as refused:
+        notice, error = "", refused.messages[0]
+    else:
+        notice, error = _("Redelivery queued."), ""
     if _fragment(request):
         context = _logs_context(
-            request, delivery.webhook, 1, filters=_shown_filters(request), announce=notice
+            request,
+            delivery.webhook,
+            1,
+            filters=_shown_filters(request),
+            announce=notice or error,
+            error=error,
         )
         return render(request, "webhooks/settings.html#logs", context)
-    messages.success(request, notice)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
     return redirect(reverse("webhooks:edit", args=[delivery.webhook_id]) + "#logs")
 
 
@@ -513,7 +529,8 @@ def demo_receiver(request: HttpRequest) -> HttpResponse:
     received = cache.get(DEMO_RECEIVED_KEY, [])
     text = request.body.decode("utf-8", errors="replace")
     body, company = text, None
-    with contextlib.suppress(ValueError, AttributeError):
+    # Not JSON, or nested too deeply for the parser (RecursionError): kept as text, for nobody.
+    with contextlib.suppress(ValueError, AttributeError, RecursionError):
         document = json.loads(text)
         body = json.dumps(document, indent=2, ensure_ascii=False)
         company = document.get("company")
