@@ -246,6 +246,9 @@ Q_CLUSTER = {
     "timeout": env_int("Q_TIMEOUT", 120, minimum=1),
     "retry": env_int("Q_RETRY", 180, minimum=2),
     "max_attempts": 1,
+    # A doorbell task only hands its webhook to the worker's dispatcher, so a worker runs many:
+    # recycling it every 500 (django-q2's default) would restart it every few seconds under load.
+    "recycle": env_int("Q_RECYCLE", 10000, minimum=1),
     "poll": env_float("Q_POLL", 0.05),
     "save_limit": env_int("Q_SAVE_LIMIT", 100),
     "ack_failures": True,
@@ -330,6 +333,10 @@ LOGGING = {
 }
 WEBHOOK_SECRET_ROTATION_GRACE = env_int("WEBHOOK_SECRET_ROTATION_GRACE", 86400)
 WEBHOOK_DRAIN_BUDGET = env_float("WEBHOOK_DRAIN_BUDGET", 10.0)
+# Per cluster worker process: webhooks drained at once (each a thread holding one request, or a
+# webhook's maxInFlight in `object` mode), and requests in flight to one receiver host at once.
+WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 200, minimum=1)
+WEBHOOK_MAX_PER_HOST = env_int("WEBHOOK_MAX_PER_HOST", 100, minimum=1)
 # PostgreSQL: each process LISTENs for webhook route changes, so that a change no webhook
 # can want costs no query. Needs a session of its own: turn off behind a transaction pooler.
 WEBHOOK_ROUTE_TABLE = env_bool("WEBHOOK_ROUTE_TABLE", default=True)

@@ -282,7 +282,8 @@ def row_insert_and_update(
         with connection.cursor() as cursor:
             cursor.execute(f"WITH inserted AS ({row_sql}) {update_sql}", row_params + update_params)
             return [found[0] for found in cursor.fetchall()]
-    with transaction.atomic(using=connection.alias), hot_cursor(connection) as cursor:
+    # No savepoint: inside a transaction of grouped records (webhooks.engine.dispatcher) it only joins.
+    with transaction.atomic(using=connection.alias, savepoint=False), hot_cursor(connection) as cursor:
         cursor.execute(row_sql, row_params)
         cursor.execute(update_sql, update_params)
         return [found[0] for found in cursor.fetchall()]

@@ -19,7 +19,7 @@ class WebhooksConfig(AppConfig):
         from events import subscribers
         from events.models import Group, Survey, Workflow
         from webhooks import checks
-        from webhooks.engine import clock, routes, routing
+        from webhooks.engine import clock, dispatcher, routes, routing
         from webhooks.models import Webhook
 
         checks.register()
@@ -38,4 +38,5 @@ class WebhooksConfig(AppConfig):
                 weak=False,
             )
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
+        post_spawn.connect(dispatcher.dispatcher_spawned, dispatch_uid="webhooks.dispatcher")
         import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

@@ -42,8 +42,9 @@ from django.utils import timezone
 
 from events.compiled import row_insert_and_update
 from events.cot import iso
-from webhooks.engine import by_object, doorbell, http, shutdown
+from webhooks.engine import by_object, dispatcher, doorbell, http, shutdown
 from webhooks.engine.brokers import connection_forget
+from webhooks.engine.dispatcher import db
 from webhooks.engine.signing import signature_header
 from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Webhook, queue_free
 
@@ -166,7 +167,7 @@ def webhook_drain(*, webhook_id: str) -> int:
         try:
             outcome = _drain_leased(lease, deadline=deadline)
             # Fenced by the token: a no-op if the lease was taken from this drain meanwhile.
-            queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget)
+            db(lambda: queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget))  # noqa: B023
         except CONNECTION_ERRORS:
             lease_give_back(lease=lease)
             raise
@@ -174,15 +175,21 @@ def webhook_drain(*, webhook_id: str) -> int:
         if outcome.lost:
             break
         if outcome.out_of_budget:
-            doorbell.ring(webhook_ids=[webhook_id])
+            _ring(webhook_id)
             break
         # A doorbell that rang while we held the lease found the queue taken: look again.
-        if not _more_to_send(webhook_id, outcome):
+        if not db(lambda: _more_to_send(webhook_id, outcome)):  # noqa: B023
             break
         if _out_of_budget(deadline):
-            doorbell.ring(webhook_ids=[webhook_id])  # behind the other webhooks' drains
+            _ring(webhook_id)  # behind the other webhooks' drains
             break
     return attempted
+
+
+def _ring(webhook_id: str, *, force: bool = False) -> None:
+    # Through db(): with the ORM broker a ring is a database write.
+    options = {"force": True} if force else {}
+    db(lambda: doorbell.ring(webhook_ids=[webhook_id], **options))
 
 
 def _lease_or_ring(webhook_id: str) -> Lease | None:
@@ -191,12 +198,15 @@ def _lease_or_ring(webhook_id: str) -> Lease | None:
     (the next drain waits in turn) rather than just ending: nothing else would ring it before
     the lost-doorbell sweep."""
     try:
-        return database_patiently(
-            lambda: queue_lease(webhook_id=webhook_id), until=time.monotonic() + lease_seconds()
+        lease = database_patiently(
+            lambda: db(lambda: queue_lease(webhook_id=webhook_id)), until=time.monotonic() + lease_seconds()
         )
     except CONNECTION_ERRORS:
-        doorbell.ring(webhook_ids=[webhook_id], force=True)
+        _ring(webhook_id, force=True)
         raise
+    if lease is not None and (running := dispatcher.in_drain_thread()) is not None:
+        running.note_company(webhook_id, lease.webhook.company_id)
+    return lease
 
 
 def lease_give_back(*, lease: Lease) -> None:
@@ -205,17 +215,17 @@ def lease_give_back(*, lease: Lease) -> None:
     so that a new drain goes on where this one stopped instead of waiting for the lease to run
     out. Past the lease, the clock rings the queue as for a dead drain."""
     try:
-        database_patiently(lambda: queue_release(lease=lease, wake_at=None), until=lease.expires)
+        database_patiently(lambda: db(lambda: queue_release(lease=lease, wake_at=None)), until=lease.expires)
     except CONNECTION_ERRORS:
         logger.warning("webhook %s: lease left to run out (the database did not answer)", lease.webhook.pk)
         return
-    doorbell.ring(webhook_ids=[lease.webhook.pk], force=True)
+    _ring(lease.webhook.pk, force=True)
 
 
 def _out_of_budget(deadline: float) -> bool:
     """Past the drain's budget, or the cluster is stopping: either way the queue goes back to the
     broker with its lease released, for another drain (or the next cluster) to go on with."""
-    return time.monotonic() > deadline or shutdown.stop_requested()
+    return time.monotonic() > deadline or shutdown.stop_requested() or dispatcher.stopping()
 
 
 @dataclass
@@ -244,7 +254,7 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
     if lease.webhook.ordering == Ordering.OBJECT:
         return _drain_by_object(lease, deadline=deadline)
     outcome = DrainOutcome()
-    while batch := database_patiently(lambda: _next_batch(lease.webhook.pk), until=lease.expires):
+    while batch := database_patiently(lambda: db(lambda: _next_batch(lease.webhook.pk)), until=lease.expires):
         for delivery in batch:
             while delivery.state == Delivery.State.PENDING:
                 if delivery.next_attempt_at > timezone.now():
@@ -253,8 +263,15 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if outcome.attempted and _out_of_budget(deadline):
                     outcome.wake_at, outcome.out_of_budget = timezone.now(), True
                     return outcome
+                if not _request_slot_take(lease, until=deadline):
+                    outcome.wake_at, outcome.out_of_budget = timezone.now(), True
+                    return outcome
                 outcome.attempted += 1
-                recorded = delivery_attempt(lease=lease, delivery=delivery)
+                try:
+                    sent = attempt_send(lease=lease, delivery=delivery)
+                finally:
+                    _request_slot_give(lease)
+                recorded = attempt_record(lease=lease, delivery=delivery, sent=sent)
                 if not recorded.kept:
                     outcome.lost = True
                     return outcome
@@ -279,12 +296,15 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if delivery is None:
                     queue.make_room(now)
                 if delivery is None and queue.can_read():
-                    database_patiently(queue.read, until=lease.expires)
+                    database_patiently(lambda: db(queue.read), until=lease.expires)  # noqa: B023
                     continue
                 if delivery is None:
                     break
                 # Before every attempt, not once per pass: the walk between two of them may be long.
                 if outcome.attempted and _out_of_budget(deadline):
+                    stopping = outcome.out_of_budget = True
+                    break
+                if not _request_slot_take(lease, until=deadline):
                     stopping = outcome.out_of_budget = True
                     break
                 queue.start(delivery)
@@ -296,12 +316,9 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
                 break
             free = not stopping and len(in_flight) < webhook.max_in_flight
             for delivery, sent in in_flight.finished(_wake_in(queue) if free else None):
-                result = sent.result()
-                recorded = database_patiently(
-                    lambda: delivery_record(delivery=delivery, **result),  # noqa: B023 (called at once)
-                    until=lease.expires,
-                )
-                queue.finish(delivery)
+                _request_slot_give(lease)
+                recorded = attempt_record(lease=lease, delivery=delivery, sent=sent.result())
+                db(lambda: queue.finish(delivery))  # noqa: B023 (called at once)
                 # Lost: another drain holds the queue now; inactive: stop before the next request.
                 stopping = stopping or not recorded.kept or not recorded.webhook_active
                 outcome.lost = outcome.lost or not recorded.kept
@@ -376,10 +393,37 @@ class Recorded:
 
 
 def delivery_attempt(*, lease: Lease, delivery: Delivery) -> Recorded:
-    """Send the delivery once and record it (waiting for the database, within the lease: an
-    attempt that was sent is recorded rather than sent again)."""
-    sent = attempt_send(lease=lease, delivery=delivery)
-    return database_patiently(lambda: delivery_record(delivery=delivery, **sent), until=lease.expires)
+    """Send the delivery once and record it."""
+    return attempt_record(lease=lease, delivery=delivery, sent=attempt_send(lease=lease, delivery=delivery))
+
+
+def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict) -> Recorded:
+    """Record an attempt that was sent (waiting for the database, within the lease: an attempt
+    that was sent is recorded rather than sent again). In a dispatcher's drain thread, with the
+    records of other drains that are ready at the same time: one commit for all of them."""
+    return database_patiently(
+        lambda: db(lambda: delivery_record(delivery=delivery, **sent), record=True), until=lease.expires
+    )
+
+
+def _request_slot_take(lease: Lease, *, until: float) -> bool:
+    """In a dispatcher's drain thread: wait (until the drain's budget runs out, then False) for
+    the receiver's host to have fewer than WEBHOOK_MAX_PER_HOST requests in flight from this
+    process. Elsewhere always True."""
+    running = dispatcher.in_drain_thread()
+    if running is None:
+        return True
+    if not running.hosts.acquire(lease.webhook.url, until):
+        return False
+    running.request_started()
+    return True
+
+
+def _request_slot_give(lease: Lease) -> None:
+    running = dispatcher.in_drain_thread()
+    if running is not None:
+        running.request_ended()
+        running.hosts.release(lease.webhook.url)
 
 
 def attempt_send(*, lease: Lease, delivery: Delivery) -> dict:
@@ -493,9 +537,7 @@ def deliveries_redeliver_failed(
         return len(redeliveries_insert(webhook.company_id, webhook.pk, originals))
 
 
-def redeliveries_insert(
-    company_id: str, webhook_id: str, originals: list[tuple[str, int]]
-) -> list[Delivery]:
+def redeliveries_insert(company_id: str, webhook_id: str, originals: list[tuple[str, int]]) -> list[Delivery]:
     """A redelivery of each (original's ObjectId, event id), queued in this order; rings on commit."""
     now = timezone.now()
     again = [

@@ -1,0 +1,344 @@
+"""Many drains in flight per worker process, with the database used from one thread.
+
+A doorbell (the django-q2 task `webhook_drain`) used to run its drain in the worker process, which
+then waited on every HTTP request: the installation held at most Q_WORKERS requests at once, and a
+receiver that hung took a worker away from everyone. In a cluster worker the task now hands the
+webhook id to this process's `Dispatcher` and returns at once:
+
+- each accepted webhook is drained in a thread of its own (`drain threads`, up to
+  WEBHOOK_CONCURRENCY at once), by the same code as before (webhooks.engine.delivery): one request
+  in flight in `webhook` mode, up to `max_in_flight` in `object` mode, the same lease, fences,
+  deadline, retries and budget. A slow or hanging receiver holds its drain thread, never the worker;
+- drain threads never touch the database: every statement they need runs on the process's one
+  `DatabaseThread` (`db()`), so a worker holds a few connections whatever its concurrency, and the
+  attempts' records that arrive together are committed together (one transaction, one commit);
+- webhooks waiting for a drain thread are taken in turn by company (`FairQueue`), so a company with
+  many busy webhooks does not starve one with few; requests to one host are capped at
+  WEBHOOK_MAX_PER_HOST per process (`HostLimits`).
+
+When the worker's main thread ends (django-q2 recycles the worker, or stops the cluster), the
+dispatcher stops starting drains; each drain finishes its attempt in progress, releases its lease
+and rings its queue again, and the process exits when they are done (multiprocessing joins its
+threads). Outside a cluster worker (tests, `sync` tasks) `webhook_drain` drains in the caller's
+thread and `db()` runs statements where it is called. See docs/delivery.md, "Many drains per worker".
+"""
+
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from queue import Empty, SimpleQueue
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, close_old_connections, transaction
+
+from webhooks.engine import doorbell
+from webhooks.engine.brokers import connection_forget
+
+logger = logging.getLogger("webhooks.dispatcher")
+
+T = TypeVar("T")
+# At most this many waiting statements are taken at once; records among them share a commit.
+GROUP_MAX = 256
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+_local = threading.local()
+
+
+def db(call: Callable[[], T], *, record: bool = False) -> T:
+    """Run a database call: on the process's database thread when this is a drain thread of the
+    dispatcher, here otherwise. `record`: an attempt's record, which may share its transaction
+    (and commit) with other drains' records."""
+    database = getattr(_local, "database", None)
+    return call() if database is None else database.call(call, record=record)
+
+
+@dataclass
+class _Job:
+    call: Callable[[], Any]
+    record: bool
+    done: Future = field(default_factory=Future)
+
+
+class DatabaseThread:
+    """The one thread of a process that talks to the database for the drain threads."""
+
+    def __init__(self) -> None:
+        self.jobs: SimpleQueue[_Job | None] = SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="webhook-database")
+        self.commits = 0  # transactions that recorded attempts (for the benchmarks)
+
+    def start(self) -> "DatabaseThread":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join()
+
+    def call(self, call: Callable[[], T], *, record: bool = False) -> T:
+        job = _Job(call, record)
+        self.jobs.put(job)
+        return job.done.result()
+
+    def _run(self) -> None:
+        while (first := self.jobs.get()) is not None:
+            batch = [first]
+            stop = False
+            while len(batch) < GROUP_MAX:
+                try:
+                    job = self.jobs.get_nowait()
+                except Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                batch.append(job)
+            close_old_connections()  # a kept connection past CONN_MAX_AGE, or a broken one
+            self._run_batch(batch)
+            if stop:
+                break
+        connection_forget(DEFAULT_DB_ALIAS)
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        records = [job for job in batch if job.record]
+        if len(records) > 1:
+            self._run_together(records)
+        elif records:
+            self._run_alone(records[0])
+        for job in batch:
+            if not job.record:
+                self._run_alone(job)
+
+    def _run_together(self, jobs: list[_Job]) -> None:
+        """Attempts' records of different drains in one transaction. Each is fenced on its own
+        delivery and raises nothing when its fence fails; if one raises, the transaction is rolled
+        back and each is run again alone."""
+        try:
+            with transaction.atomic():
+                results = [job.call() for job in jobs]
+        except CONNECTION_ERRORS as error:
+            connection_forget(DEFAULT_DB_ALIAS)
+            for job in jobs:
+                job.done.set_exception(error)
+            return
+        except Exception:
+            for job in jobs:
+                self._run_alone(job)
+            return
+        self.commits += 1
+        for job, result in zip(jobs, results, strict=True):
+            job.done.set_result(result)
+
+    def _run_alone(self, job: _Job) -> None:
+        try:
+            result = job.call()
+        except CONNECTION_ERRORS as error:
+            connection_forget(DEFAULT_DB_ALIAS)
+            job.done.set_exception(error)
+        except BaseException as error:  # handed to the drain, which decides
+            job.done.set_exception(error)
+        else:
+            if job.record:
+                self.commits += 1
+            job.done.set_result(result)
+
+
+class FairQueue:
+    """Webhook ids waiting for a drain thread, taken in turn by company (a webhook whose company is
+    not known yet counts as a company of its own)."""
+
+    def __init__(self) -> None:
+        self.by_company: OrderedDict[str, deque[str]] = OrderedDict()
+        self.queued: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.queued)
+
+    def add(self, webhook_id: str, company_id: str | None) -> None:
+        if webhook_id in self.queued:
+            return
+        self.queued.add(webhook_id)
+        self.by_company.setdefault(company_id or webhook_id, deque()).append(webhook_id)
+
+    def take(self) -> str | None:
+        if not self.by_company:
+            return None
+        company, waiting = next(iter(self.by_company.items()))
+        webhook_id = waiting.popleft()
+        del self.by_company[company]
+        if waiting:  # the company goes to the back of the line
+            self.by_company[company] = waiting
+        self.queued.discard(webhook_id)
+        return webhook_id
+
+
+class HostLimits:
+    """At most `per_host` requests in flight to one host (scheme, host, port) from this process."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self.lock = threading.Lock()
+        self.semaphores: dict[str, threading.BoundedSemaphore] = {}
+
+    @staticmethod
+    def host_of(url: str) -> str:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return f"{parts.scheme}://{parts.hostname}:{port}"
+
+    def acquire(self, url: str, until: float) -> bool:
+        host = self.host_of(url)
+        with self.lock:
+            semaphore = self.semaphores.setdefault(host, threading.BoundedSemaphore(self.per_host))
+        return semaphore.acquire(timeout=max(until - time.monotonic(), 0))
+
+    def release(self, url: str) -> None:
+        self.semaphores[self.host_of(url)].release()
+
+
+class Dispatcher:
+    """This worker process's drains: see the module's docstring."""
+
+    def __init__(self, *, concurrency: int, per_host: int, drain: Callable[[str], Any]) -> None:
+        self.concurrency = concurrency
+        self.hosts = HostLimits(per_host)
+        self.drain = drain
+        self.database = DatabaseThread()
+        self.lock = threading.Lock()
+        self.running: set[str] = set()
+        # Rung again while its drain ran: drained once more when that drain ends.
+        self.rerun: set[str] = set()
+        self.waiting = FairQueue()
+        # Rung while the dispatcher stopped: rung again for another worker before it exits.
+        self.dropped: set[str] = set()
+        self.company_of: dict[str, str] = {}
+        self.stopping = threading.Event()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def start(self) -> "Dispatcher":
+        self.database.start()
+        watch = threading.Thread(
+            target=self._stop_with_main_thread, name="webhook-dispatch-watch", daemon=True
+        )
+        watch.start()
+        return self
+
+    def accept(self, webhook_id: str) -> None:
+        """A doorbell rang for this webhook: drain it now, or as soon as a drain thread is free."""
+        with self.lock:
+            if self.stopping.is_set():
+                self.dropped.add(webhook_id)
+                return
+            if webhook_id in self.running:
+                self.rerun.add(webhook_id)
+                return
+            if len(self.running) >= self.concurrency:
+                self.waiting.add(webhook_id, self.company_of.get(webhook_id))
+                return
+            self.running.add(webhook_id)
+        self._start(webhook_id)
+
+    def note_company(self, webhook_id: str, company_id: str) -> None:
+        self.company_of[webhook_id] = company_id
+
+    def request_started(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def request_ended(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+    def _start(self, webhook_id: str) -> None:
+        threading.Thread(target=self._drain_thread, args=(webhook_id,), name="webhook-drain").start()
+
+    def _drain_thread(self, webhook_id: str) -> None:
+        _local.database, _local.dispatcher = self.database, self
+        while webhook_id is not None:
+            try:
+                self.drain(webhook_id)
+            except Exception:
+                logger.exception("webhook %s: the drain failed", webhook_id)
+            webhook_id = self._next_for_this_thread(webhook_id)
+
+    def _next_for_this_thread(self, finished: str) -> str | None:
+        with self.lock:
+            if finished in self.rerun and not self.stopping.is_set():
+                self.rerun.discard(finished)
+                return finished
+            if finished in self.rerun:
+                self.dropped.add(finished)
+            self.running.discard(finished)
+            self.rerun.discard(finished)
+            following = None if self.stopping.is_set() else self.waiting.take()
+            if following is not None:
+                self.running.add(following)
+            return following
+
+    def _stop_with_main_thread(self) -> None:
+        threading.main_thread().join()
+        self.stopping.set()
+        # Drains see `stopping()` and end after their attempt in progress; then the database.
+        while True:
+            with self.lock:
+                if not self.running:
+                    break
+            time.sleep(0.05)
+        # Their doorbells were answered by nobody (the flag still says "queued"): ring them past
+        # the flag, for the other workers, before the database thread goes.
+        with self.lock:
+            unserved = sorted(self.dropped | self.waiting.queued)
+        if unserved:
+            try:
+                self.database.call(lambda: doorbell.ring(webhook_ids=unserved, force=True))
+            except Exception:
+                logger.exception("%d webhooks left to the clock's sweep", len(unserved))
+        self.database.stop()
+
+
+_dispatcher: Dispatcher | None = None
+
+
+def dispatcher_start(*, drain: Callable[[str], Any]) -> Dispatcher:
+    """Start this process's dispatcher (a cluster worker, once)."""
+    global _dispatcher
+    if _dispatcher is None:
+        _dispatcher = Dispatcher(
+            concurrency=settings.WEBHOOK_CONCURRENCY, per_host=settings.WEBHOOK_MAX_PER_HOST, drain=drain
+        ).start()
+    return _dispatcher
+
+
+def dispatcher_spawned(**kwargs) -> None:
+    """django-q2 `post_spawn` receiver: each cluster worker process runs a dispatcher."""
+    import multiprocessing
+
+    from webhooks.engine import delivery
+
+    # django-q2's sync mode (tests) runs a worker in the main process: it drains in place.
+    if multiprocessing.current_process().name != "MainProcess":
+        dispatcher_start(drain=lambda webhook_id: delivery.webhook_drain(webhook_id=webhook_id))
+
+
+def current() -> Dispatcher | None:
+    """This process's dispatcher, if it runs one."""
+    return _dispatcher
+
+
+def in_drain_thread() -> Dispatcher | None:
+    """The dispatcher whose drain thread this is, if it is one."""
+    return getattr(_local, "dispatcher", None)
+
+
+def stopping() -> bool:
+    """Whether this drain thread's dispatcher stops (its worker recycles or the cluster stops)."""
+    dispatcher = in_drain_thread()
+    return dispatcher is not None and dispatcher.stopping.is_set()
