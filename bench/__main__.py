@@ -16,7 +16,17 @@ import time
 
 from bench.common import ROOT
 
-BENCHMARKS = ["capture", "throughput", "latency", "panel", "memory", "scale", "ordering"]
+BENCHMARKS = [
+    "capture",
+    "throughput",
+    "latency",
+    "panel",
+    "memory",
+    "scale",
+    "ordering",
+    "fanout",
+    "isolation",
+]
 
 
 def main(argv: list[str]) -> int:

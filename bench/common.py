@@ -116,6 +116,10 @@ class ReceiverProcess:
         """Requests sent with ?delay=: spans, peak in progress per path, object overlaps."""
         return self._get("/_spans")
 
+    def flight(self) -> dict:
+        """Totals: arrived, ended (delayed ones), in_flight_all, peak_all, hung_up."""
+        return self._get("/_flight")
+
     def count(self, path: str) -> tuple[int, float]:
         answer = self._get(f"/_count?path={path}")
         return answer["count"], answer["last"]
@@ -169,6 +173,23 @@ class ClusterProcess:
         pids = [int(p) for p in re.findall(rb"ready for work at (\d+)", self.log_path.read_bytes())]
         return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
 
+    def pids(self) -> list[int]:
+        """Every live process of the cluster (its process group: main, sentinel, pusher, monitor,
+        workers)."""
+        if not self.process:
+            return []
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the last ")".
+                if int(stat.rsplit(")", 1)[1].split()[2]) == self.process.pid:
+                    pids.append(int(entry.name))
+        return sorted(pids)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -184,6 +205,138 @@ def proc_status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def _tcp_sockets() -> dict[int, tuple[int, int]]:
+    """inode -> (local port, remote port) of every TCP socket of the machine's network namespace."""
+    sockets = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], int(fields[9])
+                sockets[inode] = (int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16))
+    return sockets
+
+
+def database_connections(pids: list[int]) -> dict[int, list[int]]:
+    """pid -> the database connections it holds: on PostgreSQL the local ports of its TCP sockets
+    to the server's port; on SQLite one entry per open file descriptor of the database file (each
+    SQLite connection opens the file once; the -wal and -shm files are not counted)."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    held: dict[int, list[int]] = {}
+    if is_postgres():
+        server_port = url.port or 5432
+        sockets = _tcp_sockets()
+        for pid in pids:
+            held[pid] = sorted(
+                sockets[inode][0]
+                for inode in _socket_inodes(pid)
+                if inode in sockets and sockets[inode][1] == server_port
+            )
+    else:
+        path = os.path.realpath(url.path)
+        for pid in pids:
+            fds = []
+            with contextlib.suppress(OSError):
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd) == path:
+                            fds.append(int(fd.name))
+            held[pid] = fds
+    return held
+
+
+def pg_activity_ports() -> list[int]:
+    """PostgreSQL: the client ports of pg_stat_activity's rows for this database, without the
+    row of the connection asking."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT client_port FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [port for (port,) in cursor.fetchall()]
+
+
+class ClusterSampler:
+    """Samples a running cluster: worker peak RSS (VmHWM, kept per pid, so a worker replaced
+    meanwhile still counts) and the database connections each process holds (the most seen at
+    once, per process and for the whole cluster). On PostgreSQL each sample also counts the
+    database's rows in pg_stat_activity, apart from the benchmark's own connection, and how many
+    of them are the cluster's (matched by client port)."""
+
+    def __init__(self, cluster: ClusterProcess) -> None:
+        self.cluster = cluster
+        self.hwm_kib: dict[int, int] = {}
+        self.conns_per_worker = 0
+        self.conns_per_other = 0
+        self.conns_cluster = 0
+        self.pg_rows = 0  # the most rows in pg_stat_activity besides ours, at one sample
+        self.pg_rows_cluster = 0
+        self.samples = 0
+
+    def sample(self) -> None:
+        workers = set(self.cluster.worker_pids())
+        pids = self.cluster.pids()
+        for pid in workers:
+            with contextlib.suppress(OSError, KeyError):
+                self.hwm_kib[pid] = max(self.hwm_kib.get(pid, 0), proc_status_kib(pid, "VmHWM"))
+        held = database_connections(pids)
+        for pid, conns in held.items():
+            if pid in workers:
+                self.conns_per_worker = max(self.conns_per_worker, len(conns))
+            else:
+                self.conns_per_other = max(self.conns_per_other, len(conns))
+        self.conns_cluster = max(self.conns_cluster, sum(len(c) for c in held.values()))
+        if is_postgres():
+            ports = pg_activity_ports()
+            mine = {port for conns in held.values() for port in conns}
+            self.pg_rows = max(self.pg_rows, len(ports))
+            self.pg_rows_cluster = max(self.pg_rows_cluster, sum(1 for port in ports if port in mine))
+        self.samples += 1
+
+    def worker_peak_mb(self) -> float:
+        return max(self.hwm_kib.values(), default=0) * 1024 / 1e6
+
+    def report(self, peak_in_flight: int) -> list[str]:
+        """The lines printed before SUMMARY, and the SUMMARY parts (returned)."""
+        workers = ", ".join(f"{pid}: {kib * 1024 / 1e6:.0f} MB" for pid, kib in sorted(self.hwm_kib.items()))
+        print(f"worker peak RSS (VmHWM): {workers or 'none read'}")
+        what = "TCP connections to PostgreSQL" if is_postgres() else "open descriptors of the SQLite file"
+        print(
+            f"database connections ({what}, the most at one of {self.samples} samples): "
+            f"{self.conns_per_worker} per worker process, {self.conns_per_other} per other cluster "
+            f"process, {self.conns_cluster} for the whole cluster"
+        )
+        if is_postgres():
+            print(
+                f"pg_stat_activity: at most {self.pg_rows} rows for the database besides the benchmark's "
+                f"own connection, {self.pg_rows_cluster} of them the cluster's"
+            )
+        rss = self.worker_peak_mb()
+        judged = verdict(rss <= 300)
+        if peak_in_flight < 500:
+            judged = f"not judged: {peak_in_flight} in flight, not 500"
+        return [
+            f"peak in flight at the receiver {peak_in_flight}",
+            f"worker peak RSS {rss:.0f} MB (target <=300 MB per worker at 500 in flight) {judged}",
+            f"DB connections {self.conns_per_worker} per worker, {self.conns_cluster} cluster"
+            f"{'' if is_postgres() else ' (SQLite file descriptors)'} (target <=4 per worker) "
+            f"{verdict(self.conns_per_worker <= 4)}",
+        ]
 
 
 def percentile(values: list[float], q: float) -> float:

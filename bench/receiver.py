@@ -5,20 +5,29 @@ recorded as (path, seq, arrival time on CLOCK_MONOTONIC, which all
 processes of the machine share); seq is the number at the end of
 `data.name` in the JSON body. `GET /_stats` returns the records,
 `GET /_count?path=` how many arrived for a path and when the last did,
-`POST /_reset` forgets them.
+`GET /_flight` the totals only (requests arrived, delayed ones ended, in progress now, the
+peak of all paths together, how many senders hung up), `POST /_reset` forgets them.
 
 `?delay=MS` makes the reply wait MS milliseconds (each request on its own thread, so many
 wait at once). Such a request is also recorded as a span (path, `data._id`, seq, arrival,
 reply), and the receiver counts the requests of each path in progress at once (the peak) and
 notes every (path, object) that had two requests in progress at once: `GET /_spans`. A request
 stops counting as in progress just before its reply is written, so the sender cannot have
-answered it yet, and the peak never counts one too many.
+answered it yet, and the peak never counts one too many. `peak_all` is the peak of all such
+requests in progress at once, whatever their path.
+
+A delayed request stops waiting early when the sender hangs up (its attempt deadline passed):
+it then stops counting as in progress, its span ends there, and no reply is written. So a
+receiver that "never answers" is `?delay=` longer than the sender's timeout, and its thread is
+still bounded by the delay.
 
     python -m bench.receiver   # prints "PORT <n>" and serves until killed
 """
 
 import json
 import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -41,6 +50,9 @@ class State:
         self.in_flight: dict[str, int] = {}
         self.objects_in_flight: dict[tuple[str, str], int] = {}
         self.peak: dict[str, int] = {}
+        self.all_in_flight = 0
+        self.peak_all = 0
+        self.hung_up = 0  # delayed requests whose sender left before the reply
         self.overlaps: list[tuple[str, str]] = []
 
     def clear(self) -> None:
@@ -51,6 +63,7 @@ class State:
         self.in_flight.clear()
         self.objects_in_flight.clear()
         self.peak.clear()
+        self.all_in_flight = self.peak_all = self.hung_up = 0
         self.overlaps.clear()
 
 
@@ -83,8 +96,10 @@ def handler_class(state: State):
                 entry[0] += 1
                 entry[1] = at
             query = parse_qs(url.query) if url.query else {}
-            if "delay" in query:
-                self._wait(url.path, body, seq, at, float(query["delay"][0]) / 1000)
+            delay = float(query["delay"][0]) / 1000 if "delay" in query else None
+            if delay is not None and not self._wait(url.path, body, seq, at, delay):
+                self.close_connection = True  # the sender hung up: nobody to answer
+                return
             size = int(query.get("size", ["0"])[0])
             if size:
                 reply = state.bodies.get(size)
@@ -97,29 +112,65 @@ def handler_class(state: State):
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the sender stopped reading a capped body
 
-        def _wait(self, path: str, body: bytes, seq: int | None, at: float, delay: float) -> None:
+        def _sender_left(self, delay: float) -> bool:
+            """Wait `delay` seconds, or less if the sender closes the connection (True then)."""
+            deadline = time.monotonic() + delay
+            while (left := deadline - time.monotonic()) > 0:
+                readable, _, _ = select.select([self.connection], [], [], left)
+                if not readable:
+                    return False
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return True
+                except OSError:
+                    return True
+                time.sleep(min(left, 0.01))  # a pipelined request (never sent by the engine)
+            return False
+
+        def _wait(self, path: str, body: bytes, seq: int | None, at: float, delay: float) -> bool:
+            """Hold the request `delay` seconds; False when the sender hung up meanwhile."""
             match = SUBJECT.search(body)
             subject = match.group(1).decode() if match else None
             with state.lock:
                 state.in_flight[path] = state.in_flight.get(path, 0) + 1
                 state.peak[path] = max(state.peak.get(path, 0), state.in_flight[path])
+                state.all_in_flight += 1
+                state.peak_all = max(state.peak_all, state.all_in_flight)
                 if subject is not None:
                     key = (path, subject)
                     state.objects_in_flight[key] = state.objects_in_flight.get(key, 0) + 1
                     if state.objects_in_flight[key] > 1:
                         state.overlaps.append(key)
-            time.sleep(delay)
+            left = self._sender_left(delay) if delay > 0 else False
             with state.lock:
                 state.in_flight[path] -= 1
+                state.all_in_flight -= 1
+                state.hung_up += left
                 if subject is not None:
                     state.objects_in_flight[(path, subject)] -= 1
                 state.spans.append((path, subject, seq, at, time.monotonic()))
+            return not left
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             with state.lock:
                 if url.path == "/_spans":
-                    payload = {"spans": state.spans, "peak": state.peak, "overlaps": state.overlaps}
+                    payload = {
+                        "spans": state.spans,
+                        "peak": state.peak,
+                        "overlaps": state.overlaps,
+                        "peak_all": state.peak_all,
+                        "in_flight_all": state.all_in_flight,
+                        "hung_up": state.hung_up,
+                    }
+                elif url.path == "/_flight":
+                    payload = {
+                        "arrived": len(state.records),
+                        "ended": len(state.spans),
+                        "in_flight_all": state.all_in_flight,
+                        "peak_all": state.peak_all,
+                        "hung_up": state.hung_up,
+                    }
                 elif url.path == "/_count":
                     path = parse_qs(url.query)["path"][0]
                     count, last = state.counts.get(path, [0, 0.0])
