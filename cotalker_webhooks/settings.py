@@ -337,6 +337,9 @@ WEBHOOK_DRAIN_BUDGET = env_float("WEBHOOK_DRAIN_BUDGET", 10.0)
 # webhook's maxInFlight in `object` mode), and requests in flight to one receiver host at once.
 WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 200, minimum=1)
 WEBHOOK_MAX_PER_HOST = env_int("WEBHOOK_MAX_PER_HOST", 100, minimum=1)
+# Per cluster worker process: threads (each with its database connection) that run the drains'
+# statements, batching those that wait together into one transaction.
+WEBHOOK_DATABASE_THREADS = env_int("WEBHOOK_DATABASE_THREADS", 2, minimum=1)
 # PostgreSQL: each process LISTENs for webhook route changes, so that a change no webhook
 # can want costs no query. Needs a session of its own: turn off behind a transaction pooler.
 WEBHOOK_ROUTE_TABLE = env_bool("WEBHOOK_ROUTE_TABLE", default=True)

@@ -1,5 +1,5 @@
 """The worker process's dispatcher (webhooks.engine.dispatcher): drain threads that use the database
-only through one database thread, records committed together, turns by company, a cap per host,
+only through the database threads, records committed together, turns by company, a cap per host,
 a webhook rung while it drains, a stop that finishes what is in flight. The drains are real
 (against a loopback receiver) where the database is involved."""
 
@@ -50,15 +50,26 @@ def test_a_host_takes_at_most_its_cap_of_requests_and_a_wait_ends_at_the_deadlin
     assert hosts.acquire(url, time.monotonic())
 
 
+def hold(database: DatabaseThread) -> tuple[threading.Thread, threading.Event]:
+    """Keeps the database thread busy until the returned event is set."""
+    busy, gate = threading.Event(), threading.Event()
+
+    def busy_until_the_gate_opens():
+        busy.set()
+        gate.wait()
+
+    holder = threading.Thread(target=database.call, args=(busy_until_the_gate_opens,))
+    holder.start()
+    assert busy.wait(10)
+    return holder, gate
+
+
 @pytest.mark.django_db(transaction=True)
 def test_records_that_wait_together_are_committed_in_one_transaction(make_webhook, workflow_a, receiver):
     webhooks = [make_webhook(receiver.url(f"/h{n}"), code=f"h{n}") for n in range(8)]
     Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="T")
     database = DatabaseThread().start()
-    gate = threading.Event()  # holds the database thread while the records queue up
-    holder = threading.Thread(target=lambda: database.call(gate.wait))
-    holder.start()
-    wait_until(lambda: database.jobs.qsize() == 0, message="the database thread busy")
+    holder, gate = hold(database)  # the database thread, busy while the records queue up
     leases = [engine.queue_lease(webhook_id=webhook.pk) for webhook in webhooks]
     sent = {}
 
@@ -68,9 +79,7 @@ def test_records_that_wait_together_are_committed_in_one_transaction(make_webhoo
         return lambda: engine.delivery_record(delivery=delivery, **sent[lease.webhook.pk])
 
     calls = [record(lease) for lease in leases]
-    threads = [
-        threading.Thread(target=database.call, args=(call,), kwargs={"record": True}) for call in calls
-    ]
+    threads = [threading.Thread(target=database.call, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
     wait_until(lambda: database.jobs.qsize() == len(calls), message="the records queued")
@@ -79,26 +88,23 @@ def test_records_that_wait_together_are_committed_in_one_transaction(make_webhoo
         thread.join()
     database.stop()
 
-    assert database.commits == 1
+    assert database.commits == 2  # the one that held the thread, then the eight records together
     assert set(Delivery.objects.values_list("state", "attempts")) == {("success", 1)}
     assert Attempt.objects.count() == 8
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_record_that_raises_is_run_again_alone_and_the_others_are_kept(make_webhook, workflow_a):
+def test_a_statement_that_raises_is_run_again_alone_and_the_others_are_kept(make_webhook, workflow_a):
     database = DatabaseThread().start()
     results = {}
 
     def run(name, call):
         try:
-            results[name] = database.call(call, record=True)
+            results[name] = database.call(call)
         except ZeroDivisionError:
             results[name] = "raised"
 
-    gate = threading.Event()
-    holder = threading.Thread(target=lambda: database.call(gate.wait))
-    holder.start()
-    wait_until(lambda: database.jobs.qsize() == 0, message="the database thread busy")
+    holder, gate = hold(database)
     threads = [
         threading.Thread(target=run, args=("fine", lambda: 1)),
         threading.Thread(target=run, args=("broken", lambda: 1 / 0)),

@@ -177,6 +177,8 @@ def webhook_drain(*, webhook_id: str) -> int:
         if outcome.out_of_budget:
             _ring(webhook_id)
             break
+        if outcome.wake_at is not None and lease.webhook.ordering == Ordering.WEBHOOK:
+            break  # the head waits for its retry: nothing behind it may go before (the clock rings it)
         # A doorbell that rang while we held the lease found the queue taken: look again.
         if not db(lambda: _more_to_send(webhook_id, outcome)):  # noqa: B023
             break
@@ -402,7 +404,7 @@ def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict) -> Recorded:
     that was sent is recorded rather than sent again). In a dispatcher's drain thread, with the
     records of other drains that are ready at the same time: one commit for all of them."""
     return database_patiently(
-        lambda: db(lambda: delivery_record(delivery=delivery, **sent), record=True), until=lease.expires
+        lambda: db(lambda: delivery_record(delivery=delivery, **sent)), until=lease.expires
     )
 
 

@@ -11,7 +11,8 @@ webhook id to this process's `Dispatcher` and returns at once:
   deadline, retries and budget. A slow or hanging receiver holds its drain thread, never the worker;
 - drain threads never touch the database: every statement they need runs on the process's one
   `DatabaseThread` (`db()`), so a worker holds a few connections whatever its concurrency, and the
-  attempts' records that arrive together are committed together (one transaction, one commit);
+  statements of different drains that wait together (attempts' records, leases, releases) are
+  committed together (one transaction, one commit);
 - webhooks waiting for a drain thread are taken in turn by company (`FairQueue`), so a company with
   many busy webhooks does not starve one with few; requests to one host are capped at
   WEBHOOK_MAX_PER_HOST per process (`HostLimits`).
@@ -35,7 +36,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, transaction
 
 from webhooks.engine import doorbell
 from webhooks.engine.brokers import connection_forget
@@ -43,82 +44,83 @@ from webhooks.engine.brokers import connection_forget
 logger = logging.getLogger("webhooks.dispatcher")
 
 T = TypeVar("T")
-# At most this many waiting statements are taken at once; records among them share a commit.
+# At most this many waiting statements are taken at once, to share one transaction.
 GROUP_MAX = 256
 CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 _local = threading.local()
 
 
-def db(call: Callable[[], T], *, record: bool = False) -> T:
+def db(call: Callable[[], T]) -> T:
     """Run a database call: on the process's database thread when this is a drain thread of the
-    dispatcher, here otherwise. `record`: an attempt's record, which may share its transaction
-    (and commit) with other drains' records."""
+    dispatcher (where it may share a transaction, and its commit, with other drains' calls), here
+    otherwise. A call must be one whose effects may be committed with others': a fenced write, a
+    read, a ring."""
     database = getattr(_local, "database", None)
-    return call() if database is None else database.call(call, record=record)
+    return call() if database is None else database.call(call)
 
 
 @dataclass
 class _Job:
     call: Callable[[], Any]
-    record: bool
     done: Future = field(default_factory=Future)
 
 
 class DatabaseThread:
-    """The one thread of a process that talks to the database for the drain threads."""
+    """The threads of a process that talk to the database for the drain threads: `threads` of them
+    (WEBHOOK_DATABASE_THREADS), each with its own connection, taking the waiting statements in
+    batches from one queue. A drain waits for each of its statements, so its own run in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         self.jobs: SimpleQueue[_Job | None] = SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="webhook-database")
-        self.commits = 0  # transactions that recorded attempts (for the benchmarks)
+        self.threads = [threading.Thread(target=self._run, name="webhook-database") for _ in range(threads)]
+        self.commits = 0  # transactions run (a test reads it)
 
     def start(self) -> "DatabaseThread":
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
-        self.jobs.put(None)
-        self.thread.join()
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
 
-    def call(self, call: Callable[[], T], *, record: bool = False) -> T:
-        job = _Job(call, record)
+    def call(self, call: Callable[[], T]) -> T:
+        job = _Job(call)
         self.jobs.put(job)
         return job.done.result()
 
     def _run(self) -> None:
         while (first := self.jobs.get()) is not None:
             batch = [first]
-            stop = False
             while len(batch) < GROUP_MAX:
                 try:
                     job = self.jobs.get_nowait()
                 except Empty:
                     break
                 if job is None:
-                    stop = True
+                    self.jobs.put(None)  # one stop each: this one is another thread's
                     break
                 batch.append(job)
-            close_old_connections()  # a kept connection past CONN_MAX_AGE, or a broken one
+            # No close_old_connections() here: this thread is not request-bound (on SQLite,
+            # CONN_MAX_AGE 0 would reconnect for every batch); a broken connection is closed
+            # where its error is caught.
             self._run_batch(batch)
-            if stop:
-                break
         connection_forget(DEFAULT_DB_ALIAS)
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        records = [job for job in batch if job.record]
-        if len(records) > 1:
-            self._run_together(records)
-        elif records:
-            self._run_alone(records[0])
-        for job in batch:
-            if not job.record:
-                self._run_alone(job)
+        if len(batch) == 1:
+            self._run_alone(batch[0])
+        else:
+            self._run_together(batch)
 
     def _run_together(self, jobs: list[_Job]) -> None:
-        """Attempts' records of different drains in one transaction. Each is fenced on its own
-        delivery and raises nothing when its fence fails; if one raises, the transaction is rolled
-        back and each is run again alone."""
+        """The statements of different drains that waited together, in one transaction: one commit
+        for their attempts' records, leases and releases. Each is fenced on its own row and raises
+        nothing when its fence fails; if one raises, the transaction is rolled back and each is run
+        again alone."""
         try:
             with transaction.atomic():
                 results = [job.call() for job in jobs]
@@ -144,8 +146,7 @@ class DatabaseThread:
         except BaseException as error:  # handed to the drain, which decides
             job.done.set_exception(error)
         else:
-            if job.record:
-                self.commits += 1
+            self.commits += 1
             job.done.set_result(result)
 
 
@@ -209,7 +210,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.hosts = HostLimits(per_host)
         self.drain = drain
-        self.database = DatabaseThread()
+        self.database = DatabaseThread(threads=settings.WEBHOOK_DATABASE_THREADS)
         self.lock = threading.Lock()
         self.running: set[str] = set()
         # Rung again while its drain ran: drained once more when that drain ends.
