@@ -24,7 +24,12 @@ from django.utils.formats import date_format
 from tests.browser.i18n_support import BASE_DIR, ensure_messages_compiled, parse_po
 from webhooks.models import Attempt, Delivery, Event, Trigger, Webhook
 
-PANEL_PYTHON = ["webhooks/panel/views.py", "webhooks/panel/forms.py", "webhooks/panel/queries.py"]
+PANEL_PYTHON = [
+    "webhooks/panel/views.py",
+    "webhooks/panel/forms.py",
+    "webhooks/panel/queries.py",
+    "webhooks/failure_reasons.py",
+]
 ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
 WHEN = datetime(2024, 4, 5, 14, 3, 7, tzinfo=UTC)
