@@ -357,7 +357,12 @@ def test_the_scan_is_not_vacuous(staff_client, webhook, deliveries):
     assert english_words('<td>Save</td><code>Save</code><pre>{"Name": 1}</pre>', "Save") == []
 
 
-def test_the_rest_api_is_never_translated(client):
+def test_the_rest_api_messages_follow_accept_language_only(client, settings):
+    """More in tests/webhooks/test_api_language.py; the panel's cookie is not the API's choice."""
     response = client.get("/api/v3/webhook/subscription", **ES)
     assert response.status_code == 401
-    assert response.json()["detail"] == "Authentication credentials were not provided."
+    assert response.json()["detail"] == "Las credenciales de autenticación no se proveyeron."
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    assert client.get("/api/v3/webhook/subscription", **EN).json()["detail"] == (
+        "Authentication credentials were not provided."
+    )
