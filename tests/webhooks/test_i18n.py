@@ -29,6 +29,12 @@ PANEL_PYTHON = [
     "webhooks/panel/forms.py",
     "webhooks/panel/queries.py",
     "webhooks/failure_reasons.py",
+    "webhooks/api/auth.py",
+    "webhooks/api/docs.py",
+    "webhooks/api/pagination.py",
+    "webhooks/api/serializers.py",
+    "webhooks/api/views.py",
+    "webhooks/management/commands/seed_demo.py",
 ]
 ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}

@@ -39,7 +39,9 @@ class WebhookListQuerySerializer(PageQuerySerializer):
         default=None,
         help_text="Page size (1-1000); without it, every matching webhook.",
     )
-    trigger = serializers.ChoiceField(choices=Trigger.values, required=False)
+    trigger = serializers.ChoiceField(
+        choices=Trigger.values, required=False, help_text="Only webhooks with this trigger."
+    )
     isActive = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="true or false; both when absent."
     )
