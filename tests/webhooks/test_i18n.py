@@ -35,6 +35,10 @@ PANEL_PYTHON = [
     "webhooks/api/serializers.py",
     "webhooks/api/views.py",
     "webhooks/management/commands/seed_demo.py",
+    "webhooks/models.py",
+    "events/models.py",
+    "events/admin.py",
+    "events/apps.py",
 ]
 ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
