@@ -52,9 +52,9 @@ def _docs_html(schema: dict) -> str:
         ".op{border:1px solid #dde;border-radius:6px;padding:.6rem 1rem;margin:1rem 0}"
         ".m{display:inline-block;min-width:4.5rem;font-weight:700;color:#fff;border-radius:4px;"
         "text-align:center;margin-right:.5rem}.get{background:#2b6cb0}.post{background:#2f855a}"
-        ".put,.patch{background:#b7791f}.delete{background:#c53030}"
+        ".put,.patch{background:#975a16}.delete{background:#c53030}"
         "table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #e2e2ea;padding:.15rem .5rem;"
-        "text-align:left;vertical-align:top}</style></head><body>",
+        "text-align:left;vertical-align:top}</style></head><body><main>",
         f"<h1>{escape(info.get('title', 'API'))} <small>{escape(info.get('version', ''))}</small></h1>",
         f"<p lang='en'>{escape(info.get('description', ''))}</p>",
         "<p>"
@@ -125,7 +125,7 @@ def _docs_html(schema: dict) -> str:
             values = f"<code>{escape(', '.join(map(str, component['enum'])))}</code>"
             parts.append("<p>" + escape(_("One of: %(values)s")) % {"values": values} + "</p>")
         parts.append("</div>")
-    parts.append("</body></html>")
+    parts.append("</main></body></html>")
     return "".join(parts)
 
 
