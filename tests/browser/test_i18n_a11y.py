@@ -417,6 +417,9 @@ def test_axe_no_serious_or_critical_violations(
     page.click("#recovery-count")
     expect(page.locator("#recovery-count-result")).to_be_visible()
     blocking["redeliver failed"] = axe(page, "redeliver failed", results)
+    page.click("nav.sidebar a[href='/api/docs/']")  # the panel's link to the API docs page
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    blocking["api docs"] = axe(page, "api docs", results)
 
     print(f"\naxe-core results ({lang}):", json.dumps(results, indent=1))
     assert {name: found for name, found in blocking.items() if found} == {}

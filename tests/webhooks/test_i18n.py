@@ -24,7 +24,22 @@ from django.utils.formats import date_format
 from tests.browser.i18n_support import BASE_DIR, ensure_messages_compiled, parse_po
 from webhooks.models import Attempt, Delivery, Event, Trigger, Webhook
 
-PANEL_PYTHON = ["webhooks/panel/views.py", "webhooks/panel/forms.py", "webhooks/panel/queries.py"]
+PANEL_PYTHON = [
+    "webhooks/panel/views.py",
+    "webhooks/panel/forms.py",
+    "webhooks/panel/queries.py",
+    "webhooks/failure_reasons.py",
+    "webhooks/api/auth.py",
+    "webhooks/api/docs.py",
+    "webhooks/api/pagination.py",
+    "webhooks/api/serializers.py",
+    "webhooks/api/views.py",
+    "webhooks/management/commands/seed_demo.py",
+    "webhooks/models.py",
+    "events/models.py",
+    "events/admin.py",
+    "events/apps.py",
+]
 ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
 WHEN = datetime(2024, 4, 5, 14, 3, 7, tzinfo=UTC)
@@ -352,7 +367,12 @@ def test_the_scan_is_not_vacuous(staff_client, webhook, deliveries):
     assert english_words('<td>Save</td><code>Save</code><pre>{"Name": 1}</pre>', "Save") == []
 
 
-def test_the_rest_api_is_never_translated(client):
+def test_the_rest_api_messages_follow_accept_language_only(client, settings):
+    """More in tests/webhooks/test_api_language.py; the panel's cookie is not the API's choice."""
     response = client.get("/api/v3/webhook/subscription", **ES)
     assert response.status_code == 401
-    assert response.json()["detail"] == "Authentication credentials were not provided."
+    assert response.json()["detail"] == "Las credenciales de autenticación no se proveyeron."
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    assert client.get("/api/v3/webhook/subscription", **EN).json()["detail"] == (
+        "Authentication credentials were not provided."
+    )

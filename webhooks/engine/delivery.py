@@ -493,9 +493,7 @@ def deliveries_redeliver_failed(
         return len(redeliveries_insert(webhook.company_id, webhook.pk, originals))
 
 
-def redeliveries_insert(
-    company_id: str, webhook_id: str, originals: list[tuple[str, int]]
-) -> list[Delivery]:
+def redeliveries_insert(company_id: str, webhook_id: str, originals: list[tuple[str, int]]) -> list[Delivery]:
     """A redelivery of each (original's ObjectId, event id), queued in this order; rings on commit."""
     now = timezone.now()
     again = [
