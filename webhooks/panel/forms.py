@@ -16,6 +16,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from events.models import Group, Survey, Workflow, code_validator
 from webhooks import subscription
@@ -46,6 +47,12 @@ HEADER_NAME_REQUIRED = _("Give the header's name.")
 HEADER_BLANK_ROWS = 2
 HEADER_ROW = re.compile(r"^header_name_(\d+)$")
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
+# Django's own Spanish says "menos de 200 caracteres" where 200 are allowed: the panel says it right.
+MAX_LENGTH = ngettext_lazy(
+    "Enter at most %(limit_value)d character (it has %(show_value)d).",
+    "Enter at most %(limit_value)d characters (it has %(show_value)d).",
+    "limit_value",
+)
 ACTION_CHOICES = [
     (subscription.CREATE, _("Creates")),
     (subscription.EDIT, _("Edits")),
@@ -165,7 +172,12 @@ class WebhookForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "narrow"}),
     )
 
-    def __init__(self, *args, company_id: str, webhook: Webhook | None = None, **kwargs):
+    def __init__(
+        self, *args, company_id: str, webhook: Webhook | None = None, unsaved: bool = False, **kwargs
+    ):
+        # Drawn with values that are not the stored ones (a trigger change, "Show the fields of
+        # this trigger"), or bound (a post with errors): the page has unsaved edits to lose.
+        self.unsaved = unsaved
         if webhook is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": webhook.name,
@@ -209,6 +221,7 @@ class WebhookForm(forms.Form):
         # "at most N characters" error says what happened instead.
         for field in self.fields.values():
             field.widget.attrs.pop("maxlength", None)
+            field.error_messages["max_length"] = MAX_LENGTH
 
     # --- custom request headers: a row of fields each (name, value, and "remove" once stored)
 
@@ -267,6 +280,10 @@ class WebhookForm(forms.Form):
                 continue
             headers[name] = value.strip() or None
         return headers
+
+    @property
+    def shows_unsaved_values(self) -> bool:
+        return self.is_bound or self.unsaved
 
     @property
     def trigger_value(self) -> str:
@@ -413,7 +430,9 @@ EXPIRY_CHOICES = [
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, strip=True)
+    name = forms.CharField(
+        label=_("Name"), max_length=100, strip=True, error_messages={"max_length": MAX_LENGTH}
+    )
     expires_in = forms.TypedChoiceField(
         label=_("Expires"),
         choices=EXPIRY_CHOICES,
@@ -423,15 +442,55 @@ class ApiTokenForm(forms.Form):
     )
 
 
-class TimeZoneForm(forms.Form):
-    zone = forms.ChoiceField(label=_("Time zone"), required=False)
+# The tz database's areas, as the time zone chooser's groups (webhooks/panel/timezones.py: REGIONS).
+REGION_LABELS = {
+    "Africa": _("Africa"),
+    "America": _("America"),
+    "Antarctica": _("Antarctica"),
+    "Arctic": _("Arctic"),
+    "Asia": _("Asia"),
+    "Atlantic": _("Atlantic Ocean"),
+    "Australia": _("Australia"),
+    "Europe": _("Europe"),
+    "Indian": _("Indian Ocean"),
+    "Pacific": _("Pacific Ocean"),
+}
 
-    def __init__(self, *args, **kwargs):
+
+def _zone_choice(name: str) -> tuple[str, str]:
+    return name, name.replace("_", " ")
+
+
+class TimeZoneForm(forms.Form):
+    """The zone the panel shows dates in: a current IANA name, grouped by area, or detection.
+
+    `current` is the zone in use: an older name (an alias such as Chile/Continental, chosen before
+    aliases were left out of the list) stays offered, and selected, so that saving keeps it.
+    `detected` is the browser's zone, filled in by static/js/panel.js: with "Detect from this
+    browser" it is remembered at once, so the next page is already drawn in it.
+    """
+
+    zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    detected = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-browser-zone": "true"}))
+
+    def __init__(self, *args, current: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["zone"].choices = [
-            ("", _("Detect from this browser")),
-            *((name, name.replace("_", " ")) for name in timezones.zone_names()),
-        ]
+        listed = set(timezones.zone_names())
+        choices = [("", _("Detect from this browser")), _zone_choice("UTC")]
+        if current and current not in listed and timezones.zone_from(current):
+            choices.append(_zone_choice(current))
+        for area, names in timezones.zone_groups():
+            choices.append((REGION_LABELS[area], [_zone_choice(name) for name in names]))
+        self.fields["zone"].choices = choices
+
+    def zone_to_remember(self) -> str | None:
+        """The chosen zone; with detection, the browser's zone if it sent a known one, else None
+        (the cookie is forgotten and the browser tells its zone on the next page)."""
+        chosen = self.cleaned_data["zone"]
+        if chosen:
+            return chosen
+        detected = self.cleaned_data.get("detected", "")
+        return detected if timezones.zone_from(detected) else None
 
 
 RESULT_CHOICES = [
