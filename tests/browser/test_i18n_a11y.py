@@ -69,7 +69,7 @@ def test_spanish_walkthrough_and_language_switch(page_es, staff, company_a, work
     head = page.locator("#webhooks-panel thead")
     for label in ("Nombre", "Disparador", "URL", "Salud (24 h)", "Editar"):
         expect(head).to_contain_text(label)
-    expect(page.locator("td.trigger code")).to_have_text(Trigger.USER)  # the raw value
+    expect(page.locator("td.trigger")).to_have_text("Crear/Editar/Eliminar usuario")  # its label
     expect(page.locator("#bulk-deactivate")).to_have_text("Desactivar seleccionados")
     expect(page.locator("nav.sidebar")).to_contain_text("AUTOMATIZACIONES")
 
