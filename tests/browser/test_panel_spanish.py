@@ -253,7 +253,7 @@ def test_the_settings_page_logs_no_console_error(santiago, staff, webhook, workf
     assert problems(page) == []
 
 
-def test_the_redelivery_pages_inputs_are_styled_like_the_panels(santiago, staff, webhook):
+def test_the_date_inputs_are_styled_and_typed_like_the_panels_dates(santiago, staff, webhook):
     page = santiago
     log_in(page, staff)
     page.goto(f"/webhooks/{webhook.pk}/")
@@ -261,10 +261,25 @@ def test_the_redelivery_pages_inputs_are_styled_like_the_panels(santiago, staff,
                      return [s.borderTopColor, s.borderRadius, s.paddingLeft, s.fontSize, s.fontFamily]; }"""
     panel_input = page.eval_on_selector("#logs-status", look)
 
-    page.click("#redeliver-failed")
+    # The Logs filter: days typed day first, as the rows show them; the address keeps ISO dates.
+    expect(page.locator("#logs-from")).to_have_attribute("placeholder", "DD/MM/AAAA")
+    assert page.eval_on_selector("#logs-from", look) == panel_input
+    page.fill("#logs-from", "30/11/2026")
+    page.click("#log-filters-apply")
+    page.wait_for_url(re.compile(r"/logs/\?from=2026-11-30$"))
+    expect(page.locator("#logs-from")).to_have_value("30/11/2026")
 
-    assert page.eval_on_selector("#id_created_from", look) == panel_input
-    assert page.eval_on_selector("#id_created_to", look) == panel_input
+    # The redelivery page: the same look and the same format, to the minute.
+    page.click("#redeliver-failed")
+    for field in ("#id_created_from", "#id_created_to"):
+        assert page.eval_on_selector(field, look) == panel_input
+        expect(page.locator(field)).to_have_attribute("placeholder", "DD/MM/AAAA HH:MM")
+    expect(page.locator("#id_created_from")).to_have_value("30/11/2026 00:00")
+    page.fill("#id_created_to", "01/12/2026 10:30")
+    page.click("#recovery-count")
+    expect(page.locator("#recovery-count-result")).to_have_text(
+        "No hay entregas fallidas que reenviar en ese período."
+    )
     assert problems(page) == []
 
 

@@ -8,7 +8,7 @@ are never translated.
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -16,7 +16,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext
 
 from events.models import Group, Survey, Workflow, code_validator
 from webhooks import subscription
@@ -529,18 +529,8 @@ class LogFilterForm(forms.Form):
         help_text=_("The _id of the task, user, survey answer, element or note."),
         widget=forms.TextInput(attrs={"class": "mono", "spellcheck": "false", "autocomplete": "off"}),
     )
-    date_from = forms.DateField(
-        label=_("From"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=_("To"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput)
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput)
 
     # The names in the URL (the API's, for the ones they share).
     PARAMS = {
@@ -551,8 +541,27 @@ class LogFilterForm(forms.Form):
         "date_to": "to",
     }
 
+    DATE_PARAMS = ("from", "to")
+
     def __init__(self, data=None, **kwargs):
+        typed, placeholder = date_input_format()
+        # The address keeps ISO dates (shareable whatever the reader's language); the fields
+        # show them as typed in the panel's format.
+        self.typed_dates = False
+        if data is not None:
+            data = data.copy()
+            for param in self.DATE_PARAMS:
+                value = (data.get(param) or "").strip()
+                try:
+                    day = datetime.strptime(value, ISO_DATE)
+                except ValueError:
+                    self.typed_dates = self.typed_dates or bool(value)
+                else:
+                    if FIRST_YEAR <= day.year <= LAST_YEAR:  # else left as is, for clean()'s error
+                        data[param] = day.strftime(typed)
         super().__init__(data, auto_id="logs-%s", **kwargs)
+        for name in ("date_from", "date_to"):
+            use_date_input_format(self.fields[name], typed, placeholder, ISO_DATE)
 
     def add_prefix(self, field_name: str) -> str:
         return self.PARAMS.get(field_name, field_name)
@@ -571,11 +580,13 @@ class LogFilterForm(forms.Form):
         """The applied filters as URL parameters (empty ones left out)."""
         if not self.is_bound or not self.is_valid():
             return {}
-        return {
-            param: self.data[param].strip()
-            for name, param in self.PARAMS.items()
-            if self.cleaned_data.get(name) not in (None, "")
-        }
+        query = {}
+        for name, param in self.PARAMS.items():
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            query[param] = value.isoformat() if isinstance(value, date) else self.data[param].strip()
+        return query
 
     def filters(self) -> dict:
         """cleaned_data as the keyword arguments of `DeliveryQuerySet.log_filter`."""
@@ -594,6 +605,28 @@ class LogFilterForm(forms.Form):
         }
 
 
+# Dates are typed as the panel shows them (the Logs: day first in Spanish, month first in English),
+# with a four-digit year; ISO 8601 is accepted too (the address's dates, and a paste).
+ISO_DATE = "%Y-%m-%d"
+ISO_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+def date_input_format() -> tuple[str, str]:
+    """(strftime format, placeholder) of a typed date in the active language."""
+    # Translators: a date typed in a filter, as strftime reads it: day and month in the order of
+    # the Logs' dates ("m/d/y - H:i:s" there), with a four-digit year.
+    typed = pgettext("date input format", "%m/%d/%Y")
+    # Translators: how the date above is shown to the administrator, as a hint in the empty field.
+    placeholder = pgettext("date input placeholder", "MM/DD/YYYY")
+    return typed, placeholder
+
+
+def use_date_input_format(field: forms.Field, typed: str, placeholder: str, iso: str) -> None:
+    field.input_formats = [typed, iso]
+    field.widget.format = typed
+    field.widget.attrs.update({"placeholder": placeholder, "autocomplete": "off", "spellcheck": "false"})
+
+
 # Dates far from today overflow once moved to UTC (SQLite stores them naive in UTC): a form error.
 FIRST_YEAR, LAST_YEAR = 1900, 9998
 YEARS = {"first": FIRST_YEAR, "last": LAST_YEAR}
@@ -606,20 +639,21 @@ def local_midnight(day, zone) -> datetime:
 
 
 class RedeliverFailedForm(forms.Form):
-    """The time range of a bulk redelivery, in the panel's time zone (to the minute)."""
+    """The time range of a bulk redelivery, in the panel's time zone (to the minute), typed in the
+    panel's date format and 24-hour time (ISO 8601, 2026-12-01T10:00, is accepted too)."""
 
     created_from = forms.DateTimeField(
-        label=_("Failed from"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"required": REQUIRED},
+        label=_("Failed from"), widget=forms.DateTimeInput, error_messages={"required": REQUIRED}
     )
     created_to = forms.DateTimeField(
-        label=_("Until"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"required": REQUIRED},
+        label=_("Until"), widget=forms.DateTimeInput, error_messages={"required": REQUIRED}
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        typed, placeholder = date_input_format()
+        for name in ("created_from", "created_to"):
+            use_date_input_format(self.fields[name], f"{typed} %H:%M", f"{placeholder} HH:MM", ISO_MINUTE)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -397,6 +397,11 @@ def webhook_logs(request: HttpRequest, pk: str) -> HttpResponse:
             query = filters.query() if filters.is_valid() else request.GET.dict()
             push_url(response, context["logs_url"] + (f"?{urlencode(query)}" if query else ""))
         return response
+    if filters.typed_dates and filters.is_valid():
+        # A filter sent without JS has its days as typed (01/12/2026): the address gets ISO dates,
+        # which read the same for an administrator of the other language.
+        query = {**filters.query(), **({"page": request.GET["page"]} if request.GET.get("page") else {})}
+        return redirect(f"{reverse('webhooks:logs', args=[webhook.pk])}?{urlencode(query)}#logs")
     form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
     return _settings_page(request, webhook, form, logs_page=request.GET.get("page"), filters=filters)
 
