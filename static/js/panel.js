@@ -217,7 +217,11 @@
   });
 
   document.addEventListener("htmx:oobAfterSwap", function (event) {
-    announceIn(event.detail.target);
+    // An outerHTML swap leaves event.detail.target, with its old messages, out of the page:
+    // read the element that replaced it (an emptied #messages must not say its old text again).
+    var target = event.detail.target;
+    if (target && !target.isConnected && target.id) target = document.getElementById(target.id);
+    announceIn(target);
   });
 
   // A form marked data-close-dialog (the log's Redeliver) closes its dialog once its request
