@@ -5,6 +5,9 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # `make run PORT=8001` serves on another port (the demo webhook follows it).
 PORT ?= 8000
+# `make run DEMO_LANGUAGE=es` seeds the demo data in Spanish (on a fresh database); empty: the
+# project's LANGUAGE_CODE. Not LANGUAGE: gettext's environment variable, often set by the desktop.
+DEMO_LANGUAGE ?=
 
 .PHONY: run test lint format migrate messages smoke prune bench clean
 
@@ -23,7 +26,7 @@ migrate: messages
 
 # The embedded default: SQLite, django-q2's ORM broker, the web server and one qcluster.
 run: migrate
-	$(BIN)/python manage.py seed_demo --port $(PORT)
+	$(BIN)/python manage.py seed_demo --port $(PORT) $(if $(DEMO_LANGUAGE),--language $(DEMO_LANGUAGE))
 	$(BIN)/python manage.py run_all 127.0.0.1:$(PORT)
 
 test: messages

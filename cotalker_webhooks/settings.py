@@ -357,4 +357,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v3",
     "ENUM_NAME_OVERRIDES": {"TriggerEnum": "webhooks.models.Trigger"},
+    # No "* `value` - Label" Markdown list appended to the descriptions of enum fields and
+    # parameters: the docs page shows descriptions as plain text, and the enum lists its values.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
 }

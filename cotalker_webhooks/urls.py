@@ -1,12 +1,21 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from webhooks.health import healthz
 from webhooks.panel.signin import ThrottledAuthenticationForm
 
+
+def favicon(request):
+    """Pages without a <link rel="icon"> (the Django admin, the API docs) ask for /favicon.ico."""
+    return redirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("", RedirectView.as_view(pattern_name="webhooks:list", permanent=False)),
     path(
         "login/",

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from events.models import (
     Collection,
@@ -79,10 +80,13 @@ class UserAdmin(CompanyScopedAdmin, BaseUserAdmin):
     filter_horizontal = ["properties", "groups", "user_permissions"]
     fieldsets = [
         (None, {"fields": ["email", "password", "company"]}),
-        ("Name", {"fields": ["names", "last_name", "second_last_name", "display_name"]}),
-        ("Profile", {"fields": ["job_title", "phone", "avatar", "properties"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login"]}),
+        (_("Name"), {"fields": ["names", "last_name", "second_last_name", "display_name"]}),
+        (_("Profile"), {"fields": ["job_title", "phone", "avatar", "properties"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Dates"), {"fields": ["last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "company", "password1", "password2"]})]
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EventsConfig(AppConfig):
     name = "events"
-    verbose_name = "Cotalker domain"
+    verbose_name = _("Cotalker domain")
 
     def ready(self) -> None:
         from events import receivers

@@ -24,11 +24,12 @@ def object_id_field() -> models.CharField:
 
 class Company(models.Model):
     id = object_id_field()
-    name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name_plural = "companies"
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -37,9 +38,9 @@ class Company(models.Model):
 
 class CompanyOwned(models.Model):
     id = object_id_field()
-    company = models.ForeignKey(Company, on_delete=models.CASCADE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    modified_at = models.DateTimeField(auto_now=True)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, verbose_name=_("company"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    modified_at = models.DateTimeField(auto_now=True, verbose_name=_("modified at"))
 
     class Meta:
         abstract = True
@@ -88,24 +89,34 @@ class UserManager(BaseUserManager):
 
 class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
     id = object_id_field()
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True)
-    email = models.EmailField(unique=True)
-    names = models.CharField(max_length=150, blank=True)
-    last_name = models.CharField(max_length=150, blank=True)
-    second_last_name = models.CharField(max_length=150, blank=True)
-    display_name = models.CharField(max_length=300, blank=True)
-    job_title = models.CharField(max_length=150, blank=True)
-    phone = models.CharField(max_length=50, blank=True)
-    avatar = models.URLField(blank=True, help_text="URL of the original avatar image.")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("company")
+    )
+    email = models.EmailField(unique=True, verbose_name=_("email"))
+    names = models.CharField(max_length=150, blank=True, verbose_name=_("names"))
+    last_name = models.CharField(max_length=150, blank=True, verbose_name=_("last name"))
+    second_last_name = models.CharField(max_length=150, blank=True, verbose_name=_("second last name"))
+    display_name = models.CharField(max_length=300, blank=True, verbose_name=_("display name"))
+    job_title = models.CharField(max_length=150, blank=True, verbose_name=_("job title"))
+    phone = models.CharField(max_length=50, blank=True, verbose_name=_("phone"))
+    avatar = models.URLField(
+        blank=True, help_text=_("URL of the original avatar image."), verbose_name=_("avatar")
+    )
     properties = models.ManyToManyField(
-        "Element", blank=True, related_name="users", help_text="Elements assigned to the user."
+        "Element",
+        blank=True,
+        related_name="users",
+        help_text=_("Elements assigned to the user."),
+        verbose_name=_("properties"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     is_staff = models.BooleanField(
-        default=False, help_text="Staff can sign in to the panel and the Django admin."
+        default=False,
+        help_text=_("Staff can sign in to the panel and the Django admin."),
+        verbose_name=_("is staff"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    modified_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    modified_at = models.DateTimeField(auto_now=True, verbose_name=_("modified at"))
 
     objects = UserManager()
 
@@ -114,6 +125,8 @@ class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["email"]
 
     def __str__(self) -> str:
@@ -123,11 +136,13 @@ class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
 class Workflow(CompanyOwned):
     """Cotalker's COTTaskGroup, labelled "Workflow" in the webhook form."""
 
-    name = models.CharField(max_length=200)
-    code = models.CharField(max_length=60, validators=[code_validator])
-    is_active = models.BooleanField(default=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    code = models.CharField(max_length=60, validators=[code_validator], verbose_name=_("code"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("workflow")
+        verbose_name_plural = _("workflows")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="workflow_code_unique")]
 
@@ -138,11 +153,13 @@ class Workflow(CompanyOwned):
 class Group(CompanyOwned):
     """Cotalker's COTGroup: where survey answers are submitted."""
 
-    name_code = models.CharField(max_length=60, validators=[code_validator])
-    name_display = models.CharField(max_length=200)
-    is_active = models.BooleanField(default=True)
+    name_code = models.CharField(max_length=60, validators=[code_validator], verbose_name=_("name code"))
+    name_display = models.CharField(max_length=200, verbose_name=_("name display"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
         ordering = ["name_display"]
         constraints = [models.UniqueConstraint(fields=["company", "name_code"], name="group_code_unique")]
 
@@ -151,11 +168,13 @@ class Group(CompanyOwned):
 
 
 class Survey(CompanyOwned):
-    code = models.CharField(max_length=60, validators=[code_validator])
-    name = models.CharField(max_length=200)
-    is_active = models.BooleanField(default=True)
+    code = models.CharField(max_length=60, validators=[code_validator], verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="survey_code_unique")]
 
@@ -166,16 +185,30 @@ class Survey(CompanyOwned):
 class SurveyAnswer(SavedWithItsEvent, CompanyOwned):
     """One submitted survey: Cotalker's COTSurveyExecution."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="survey_answers")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="answers", verbose_name=_("survey")
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="survey_answers", verbose_name=_("group")
+    )
     answered_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_answers"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_answers",
+        verbose_name=_("answered by"),
     )
     answers = models.JSONField(
-        default=list, blank=True, help_text='A list such as [{"question": "...", "answer": "..."}].'
+        default=list,
+        blank=True,
+        help_text=_('A list such as [{"question": "...", "answer": "..."}].'),
+        verbose_name=_("answers"),
     )
 
     class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -185,11 +218,13 @@ class SurveyAnswer(SavedWithItsEvent, CompanyOwned):
 class Collection(CompanyOwned):
     """Cotalker's COTPropertyType: a table of elements."""
 
-    code = models.CharField(max_length=60, validators=[code_validator])
-    display = models.CharField(max_length=200)
-    is_active = models.BooleanField(default=True)
+    code = models.CharField(max_length=60, validators=[code_validator], verbose_name=_("code"))
+    display = models.CharField(max_length=200, verbose_name=_("display"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
         ordering = ["display"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="collection_code_unique")]
 
@@ -200,13 +235,17 @@ class Collection(CompanyOwned):
 class Element(SavedWithItsEvent, CompanyOwned):
     """Cotalker's COTProperty: one row of a collection."""
 
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="elements")
-    code = models.CharField(max_length=60, validators=[code_validator])
-    display = models.CharField(max_length=200)
-    schema_instance = models.JSONField(default=dict, blank=True)
-    is_active = models.BooleanField(default=True)
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, related_name="elements", verbose_name=_("collection")
+    )
+    code = models.CharField(max_length=60, validators=[code_validator], verbose_name=_("code"))
+    display = models.CharField(max_length=200, verbose_name=_("display"))
+    schema_instance = models.JSONField(default=dict, blank=True, verbose_name=_("schema instance"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("element")
+        verbose_name_plural = _("elements")
         ordering = ["display"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="element_code_unique")]
 
@@ -215,24 +254,42 @@ class Element(SavedWithItsEvent, CompanyOwned):
 
 
 class Task(SavedWithItsEvent, CompanyOwned):
-    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="tasks")
-    name = models.CharField(max_length=300)
-    info = models.TextField(blank=True)
-    serial = models.PositiveIntegerField(editable=False, default=0)
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("workflow")
+    )
+    name = models.CharField(max_length=300, verbose_name=_("name"))
+    info = models.TextField(blank=True, verbose_name=_("info"))
+    serial = models.PositiveIntegerField(editable=False, default=0, verbose_name=_("serial"))
     assignee = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tasks"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
+        verbose_name=_("assignee"),
     )
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="created_tasks"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_tasks",
+        verbose_name=_("created by"),
     )
-    followers = models.ManyToManyField(User, blank=True, related_name="followed_tasks")
-    status = models.ForeignKey(Element, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    start_date = models.DateTimeField(null=True, blank=True)
-    end_date = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
+    followers = models.ManyToManyField(
+        User, blank=True, related_name="followed_tasks", verbose_name=_("followers")
+    )
+    status = models.ForeignKey(
+        Element, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("status")
+    )
+    start_date = models.DateTimeField(null=True, blank=True, verbose_name=_("start date"))
+    end_date = models.DateTimeField(null=True, blank=True, verbose_name=_("end date"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
         ordering = ["workflow", "serial"]
 
     def __str__(self) -> str:
@@ -247,16 +304,25 @@ class Task(SavedWithItsEvent, CompanyOwned):
 
 
 class Note(SavedWithItsEvent, CompanyOwned):
-    title = models.CharField(max_length=300)
-    description = models.CharField(max_length=500, blank=True)
-    content = models.TextField(blank=True, help_text="Markdown.")
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, null=True, blank=True, related_name="notes")
-    created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="notes"
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    description = models.CharField(max_length=500, blank=True, verbose_name=_("description"))
+    content = models.TextField(blank=True, help_text=_("Markdown."), verbose_name=_("content"))
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, null=True, blank=True, related_name="notes", verbose_name=_("task")
     )
-    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notes",
+        verbose_name=_("created by"),
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -257,35 +257,66 @@ QUEUE_FIELDS = ("ring_queued", "leased_until", "lease_token", "lease_taken_over"
 
 class Webhook(models.Model):
     id = models.CharField(primary_key=True, max_length=24, default=new_object_id, editable=False)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhooks")
-    name = models.CharField(max_length=200)
-    code = models.CharField(max_length=60, validators=[code_validator])
-    url = models.URLField(max_length=2000, validators=[http_url_validator])
-    description = models.TextField(blank=True, max_length=2000)
-    trigger = models.CharField(max_length=40, choices=Trigger.choices, default=Trigger.USER)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("company")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    code = models.CharField(max_length=60, validators=[code_validator], verbose_name=_("code"))
+    url = models.URLField(max_length=2000, validators=[http_url_validator], verbose_name=_("url"))
+    description = models.TextField(blank=True, max_length=2000, verbose_name=_("description"))
+    trigger = models.CharField(
+        max_length=40, choices=Trigger.choices, default=Trigger.USER, verbose_name=_("trigger")
+    )
     workflow = models.ForeignKey(
-        Workflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
+        Workflow,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhooks",
+        verbose_name=_("workflow"),
     )
     survey = models.ForeignKey(
-        Survey, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
+        Survey,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhooks",
+        verbose_name=_("survey"),
     )
     group = models.ForeignKey(
-        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks"
+        Group,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhooks",
+        verbose_name=_("group"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     # What it subscribes to (webhooks.subscription): some actions, and for edits some fields.
-    events = models.JSONField(default=subscription.default_events, blank=True)  # clean() says why
-    fields = models.JSONField(default=list, blank=True)
+    events = models.JSONField(
+        default=subscription.default_events, blank=True, verbose_name=_("events")
+    )  # clean() says why
+    fields = models.JSONField(default=list, blank=True, verbose_name=_("fields"))
     # How its deliveries are ordered; in `object` mode, how many may be in flight at once.
-    ordering = models.CharField(max_length=10, choices=Ordering.choices, default=Ordering.WEBHOOK)
+    ordering = models.CharField(
+        max_length=10, choices=Ordering.choices, default=Ordering.WEBHOOK, verbose_name=_("ordering")
+    )
     max_in_flight = models.PositiveSmallIntegerField(
-        default=4, validators=[MinValueValidator(1), MaxValueValidator(MAX_IN_FLIGHT_LIMIT)]
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_IN_FLIGHT_LIMIT)],
+        verbose_name=_("max in flight"),
     )
     # Deliveries up to this id were queued before the webhook last switched to `object` mode:
     # they keep the webhook's order (set by save(), never by a form).
     per_object_after = models.BigIntegerField(default=0, editable=False)
     # Why the product deactivated it (empty when an administrator did, or when it is active).
-    inactive_reason = models.CharField(max_length=40, choices=InactiveReason.choices, blank=True, default="")
+    inactive_reason = models.CharField(
+        max_length=40,
+        choices=InactiveReason.choices,
+        blank=True,
+        default="",
+        verbose_name=_("inactive reason"),
+    )
     # The state of the webhook's delivery queue, kept by the engine (docs/delivery.md):
     # with the ORM broker, a drain task is queued and has not started (further doorbells
     # would only add idle tasks);
@@ -307,12 +338,14 @@ class Webhook(models.Model):
     # Custom request headers (receiver authentication), a JSON object of name to value,
     # encrypted as a whole: the values are credentials. Read and write through the methods.
     sealed_headers = EncryptedTextField(blank=True, default="", editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    modified_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    modified_at = models.DateTimeField(auto_now=True, verbose_name=_("modified at"))
 
     objects = WebhookQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
         ordering = ["name", "id"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="webhook_code_unique")]
         indexes = [
@@ -501,6 +534,8 @@ class Event(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         indexes = [models.Index(fields=["company", "subject_id"], name="event_company_subject")]
 
     def __str__(self) -> str:
@@ -614,33 +649,50 @@ class Delivery(models.Model):
         REDELIVERY = "redelivery", "Redelivery"
         TEST = "test", "Test"
 
-    object_id = models.CharField(max_length=24, unique=True, default=new_object_id, editable=False)
+    object_id = models.CharField(
+        max_length=24, unique=True, default=new_object_id, editable=False, verbose_name=_("object id")
+    )
     # No index: the API, the only reader by company, names the webhook too, and the (webhook, ...)
     # indexes serve that. (The admin's list for one company's staff walks the ids backwards.)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("company")
+    )
     # No index of its own: the composite indexes below all start with the webhook, and every
     # index is one more write for each delivery capture stores.
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.EVENT)
+    webhook = models.ForeignKey(
+        Webhook,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        verbose_name=_("webhook"),
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.EVENT, verbose_name=_("kind"))
     # A redelivery's original: its ObjectId (the API's `_id`), null for events and tests. Not a
     # foreign key: pruning old logs must not look for redeliveries that point to them, and
     # capture (which leaves this column out of its INSERT) must pay for no index.
-    redelivery_of = models.CharField(max_length=24, null=True, blank=True, editable=False)  # noqa: DJ001
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response = models.TextField(blank=True)
-    response_truncated = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    redelivery_of = models.CharField(  # noqa: DJ001
+        max_length=24, null=True, blank=True, editable=False, verbose_name=_("redelivery of")
+    )
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status code"))
+    response = models.TextField(blank=True, verbose_name=_("response"))
+    response_truncated = models.BooleanField(default=False, verbose_name=_("response truncated"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
 
     objects = DeliveryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("delivery")
         ordering = ["-id"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         indexes = [
             # Each (webhook, ...) index costs every captured change about one page per matching
             # webhook at commit (docs/performance.md), so there are two. Migration 0011 dropped
@@ -673,20 +725,24 @@ class Delivery(models.Model):
 class Attempt(models.Model):
     """One HTTP try of a delivery. Request headers are stored without secrets."""
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_set")
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField()
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True)
-    response_truncated = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    request_headers = models.JSONField(default=dict)
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempt_set", verbose_name=_("delivery")
+    )
+    number = models.PositiveSmallIntegerField(verbose_name=_("number"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    duration_ms = models.PositiveIntegerField(verbose_name=_("duration ms"))
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status code"))
+    response_body = models.TextField(blank=True, verbose_name=_("response body"))
+    response_truncated = models.BooleanField(default=False, verbose_name=_("response truncated"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    request_headers = models.JSONField(default=dict, verbose_name=_("request headers"))
     # Sent by a drain that took the queue over from one whose worker stopped answering (its
     # lease ran out unreleased): that worker may have sent this delivery already, unrecorded.
-    after_lost_lease = models.BooleanField(default=False)
+    after_lost_lease = models.BooleanField(default=False, verbose_name=_("after lost lease"))
 
     class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
         ordering = ["delivery", "number"]
 
     def __str__(self) -> str:
@@ -707,6 +763,8 @@ class DeliveryHour(models.Model):
     durations = models.JSONField(default=list)
 
     class Meta:
+        verbose_name = _("delivery hour")
+        verbose_name_plural = _("delivery hours")
         constraints = [models.UniqueConstraint(fields=["webhook", "hour"], name="delivery_hour_unique")]
         indexes = [
             # Retention prunes by age; the roll-up re-reads the hours that still had pending ones.
@@ -747,12 +805,14 @@ class ApiToken(AbstractAuthToken):
     """A REST API token (django-rest-knox's model, swapped in by KNOX_TOKEN_MODEL): only the
     SHA-512 digest of the token and its first characters (`token_key`, to find it) are stored."""
 
-    name = models.CharField(max_length=100)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
 
     objects = ApiTokenManager()
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created"]
 
     def __str__(self) -> str:

@@ -9,7 +9,10 @@
  * - the language switch returns to the current address (HTMX may have pushed one);
  * - the browser's time zone, told to the server once (a cookie);
  * - "Deliveries in flight at once" shown only for the order per object (without JS,
- *   or while it shows an error, it is always shown).
+ *   or while it shows an error, it is always shown);
+ * - confirmations: bulk deactivation of the checked webhooks, and Activate/Deactivate while
+ *   the webhook's form has unsaved edits (htmx:confirm, so the request waits for the answer);
+ * - the time zone chooser: filtered as you type, and told the browser's zone for "Detect".
  * Listeners are delegated on document, so content swapped in by HTMX works too.
  * UI texts come from the server (data-text-* on <body>), already translated.
  */
@@ -214,7 +217,11 @@
   });
 
   document.addEventListener("htmx:oobAfterSwap", function (event) {
-    announceIn(event.detail.target);
+    // An outerHTML swap leaves event.detail.target, with its old messages, out of the page:
+    // read the element that replaced it (an emptied #messages must not say its old text again).
+    var target = event.detail.target;
+    if (target && !target.isConnected && target.id) target = document.getElementById(target.id);
+    announceIn(target);
   });
 
   // A form marked data-close-dialog (the log's Redeliver) closes its dialog once its request
@@ -245,21 +252,107 @@
   } else {
     onLoad();
   }
+  // --- confirmations ------------------------------------------------------------
+
+  // The form's values differ from those it was drawn with (or it was drawn with values that
+  // were posted but not saved: data-unsaved, set by the server when the form shows errors).
+  function hasUnsavedEdits(form) {
+    if (!form) return false;
+    if (form.dataset.unsaved === "true") return true;
+    return Array.prototype.some.call(form.elements, function (element) {
+      if (!element.name || element.disabled) return false;
+      if (element.type === "checkbox" || element.type === "radio") return element.checked !== element.defaultChecked;
+      if (element.tagName === "SELECT") {
+        var options = Array.prototype.slice.call(element.options);
+        var drawn = options.filter(function (option) { return option.defaultSelected; });
+        if (!drawn.length && options.length && !element.multiple) drawn = [options[0]];
+        return options.some(function (option) { return option.selected !== (drawn.indexOf(option) !== -1); });
+      }
+      if (/^(hidden|submit|button|reset)$/.test(element.type)) return false;
+      return element.value !== element.defaultValue;
+    });
+  }
+
+  function confirmationFor(element) {
+    if (element.matches("[data-confirm-checked]") && element.querySelector("input[name=ids]:checked")) {
+      return element.dataset.confirmChecked;
+    }
+    if (element.matches("[data-confirm-unsaved]") && hasUnsavedEdits(document.getElementById(element.dataset.confirmUnsaved))) {
+      return element.dataset.confirmUnsavedText;
+    }
+    return "";
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    var element = event.detail.elt;
+    var question = element && element.matches && confirmationFor(element);
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // --- time zone chooser ------------------------------------------------------------
+
+  function folded(value) {
+    return value.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/_/g, " ").toLowerCase();
+  }
+
+  function filterZones(input) {
+    var select = document.querySelector(input.dataset.zoneSearch);
+    if (!select) return;
+    var words = folded(input.value).split(/[\s\/]+/).filter(Boolean);
+    var first = null;
+    var count = 0;
+    Array.prototype.forEach.call(select.options, function (option) {
+      if (!option.value) return; // "Detect from this browser" is always offered
+      var group = option.parentElement.tagName === "OPTGROUP" ? option.parentElement.label : "";
+      var text = folded(option.value + " " + option.textContent + " " + group);
+      var match = words.every(function (word) { return text.indexOf(word) !== -1; });
+      option.hidden = !match;
+      if (match) {
+        count += 1;
+        first = first || option;
+      }
+    });
+    select.querySelectorAll("optgroup").forEach(function (group) {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    });
+    // Enter saves what was found: the first match, unless the selected zone matches too.
+    var selected = select.options[select.selectedIndex];
+    if (words.length && first && (!selected || selected.hidden || !selected.value)) first.selected = true;
+    if (input.dataset.textMatches) announce(input.dataset.textMatches.replace("{count}", count));
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-zone-search]")) filterZones(event.target);
+  });
+
+  function browserZone() {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      return zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) ? zone : "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  (function enhanceZoneChooser() {
+    var search = document.getElementById("zone-search-field");
+    if (search) search.hidden = false;
+    document.querySelectorAll("[data-browser-zone]").forEach(function (input) { input.value = browserZone(); });
+  })();
+
   // --- time zone ---------------------------------------------------------------
 
   // The first visit tells the server the browser's zone (a cookie it reads on every page:
-  // webhooks/panel/timezones.py); a page already drawn in another zone is drawn again.
+  // webhooks/panel/timezones.py); a page already drawn in another zone (its times, or the zone
+  // named in the top bar) is drawn again, once: only if the cookie was kept.
   (function detectTimeZone() {
-    if (/(?:^|;\s*)panel_tz=/.test(document.cookie)) return;
-    var zone;
-    try {
-      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    } catch (error) {
-      return;
-    }
-    if (!zone || !/^[A-Za-z0-9_+\/-]+$/.test(zone)) return;
+    var remembered = /(?:^|;\s*)panel_tz=/;
+    if (remembered.test(document.cookie)) return;
+    var zone = browserZone();
+    if (!zone) return;
     document.cookie = "panel_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
     var drawnIn = document.body && document.body.dataset.timeZone;
-    if (drawnIn && drawnIn !== zone && document.querySelector("time[datetime]")) location.reload();
+    var showsZone = document.querySelector("time[datetime], #time-zone-link");
+    if (drawnIn && drawnIn !== zone && showsZone && remembered.test(document.cookie)) location.reload();
   })();
 })();

@@ -152,8 +152,11 @@ def test_bulk_deactivate_and_show_disabled(panel, company_a):
     expect(rows).to_have_count(3)
     page.check("input[aria-label='Select Alpha']")
     page.check("input[aria-label='Select Charlie']")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.click("button:text('Deactivate selected')")
     expect(page.locator(".notice")).to_have_text("2 webhooks deactivated.")
+    assert questions[0].startswith("Deactivate the selected webhooks?")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Bravo")
     assert set(Webhook.objects.filter(is_active=False).values_list("name", flat=True)) == {"Alpha", "Charlie"}

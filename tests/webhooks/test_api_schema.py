@@ -4,7 +4,10 @@ import re
 
 import yaml
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.test import APIClient
+
+from tests.browser.i18n_support import ensure_messages_compiled
 
 OPERATIONS = {
     ("get", "/api/v3/webhook/subscription"),
@@ -80,3 +83,61 @@ def test_the_docs_page_lists_every_operation_without_external_assets(db):
         assert f"<span class='m {method}'>{method.upper()}</span><code>{path}</code>" in html
     assert "Authorization: Bearer" in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+
+
+def test_the_docs_page_speaks_the_panels_language_and_marks_the_schemas_english_texts(db, settings):
+    ensure_messages_compiled()
+    english = APIClient().get("/api/docs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    spanish = APIClient().get("/api/docs/", HTTP_ACCEPT_LANGUAGE="es-CL,es").content.decode()
+    by_cookie = APIClient()
+    by_cookie.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+
+    assert english.startswith("<!doctype html><html lang='en'>")
+    assert "<h2>Operations</h2>" in english and "<th>Parameter</th>" in english
+    assert "are in English" not in english
+    assert spanish.startswith("<!doctype html><html lang='es'>")
+    for chrome in ("<h2>Operaciones</h2>", "<h2>Esquemas</h2>", "<th>Parámetro</th>", "<th>Campo</th>"):
+        assert chrome in spanish
+    assert (
+        "Esquema legible por máquina" in spanish
+        and "Las descripciones del esquema están en inglés." in spanish
+    )
+    assert "<p lang='en'>Cotalker-compatible webhook subscriptions" in spanish
+    assert "<h2>Operations</h2>" not in spanish
+    assert "<h2>Operaciones</h2>" in by_cookie.get("/api/docs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_no_description_carries_markdown_of_enum_choices(db):
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    html = APIClient().get("/api/docs/").content.decode()
+
+    descriptions = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("description"), str):
+                descriptions.append(node["description"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(schema)
+    assert descriptions
+    assert [d for d in descriptions if "* `" in d] == []
+    assert "* `" not in html and "` - " not in html
+    trigger = next(
+        p
+        for p in schema["paths"]["/api/v3/webhook/subscription"]["get"]["parameters"]
+        if p["name"] == "trigger"
+    )
+    assert trigger["description"] == "Only webhooks with this trigger."
+
+
+def test_the_panel_links_to_the_docs_page_in_both_languages(staff_client):
+    english = staff_client.get(reverse("webhooks:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    spanish = staff_client.get(reverse("webhooks:list"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert f'<a href="{reverse("api:docs")}">API documentation</a>' in english
+    assert f'<a href="{reverse("api:docs")}">Documentación de la API</a>' in spanish

@@ -5,7 +5,8 @@
 - the main pages rendered in Spanish carry none of the English UI words, outside
   of data (names, URLs, codes, JSON);
 - Spanish validation errors and dates; the language switch (set_language) and its
-  cookie; trigger values stay raw.
+  cookie; trigger values are shown by their label, never translated themselves;
+- the panel says "usted", and says length limits right ("como máximo 200").
 """
 
 import re
@@ -24,7 +25,24 @@ from django.utils.formats import date_format
 from tests.browser.i18n_support import BASE_DIR, ensure_messages_compiled, parse_po
 from webhooks.models import Attempt, Delivery, Event, Trigger, Webhook
 
-PANEL_PYTHON = ["webhooks/panel/views.py", "webhooks/panel/forms.py", "webhooks/panel/queries.py"]
+PANEL_PYTHON = [
+    "webhooks/panel/views.py",
+    "webhooks/panel/forms.py",
+    "webhooks/panel/queries.py",
+    "webhooks/failure_reasons.py",
+    "webhooks/api/auth.py",
+    "webhooks/api/docs.py",
+    "webhooks/api/pagination.py",
+    "webhooks/api/serializers.py",
+    "webhooks/api/views.py",
+    "webhooks/management/commands/seed_demo.py",
+    "webhooks/models.py",
+    "events/models.py",
+    "events/admin.py",
+    "events/apps.py",
+    "webhooks/panel/account.py",
+    "webhooks/panel/recovery.py",
+]
 ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
 WHEN = datetime(2024, 4, 5, 14, 3, 7, tzinfo=UTC)
@@ -282,10 +300,12 @@ def test_the_code_cannot_change_message_in_spanish(staff_client, webhook):
     assert "El código no se puede cambiar una vez guardado el webhook." in html
 
 
-def test_spanish_labels_raw_trigger_values_and_dates(staff_client, webhook, deliveries):
+def test_spanish_labels_trigger_labels_and_dates(staff_client, webhook, deliveries):
     html = staff_client.get(reverse("webhooks:list"), **ES).content.decode()
     assert "Nombre" in html and "Disparador" in html and "Mostrar deshabilitados" in html
-    assert f"<code>{Trigger.TASK}</code>" in html  # the raw value, never translated
+    # The list names the trigger as the form does; the raw value (the API's) stays in the markup.
+    assert f'<td class="trigger" data-trigger="{Trigger.TASK}">Crear/Editar/Eliminar tarea</td>' in html
+    assert f">{Trigger.TASK}<" not in html
     edit = staff_client.get(reverse("webhooks:edit", args=[webhook.pk]), **ES).content.decode()
     assert f'<option value="{Trigger.TASK}" selected>Crear/Editar/Eliminar tarea</option>' in edit
     for label in ("ÉXITO", "FALLIDO", "REINTENTANDO", "PENDIENTE", "Fecha de ejecución", "Reenviar"):
@@ -352,7 +372,42 @@ def test_the_scan_is_not_vacuous(staff_client, webhook, deliveries):
     assert english_words('<td>Save</td><code>Save</code><pre>{"Name": 1}</pre>', "Save") == []
 
 
-def test_the_rest_api_is_never_translated(client):
+def test_the_rest_api_messages_follow_accept_language_only(client, settings):
+    """More in tests/webhooks/test_api_language.py; the panel's cookie is not the API's choice."""
     response = client.get("/api/v3/webhook/subscription", **ES)
     assert response.status_code == 401
-    assert response.json()["detail"] == "Authentication credentials were not provided."
+    assert response.json()["detail"] == "Las credenciales de autenticación no se proveyeron."
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    assert client.get("/api/v3/webhook/subscription", **EN).json()["detail"] == (
+        "Authentication credentials were not provided."
+    )
+
+
+# --- wording (issue 24) ----------------------------------------------------------------------
+
+
+def spanish_catalogue() -> dict[str, list[str]]:
+    po = (BASE_DIR / "locale/es/LC_MESSAGES/django.po").read_text()
+    return {e["msgid"]: e["msgstr"] for e in parse_po(po) if not e["obsolete"]}
+
+
+def test_the_spanish_catalogue_says_usted_never_tu():
+    """The panel addresses the administrator as "usted": "Vuelva a intentarlo", never "Vuelve"."""
+    tu = re.compile(
+        r"\b(Vuelve a intentarlo|Elige|guarda antes|Has iniciado|Pide|tu empresa|inicia sesión con)\b"
+    )
+    found = {msgid: msgstr for msgid, msgstr in spanish_catalogue().items() if tu.search(" ".join(msgstr))}
+    assert found == {}
+    catalogue = spanish_catalogue()
+    assert catalogue["Too many test events for now. Try again in %(seconds)s s."] == [
+        "Demasiados eventos de prueba por ahora. Vuelva a intentarlo en %(seconds)s s."
+    ]
+
+
+def test_an_over_long_name_says_at_most_in_spanish(staff_client):
+    data = {"name": "x" * 300, "url": "https://erp.ejemplo.cl/", "trigger": Trigger.USER}
+
+    html = staff_client.post(reverse("webhooks:create"), data, **ES).content.decode()
+
+    assert "Ingrese como máximo 200 caracteres (tiene 300)." in html
+    assert "menos de 200" not in html

@@ -45,13 +45,14 @@ def test_the_page_offers_the_last_day_by_default(staff_client, webhook):
     html = response.content.decode()
 
     assert response.status_code == 200 and "<html" in html
-    assert 'type="datetime-local"' in html and "recovery-confirm" not in html
+    # Typed as the panel shows dates (month first in English), 24-hour time.
+    assert 'placeholder="MM/DD/YYYY HH:MM"' in html and "recovery-confirm" not in html
 
 
 def test_the_logs_filter_days_become_the_range(staff_client, webhook):
     html = staff_client.get(url(webhook), {"from": "2026-11-30", "to": "2026-12-01"}).content.decode()
 
-    assert 'value="2026-11-30T00:00"' in html and 'value="2026-12-02T00:00"' in html
+    assert 'value="11/30/2026 00:00"' in html and 'value="12/02/2026 00:00"' in html
 
 
 def test_it_counts_the_failed_deliveries_of_the_range_in_the_panels_zone(staff_client, webhook, failed):
@@ -146,7 +147,7 @@ def test_the_default_range_includes_what_failed_seconds_ago(staff_client, webhoo
 def test_a_hand_edited_address_falls_back_to_the_default_range(staff_client, webhook, query):
     response = staff_client.get(url(webhook), query)
 
-    assert response.status_code == 200 and 'type="datetime-local"' in response.content.decode()
+    assert response.status_code == 200 and 'placeholder="MM/DD/YYYY HH:MM"' in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -170,7 +171,7 @@ def test_a_day_whose_midnight_a_dst_change_skips_starts_at_one(staff_client, web
 
     html = staff_client.get(url(webhook), {"from": "2026-09-06", "to": "2026-09-06"}).content.decode()
 
-    assert 'value="2026-09-06T01:00"' in html and 'value="2026-09-07T00:00"' in html
+    assert 'value="09/06/2026 01:00"' in html and 'value="09/07/2026 00:00"' in html
 
 
 def test_confirming_more_than_the_cap_queues_the_cap_and_says_how_to_continue(
@@ -198,3 +199,14 @@ def test_the_count_says_when_it_is_over_the_cap(staff_client, webhook, failed, s
     assert "At most 1 are queued at a time: redeliver failed again to queue the rest." in html
     settings.WEBHOOK_REDELIVER_FAILED_MAX = 2
     assert 'id="recovery-cap"' not in staff_client.get(url(webhook), RANGE).content.decode()
+
+
+def test_the_range_is_typed_in_the_panels_date_format_in_spanish(staff_client, webhook, failed):
+    staff_client.cookies[COOKIE] = "America/Santiago"
+    es = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
+
+    page = staff_client.get(url(webhook), {"from": "2026-11-30", "to": "2026-12-01"}, **es).content.decode()
+    assert 'value="30/11/2026 00:00"' in page and 'placeholder="DD/MM/AAAA HH:MM"' in page
+    typed = {"created_from": "01/12/2026 10:00", "created_to": "01/12/2026 11:00"}  # as RANGE, day first
+    counted = staff_client.get(url(webhook), typed, **es).content.decode()
+    assert "Se reenviarán 2 entregas fallidas." in counted

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from webhooks.models import ApiToken, Delivery, Event, Webhook
+from webhooks.panel import timezones
 from webhooks.panel.timezones import COOKIE
 
 URL = reverse("webhooks:time_zone")
@@ -91,7 +92,7 @@ def test_a_forged_cookie_is_ignored(staff_client, logged):
     assert '<span class="tz">UTC</span>' in html
 
 
-def test_detect_forgets_the_choice(staff_client):
+def test_detect_forgets_the_choice_when_the_browser_told_no_zone(staff_client):
     staff_client.cookies[COOKIE] = "America/Santiago"
 
     response = staff_client.post(URL, {"zone": ""})
@@ -127,3 +128,69 @@ def test_non_staff_refused(client, member_a):
 
 def test_wrong_method(staff_client):
     assert staff_client.delete(URL).status_code == 405
+
+
+# --- the list: current names, grouped, and detection at once (issue 24) ---------------------
+
+
+def test_the_list_offers_current_names_only_grouped_by_region(staff_client):
+    html = staff_client.get(URL).content.decode()
+
+    assert '<option value="America/Santiago">America/Santiago</option>' in html
+    assert '<option value="Europe/Amsterdam">Europe/Amsterdam</option>' in html  # a country's own name
+    for alias in (
+        "Chile/Continental",
+        "US/Eastern",
+        "Africa/Timbuktu",
+        "Asia/Calcutta",
+        "America/Buenos_Aires",
+    ):
+        assert f'value="{alias}"' not in html, alias
+    assert '<optgroup label="America">' in html and '<optgroup label="Pacific Ocean">' in html
+    santiago = html.index('value="America/Santiago"')
+    assert html.rindex("<optgroup", 0, santiago) == html.index('<optgroup label="America">')
+
+
+def test_the_region_names_are_translated(staff_client):
+    html = staff_client.get(URL, HTTP_ACCEPT_LANGUAGE="es-CL,es;q=0.9").content.decode()
+
+    for label in ("África", "América", "Antártida", "Europa", "Océano Pacífico", "Océano Índico"):
+        assert f'<optgroup label="{label}">' in html
+    assert '<option value="">Detectar desde este navegador</option>' in html
+
+
+def test_zone_names_are_known_and_include_utc_first():
+    names = timezones.zone_names()
+
+    assert names[0] == "UTC" and len(names) > 300
+    assert all(timezones.zone_from(name) for name in names)
+    assert not {"Chile/Continental", "US/Eastern", "Africa/Timbuktu", "Etc/GMT+3", "posixrules"} & set(names)
+
+
+def test_a_zone_saved_under_an_old_name_still_works_and_stays_selected(staff_client, logged):
+    staff_client.cookies[COOKIE] = "Chile/Continental"
+
+    html = staff_client.get(URL).content.decode()
+    assert '<option value="Chile/Continental" selected>Chile/Continental</option>' in html
+    response = staff_client.post(URL, {"zone": "Chile/Continental"})
+    assert response.status_code == 302 and response.cookies[COOKIE].value == "Chile/Continental"
+    edit = staff_client.get(reverse("webhooks:edit", args=[logged.pk])).content.decode()
+    assert "12/01/26 - 23:47:02" in edit  # shown in Santiago's time
+
+
+def test_detect_remembers_the_zone_the_browser_told_so_the_next_page_shows_it_at_once(staff_client):
+    staff_client.cookies[COOKIE] = "Europe/Madrid"
+
+    response = staff_client.post(URL, {"zone": "", "detected": "America/Santiago", "next": "/webhooks/"})
+
+    assert response.status_code == 302 and response.cookies[COOKIE].value == "America/Santiago"
+    html = staff_client.get(response["Location"]).content.decode()
+    assert ">America/Santiago</a>" in html
+
+
+def test_detect_ignores_an_unknown_zone_from_the_browser(staff_client):
+    staff_client.cookies[COOKIE] = "Europe/Madrid"
+
+    response = staff_client.post(URL, {"zone": "", "detected": "Mars/Olympus_Mons"})
+
+    assert response.cookies[COOKIE].value == "" and response.cookies[COOKIE]["max-age"] == 0

@@ -183,5 +183,59 @@ def test_an_over_long_name_gets_a_visible_error_never_a_silent_cut(staff_client)
     )
 
     assert response.status_code == 200
-    assert "Ensure this value has at most 200 characters (it has 5000)." in response.content.decode()
+    assert "Enter at most 200 characters (it has 5000)." in response.content.decode()
     assert not Webhook.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://localhost:8001/hook", "localhost"),
+        ("http://127.0.0.1/hook", "127.0.0.1"),
+        ("http://10.1.2.3:9000/", "10.1.2.3"),
+        ("http://192.168.0.10/", "192.168.0.10"),
+        ("http://[::1]:8000/", "::1"),
+        ("http://api.localhost/", "api.localhost"),
+    ],
+)
+def test_a_url_to_a_private_address_is_saved_with_a_warning(staff_client, settings, url, host):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+
+    response = staff_client.post(URL, {"name": "Local", "url": url, "trigger": Trigger.USER}, follow=True)
+
+    html = response.content.decode()
+    assert Webhook.objects.get(code="local").url == url
+    assert '<div class="notice" data-announce>Webhook created.</div>' in html
+    warning = f"This URL points to a private address ({host}): it cannot be delivered in production."
+    assert f'<div class="notice notice-warning" data-announce>{warning}</div>' in html
+
+
+def test_the_warning_says_deliveries_are_blocked_where_private_networks_are_off(staff_client, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+
+    response = post(staff_client, url="http://localhost:8001/hook", code="local")
+
+    html = staff_client.get(response["Location"]).content.decode()
+    assert "(localhost): its deliveries are blocked here (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)." in html
+
+
+@pytest.mark.parametrize(
+    "url", ["https://www.server.com/hook", "https://8.8.8.8/", "http://intranet.example/"]
+)
+def test_a_public_address_or_a_name_gets_no_warning(staff_client, url):
+    # A name is never resolved here: what it resolves to may change before a delivery.
+    response = post(staff_client, url=url)
+
+    html = staff_client.get(response["Location"]).content.decode()
+    assert "Webhook created." in html and "private address" not in html
+
+
+def test_the_warning_is_in_spanish(staff_client, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    data = {"name": "Local", "url": "http://localhost:8001/hook", "trigger": Trigger.USER}
+
+    response = staff_client.post(URL, data, follow=True, HTTP_ACCEPT_LANGUAGE="es-CL,es;q=0.9")
+
+    html = response.content.decode()
+    assert "Webhook creado." in html
+    assert "Esta URL apunta a una dirección privada (localhost): en producción no se podrá entregar." in html

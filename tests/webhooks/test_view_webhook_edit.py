@@ -122,3 +122,14 @@ def test_non_staff_refused(client, member_a, webhook):
 
 def test_wrong_method(staff_client, webhook):
     assert staff_client.delete(url(webhook)).status_code == 405
+
+
+def test_saving_a_url_to_localhost_warns_too(staff_client, company_a, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    webhook = Webhook.objects.create(company=company_a, name="H", code="h_local", url="https://a.example/")
+    data = {"name": "H", "url": "http://127.0.0.1:8001/hook", "trigger": "create-edit-delete-user"}
+
+    response = staff_client.post(reverse("webhooks:edit", args=[webhook.pk]), data, follow=True)
+
+    html = response.content.decode()
+    assert "Saved." in html and "This URL points to a private address (127.0.0.1)" in html

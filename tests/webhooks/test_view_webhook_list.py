@@ -37,7 +37,8 @@ def test_lists_the_company_webhooks_with_name_trigger_url_and_edit(staff_client,
     html = response.content.decode()
     assert "<html" in html
     assert "Work Orders Update" in html
-    assert "create-edit-delete-user" in html  # the raw trigger value
+    # The trigger's label, as the form shows it (the raw value stays in the markup, for scripts).
+    assert '<td class="trigger" data-trigger="create-edit-delete-user">Create/Edit/Remove User</td>' in html
     assert "https://www.server.com" in html
     assert reverse("webhooks:edit", args=[mine.pk]) in html
     assert reverse("webhooks:create") in html
@@ -180,4 +181,23 @@ def test_a_non_staff_user_gets_a_page_that_says_who_may_use_the_panel_and_can_si
 def test_the_access_denied_page_is_translated(client, member_a):
     client.force_login(member_a)
     html = client.get(URL, HTTP_ACCEPT_LANGUAGE="es-CL,es;q=0.9").content.decode()
-    assert "Acceso denegado" in html and "Has iniciado sesión como member-a@example.com" in html
+    assert "Acceso denegado" in html and "Ha iniciado sesión como member-a@example.com" in html
+
+
+def test_the_trigger_column_shows_each_triggers_label_not_its_code(staff_client, company_a):
+    make(company_a, "tasks", trigger=Trigger.TASK)
+    make(company_a, "logouts", trigger=Trigger.LOGOUT)
+
+    html = staff_client.get(URL, HTTP_ACCEPT_LANGUAGE="es-CL,es;q=0.9").content.decode()
+
+    assert ">Crear/Editar/Eliminar tarea</td>" in html and ">Cierre de sesión de usuario</td>" in html
+    assert ">create-edit-delete-task<" not in html and ">logout-user<" not in html
+
+
+def test_the_pages_have_a_favicon(client, staff_client):
+    html = staff_client.get(URL).content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in html
+    assert client.get("/static/img/favicon.svg").status_code == 200
+    # Pages of others (the Django admin, the API docs) ask for /favicon.ico.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/img/favicon.svg"

@@ -232,7 +232,7 @@ def test_the_filters_stay_in_the_pager_and_the_live_refresh(staff_client, webhoo
     poll = f'hx-get="{url(webhook)}?result=failed&amp;status=500&amp;from=2000-01-01&amp;page=1"'
     assert poll in html and 'hx-trigger="every 4s"' in html
     assert 'name="result"' in html and '<option value="failed" selected>' in html
-    assert 'name="status" value="500"' in html and 'name="from" value="2000-01-01"' in html
+    assert 'name="status" value="500"' in html and 'name="from" value="01/01/2000"' in html
 
 
 def test_the_live_refresh_renders_only_the_table_with_its_filters(staff_client, webhook, event):
@@ -345,3 +345,16 @@ def test_a_date_far_away_is_a_filter_error_not_a_crash(staff_client, webhook, se
 
     assert response.status_code == 200
     assert "between the years 1900 and 9998" in response.content.decode()
+
+
+def test_the_days_are_typed_in_the_panels_format_and_the_address_keeps_iso_dates(staff_client, webhook):
+    es = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
+
+    html = staff_client.get(url(webhook), {"from": "2026-11-30"}, **es).content.decode()
+    assert 'name="from" value="30/11/2026"' in html and 'placeholder="DD/MM/AAAA"' in html
+    # Typed without JS (the form's GET): redirected to the ISO address, the same in any language.
+    response = staff_client.get(url(webhook), {"from": "30/11/2026", "to": "01/12/2026"}, **es)
+    assert response.status_code == 302
+    assert response["Location"] == f"{url(webhook)}?from=2026-11-30&to=2026-12-01#logs"
+    english = staff_client.get(url(webhook), {"from": "2026-11-30"}).content.decode()
+    assert 'name="from" value="11/30/2026"' in english and 'placeholder="MM/DD/YYYY"' in english

@@ -94,3 +94,28 @@ def test_activating_it_before_choosing_a_workflow_says_so(staff_client, orphan):
     assert "Choose the trigger&#x27;s workflow, survey or group and save before activating it." in html
     orphan.refresh_from_db()
     assert not orphan.is_active
+
+
+def test_a_change_of_state_empties_the_stale_messages_out_of_band(staff_client, webhook):
+    html = staff_client.post(url(webhook), {"active": "0"}, HTTP_HX_REQUEST="true").content.decode()
+
+    # The header, and the page's messages emptied: an earlier "Saved." no longer describes the webhook.
+    assert 'id="settings-header"' in html
+    assert '<div id="messages" class="messages" hx-swap-oob="true"></div>' in html
+
+
+def test_the_button_asks_first_when_the_form_has_unsaved_edits(staff_client, webhook):
+    html = staff_client.get(reverse("webhooks:edit", args=[webhook.pk])).content.decode()
+
+    assert 'data-confirm-unsaved="webhook-form"' in html
+    question = "The form has unsaved changes. Deactivate the webhook without saving them?"
+    assert f'data-confirm-unsaved-text="{question}"' in html
+    assert 'data-unsaved="true"' not in html  # drawn with the stored values
+
+
+def test_a_form_drawn_with_posted_values_is_marked_unsaved(staff_client, webhook):
+    data = {"name": "", "url": "https://a.example/", "trigger": "create-edit-delete-user"}
+
+    html = staff_client.post(reverse("webhooks:edit", args=[webhook.pk]), data).content.decode()
+
+    assert 'id="webhook-form" method="post" novalidate data-unsaved="true"' in html

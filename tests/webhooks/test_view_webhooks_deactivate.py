@@ -63,3 +63,21 @@ def test_non_staff_refused(client, member_a, company_a):
 
 def test_wrong_method(staff_client):
     assert staff_client.get(URL).status_code == 405
+
+
+def test_selecting_only_disabled_webhooks_says_nothing_changed_and_why(staff_client, company_a):
+    one = make(company_a, "one")
+    Webhook.objects.filter(pk=one.pk).update(is_active=False)
+
+    html = staff_client.post(URL, {"ids": [one.pk], "disabled": "1"}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Nothing changed: the selected webhooks were already disabled." in html
+    assert "0 webhooks deactivated." not in html
+
+
+def test_the_bulk_form_carries_its_confirmation_question(staff_client, company_a):
+    make(company_a, "one")
+
+    html = staff_client.get(reverse("webhooks:list")).content.decode()
+
+    assert 'data-confirm-checked="Deactivate the selected webhooks?' in html

@@ -1,6 +1,7 @@
 """API authentication: Bearer tokens of staff users who belong to a company."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
@@ -24,10 +25,10 @@ class BearerTokenAuthentication(TokenAuthentication):
         if not parts or parts[0].lower() not in self.keywords:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Invalid Authorization header: use 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(_("Invalid Authorization header: use 'Bearer <token>'."))
         token = parts[1]
         if len(token) > TOKEN_MAX_LENGTH or not token.isalnum():
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         user, api_token = self.authenticate_credentials(token.encode())
         api_token.mark_used(timezone.now())
         return user, api_token
@@ -50,7 +51,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 class IsCompanyStaff(BasePermission):
-    message = "Only staff users of a company may use this API."
+    message = _("Only staff users of a company may use this API.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user

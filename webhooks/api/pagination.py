@@ -2,6 +2,7 @@
 `limit`/`offset`, described by `X-Total-Count` and an RFC 8288 `Link` header."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -38,7 +39,9 @@ class WebhookListQuerySerializer(PageQuerySerializer):
         default=None,
         help_text="Page size (1-1000); without it, every matching webhook.",
     )
-    trigger = serializers.ChoiceField(choices=Trigger.values, required=False)
+    trigger = serializers.ChoiceField(
+        choices=Trigger.values, required=False, help_text="Only webhooks with this trigger."
+    )
     isActive = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="true or false; both when absent."
     )
@@ -59,7 +62,7 @@ class LogListQuerySerializer(PageQuerySerializer):
         required=False,
         help_text="Only logs of events about this object: the `_id` of the task, user, survey answer, "
         "element or note whose change triggered the event (a user's, for a logout).",
-        error_messages={"invalid": "Enter a 24-character hexadecimal object id."},
+        error_messages={"invalid": _("Enter a 24-character hexadecimal object id.")},
     )
 
     def to_internal_value(self, data):
@@ -71,7 +74,7 @@ class LogListQuerySerializer(PageQuerySerializer):
     def validate(self, attrs):
         start, end = attrs.get("createdAtFrom"), attrs.get("createdAtTo")
         if start is not None and end is not None and end < start:
-            raise serializers.ValidationError({"createdAtTo": "Must not be before createdAtFrom."})
+            raise serializers.ValidationError({"createdAtTo": _("Must not be before createdAtFrom.")})
         return attrs
 
 

@@ -10,6 +10,7 @@ import json
 import re
 
 from django.core.validators import RegexValidator, URLValidator
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -84,7 +85,7 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class StrictBooleanField(serializers.BooleanField):
-    default_error_messages = {"invalid": "Must be true or false."}
+    default_error_messages = {"invalid": _("Must be true or false.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, bool):
@@ -105,7 +106,7 @@ class ObjectIdOrBlankField(StrictCharField):
         kwargs.setdefault("max_length", 24)
         super().__init__(**kwargs)
         self.validators.append(
-            RegexValidator(r"^[0-9a-f]{24}$", "Enter a 24-character lowercase hexadecimal ObjectId.")
+            RegexValidator(r"^[0-9a-f]{24}$", _("Enter a 24-character lowercase hexadecimal ObjectId."))
         )
 
 
@@ -122,7 +123,7 @@ class ReceiverHeadersField(serializers.Field):
     each name with null; null in a write keeps the stored value of that name."""
 
     default_error_messages = {
-        "invalid": "Send an object of header name → value (a string, or null to keep the stored value)."
+        "invalid": _("Send an object of header name → value (a string, or null to keep the stored value).")
     }
 
     def to_internal_value(self, data):
@@ -289,7 +290,20 @@ def unknown_keys_refused(data: dict, known, ignored=frozenset()) -> None:
     """A key no field reads is a 400 naming it: a typo (`descripton`) must not pass silently."""
     unknown = sorted(set(data) - set(known) - set(ignored))
     if unknown:
-        raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
+
+
+# Per context key: written out whole, each with its own translation.
+NOT_IN_COMPANY = {
+    "taskGroup": _("No workflow with this id in your company."),
+    "survey": _("No survey with this id in your company."),
+    "group": _("No group with this id in your company."),
+}
+INACTIVE = {
+    "taskGroup": _("This workflow is inactive."),
+    "survey": _("This survey is inactive."),
+    "group": _("This group is inactive."),
+}
 
 
 class WebhookContextInputSerializer(serializers.Serializer):
@@ -316,10 +330,10 @@ class WebhookContextInputSerializer(serializers.Serializer):
                 continue
             row = model.objects.filter(company_id=company_id, pk=value).first()
             if row is None:
-                errors[key] = [f"No {model._meta.verbose_name} with this id in your company."]
+                errors[key] = [NOT_IN_COMPANY[key]]
             elif not row.is_active:
                 # As in the panel, which offers active ones only: an inactive one produces no events.
-                errors[key] = [f"This {model._meta.verbose_name} is inactive."]
+                errors[key] = [INACTIVE[key]]
             resolved[field] = row
         if errors:
             raise serializers.ValidationError(errors)
@@ -396,7 +410,7 @@ class WebhookInputSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Send a JSON object with the webhook's fields."]}
+                {"non_field_errors": [_("Send a JSON object with the webhook's fields.")]}
             )
         unknown_keys_refused(data, self.fields, self.READ_ONLY_KEYS)
         return super().to_internal_value(data)
@@ -433,13 +447,13 @@ class RedeliverFailedSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         unknown_keys_refused(data, self.fields)
         return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("createdAtTo") and attrs["createdAtTo"] <= attrs["createdAtFrom"]:
-            raise serializers.ValidationError({"createdAtTo": ["Must be after createdAtFrom."]})
+            raise serializers.ValidationError({"createdAtTo": [_("Must be after createdAtFrom.")]})
         return attrs
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -94,6 +95,7 @@ ERROR_401 = OpenApiResponse(ErrorSerializer, description="No or invalid token.")
 ERROR_403 = OpenApiResponse(ErrorSerializer, description="The token's user is not staff of a company.")
 ERROR_404 = OpenApiResponse(ErrorSerializer, description="No such webhook (or log) in your company.")
 AUTH_ERRORS = {401: ERROR_401, 403: ERROR_403}
+WEBHOOK_NOT_FOUND = _("No webhook with this id in your company.")
 
 # ---------------------------------------------------------------------------
 # Views
@@ -106,7 +108,7 @@ class SafeJSONParser(JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:
-            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from error
+            raise exceptions.ParseError(_("JSON parse error - the document is nested too deeply.")) from error
 
 
 class JSONOnly(DefaultContentNegotiation):
@@ -126,7 +128,7 @@ class CompanyAPIView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, RequestDataTooBig):
-            exc = exceptions.ParseError("The request body is too large.")
+            exc = exceptions.ParseError(_("The request body is too large."))
         return super().handle_exception(exc)
 
     @property
@@ -138,13 +140,13 @@ class CompanyAPIView(APIView):
 
     def get_webhook(self, webhook_id: str, *, for_update: bool = False) -> Webhook:
         if not is_object_id(webhook_id):
-            raise exceptions.NotFound("No webhook with this id in your company.")
+            raise exceptions.NotFound(WEBHOOK_NOT_FOUND)
         queryset = self.webhooks()
         if for_update:
             queryset = queryset.select_for_update()
         webhook = queryset.filter(pk=webhook_id).first()
         if webhook is None:
-            raise exceptions.NotFound("No webhook with this id in your company.")
+            raise exceptions.NotFound(WEBHOOK_NOT_FOUND)
         return webhook
 
     def logs(self) -> QuerySet:
@@ -161,7 +163,7 @@ class CompanyAPIView(APIView):
         if is_object_id(log_id):
             log = self.logs().filter(webhook=webhook, object_id=log_id).first()
         if log is None:
-            raise exceptions.NotFound("No log with this id for this webhook.")
+            raise exceptions.NotFound(_("No log with this id for this webhook."))
         return log
 
     def log_response(self, delivery: Delivery, status_code: int) -> Response:
@@ -383,7 +385,9 @@ class SubscriptionTestView(CompanyAPIView):
         webhook = self.get_webhook(id)
         wait = limits.send_test_wait(webhook=webhook)
         if wait:
-            raise exceptions.Throttled(wait=wait, detail=f"Too many test events: try again in {wait} s.")
+            raise exceptions.Throttled(
+                wait=wait, detail=_("Too many test events: try again in %(wait)s s.") % {"wait": wait}
+            )
         delivery = engine.webhook_send_test(webhook=webhook)
         return self.log_response(delivery, status.HTTP_201_CREATED)
 
@@ -455,7 +459,7 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
         log = self.get_log(id, log_id)
         if not log.is_final:
             return Response(
-                {"detail": "This log is still pending; redeliver it once it has succeeded or failed."},
+                {"detail": _("This log is still pending; redeliver it once it has succeeded or failed.")},
                 status=status.HTTP_409_CONFLICT,
             )
         try:

@@ -69,6 +69,43 @@ def attempt_max_seconds() -> float:
     return settings.WEBHOOK_TIMEOUT + DEADLINE_SLACK
 
 
+class Reason:
+    """What a failed attempt records as its error: short, generic, in English. They are stored and
+    returned by the API as they are (Cotalker's logs are English); the panel shows them translated
+    (webhooks.failure_reasons). A new reason needs its translation there."""
+
+    UNRESOLVED = "could not resolve the host name"
+    BLOCKED = "blocked: the URL does not resolve to a public address"
+    REFUSED = "connection refused"
+    NETWORK_UNREACHABLE = "network unreachable"
+    HOST_UNREACHABLE = "host unreachable"
+    CONNECT_TIMED_OUT = "connection timed out"
+    NOT_CONNECTED = "could not connect"
+    TLS_CERTIFICATE = "TLS certificate verification failed"
+    TLS_HANDSHAKE = "TLS handshake failed"
+    TIMED_OUT = "timed out"
+    CLOSED = "the receiver closed the connection"
+    INVALID_URL = "invalid URL"
+    FAILED = "the request failed"
+    # With their numbers: WEBHOOK_TIMEOUT and what the attempt was doing (a Step) at the deadline;
+    # a redirect's status and Location (or NO_LOCATION).
+    DEADLINE = "timed out after {seconds} s while {doing}"
+    REDIRECT = "HTTP {status}: redirect to {location} not followed"
+    NO_LOCATION = "(no Location)"
+
+
+class Step:
+    """What an attempt was doing when its deadline came (Reason.DEADLINE's `doing`)."""
+
+    STARTING = "starting the request"
+    RESOLVING = "resolving the host name"
+    CONNECTING = "connecting"
+    NEGOTIATING_TLS = "negotiating TLS"
+    SENDING = "sending the request"
+    WAITING_FOR_HEADERS = "waiting for the response headers"
+    READING_BODY = "reading the response body"
+
+
 class BlockedDestinationError(NewConnectionError):
     """The URL resolves to an address that webhooks may not reach."""
 
@@ -126,7 +163,7 @@ class _Deadline:
 
     def __init__(self, at: float) -> None:
         self.at = at
-        self.doing = "starting the request"
+        self.doing = Step.STARTING
         self.expired = False
 
     def remaining(self) -> float:
@@ -171,7 +208,7 @@ def _resolve(host: str, port: int, deadline: _Deadline) -> list:
     getaddrinfo has no timeout of its own, so it runs in a helper thread; one that hangs
     is left behind to finish (or fail) on its own while the attempt returns.
     """
-    deadline.doing = "resolving the host name"
+    deadline.doing = Step.RESOLVING
     if _is_ip_literal(host):
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # nothing to look up: no thread
     outcome: dict[str, object] = {}
@@ -230,9 +267,9 @@ class _DeadlineResponse(http.client.HTTPResponse):
         self.fp = io.BufferedReader(_DeadlineReader(sock, self._deadline))
 
     def begin(self) -> None:
-        self._deadline.doing = "waiting for the response headers"
+        self._deadline.doing = Step.WAITING_FOR_HEADERS
         super().begin()
-        self._deadline.doing = "reading the response body"
+        self._deadline.doing = Step.READING_BODY
 
 
 class _GuardedConnectionMixin:
@@ -243,7 +280,7 @@ class _GuardedConnectionMixin:
         try:
             infos = _resolve(self._dns_host, self.port, deadline)
         except OSError as error:
-            raise NewConnectionError(self, "could not resolve the host name") from error
+            raise NewConnectionError(self, Reason.UNRESOLVED) from error
         for *_, sockaddr in infos:
             if not address_is_allowed(sockaddr[0]):
                 logger.warning(
@@ -252,7 +289,7 @@ class _GuardedConnectionMixin:
                     self._dns_host,
                     sockaddr[0],
                 )
-                raise BlockedDestinationError(self, "blocked: the URL does not resolve to a public address")
+                raise BlockedDestinationError(self, Reason.BLOCKED)
         family, socktype, proto, _, sockaddr = infos[0]
         return self._dial(socket.socket(family, socktype, proto), sockaddr, deadline)
 
@@ -260,12 +297,12 @@ class _GuardedConnectionMixin:
         limit = self.timeout if isinstance(self.timeout, (int, float)) else math.inf
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with deadline.step(sock, "connecting", limit):
+            with deadline.step(sock, Step.CONNECTING, limit):
                 sock.connect(sockaddr)
             if isinstance(self, HTTPSConnection):
                 # The TLS handshake runs next, on this timeout: the connect limit, within the deadline.
                 sock.settimeout(max(min(limit, deadline.remaining()), 0.001))
-                deadline.doing = "negotiating TLS"
+                deadline.doing = Step.NEGOTIATING_TLS
         except OSError as error:
             sock.close()
             raise NewConnectionError(self, _connect_failure(error)) from error
@@ -279,7 +316,7 @@ class _GuardedConnectionMixin:
         deadline = _attempt.get()
         view = memoryview(data)
         for start in range(0, len(view), _SEND_PIECE):
-            with deadline.step(self.sock, "sending the request"):
+            with deadline.step(self.sock, Step.SENDING):
                 super().send(view[start : start + _SEND_PIECE])
 
 
@@ -324,17 +361,17 @@ def _get_session() -> requests.Session:
 
 
 _CONNECT_FAILURES = {
-    errno.ECONNREFUSED: "connection refused",
-    errno.ENETUNREACH: "network unreachable",
-    errno.EHOSTUNREACH: "host unreachable",
-    errno.ETIMEDOUT: "connection timed out",
+    errno.ECONNREFUSED: Reason.REFUSED,
+    errno.ENETUNREACH: Reason.NETWORK_UNREACHABLE,
+    errno.EHOSTUNREACH: Reason.HOST_UNREACHABLE,
+    errno.ETIMEDOUT: Reason.CONNECT_TIMED_OUT,
 }
 
 
 def _connect_failure(error: OSError) -> str:
     if isinstance(error, TimeoutError):
-        return "connection timed out"
-    return _CONNECT_FAILURES.get(error.errno, "could not connect")
+        return Reason.CONNECT_TIMED_OUT
+    return _CONNECT_FAILURES.get(error.errno, Reason.NOT_CONNECTED)
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:
@@ -354,21 +391,21 @@ def _error_text(error: Exception) -> str:
         if isinstance(cause, NewConnectionError):
             return str(cause).split(": ", 1)[-1]
     if any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes):
-        return "TLS certificate verification failed"
+        return Reason.TLS_CERTIFICATE
     if any(isinstance(cause, ssl.SSLError) for cause in causes):
-        return "TLS handshake failed"
+        return Reason.TLS_HANDSHAKE
     if any(isinstance(cause, TimeoutError | requests.Timeout) for cause in causes):
-        return "timed out"
+        return Reason.TIMED_OUT
     if any(isinstance(cause, ConnectionError | http.client.HTTPException) for cause in causes):
-        return "the receiver closed the connection"
+        return Reason.CLOSED
     if isinstance(error, requests.exceptions.InvalidURL | ValueError):
-        return "invalid URL"
-    return "the request failed"
+        return Reason.INVALID_URL
+    return Reason.FAILED
 
 
 def _failure_text(error: Exception, deadline: _Deadline) -> str:
     if deadline.is_up():
-        return f"timed out after {settings.WEBHOOK_TIMEOUT:g} s while {deadline.doing}"
+        return Reason.DEADLINE.format(seconds=f"{settings.WEBHOOK_TIMEOUT:g}", doing=deadline.doing)
     return _error_text(error)
 
 
@@ -432,7 +469,9 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
             error = ""
             if 300 <= response.status_code < 400:
                 location = response.headers.get("Location", "")
-                error = f"HTTP {response.status_code}: redirect to {location or '(no Location)'} not followed"
+                error = Reason.REDIRECT.format(
+                    status=response.status_code, location=location or Reason.NO_LOCATION
+                )
             return HttpResult(response.status_code, text, truncated, error, _elapsed_ms(started))
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         text = _failure_text(error, deadline)

@@ -67,9 +67,10 @@ def time_zone(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("webhooks:list")
-    form = TimeZoneForm(request.POST or None, initial={"zone": timezone.get_current_timezone_name()})
+    current = timezone.get_current_timezone_name()
+    form = TimeZoneForm(request.POST or None, initial={"zone": current}, current=current)
     if request.method == "POST" and form.is_valid():
         response = redirect(back)
-        timezones.remember(response, form.cleaned_data["zone"] or None, secure=request.is_secure())
+        timezones.remember(response, form.zone_to_remember(), secure=request.is_secure())
         return response
     return render(request, "webhooks/time_zone.html", {"form": form, "next": back})

@@ -8,7 +8,7 @@ are never translated.
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -16,6 +16,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy, pgettext
 
 from events.models import Group, Survey, Workflow, code_validator
 from webhooks import subscription
@@ -46,6 +47,12 @@ HEADER_NAME_REQUIRED = _("Give the header's name.")
 HEADER_BLANK_ROWS = 2
 HEADER_ROW = re.compile(r"^header_name_(\d+)$")
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
+# Django's own Spanish says "menos de 200 caracteres" where 200 are allowed: the panel says it right.
+MAX_LENGTH = ngettext_lazy(
+    "Enter at most %(limit_value)d character (it has %(show_value)d).",
+    "Enter at most %(limit_value)d characters (it has %(show_value)d).",
+    "limit_value",
+)
 ACTION_CHOICES = [
     (subscription.CREATE, _("Creates")),
     (subscription.EDIT, _("Edits")),
@@ -165,7 +172,12 @@ class WebhookForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "narrow"}),
     )
 
-    def __init__(self, *args, company_id: str, webhook: Webhook | None = None, **kwargs):
+    def __init__(
+        self, *args, company_id: str, webhook: Webhook | None = None, unsaved: bool = False, **kwargs
+    ):
+        # Drawn with values that are not the stored ones (a trigger change, "Show the fields of
+        # this trigger"), or bound (a post with errors): the page has unsaved edits to lose.
+        self.unsaved = unsaved
         if webhook is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": webhook.name,
@@ -209,6 +221,7 @@ class WebhookForm(forms.Form):
         # "at most N characters" error says what happened instead.
         for field in self.fields.values():
             field.widget.attrs.pop("maxlength", None)
+            field.error_messages["max_length"] = MAX_LENGTH
 
     # --- custom request headers: a row of fields each (name, value, and "remove" once stored)
 
@@ -267,6 +280,10 @@ class WebhookForm(forms.Form):
                 continue
             headers[name] = value.strip() or None
         return headers
+
+    @property
+    def shows_unsaved_values(self) -> bool:
+        return self.is_bound or self.unsaved
 
     @property
     def trigger_value(self) -> str:
@@ -413,7 +430,9 @@ EXPIRY_CHOICES = [
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, strip=True)
+    name = forms.CharField(
+        label=_("Name"), max_length=100, strip=True, error_messages={"max_length": MAX_LENGTH}
+    )
     expires_in = forms.TypedChoiceField(
         label=_("Expires"),
         choices=EXPIRY_CHOICES,
@@ -423,15 +442,55 @@ class ApiTokenForm(forms.Form):
     )
 
 
-class TimeZoneForm(forms.Form):
-    zone = forms.ChoiceField(label=_("Time zone"), required=False)
+# The tz database's areas, as the time zone chooser's groups (webhooks/panel/timezones.py: REGIONS).
+REGION_LABELS = {
+    "Africa": _("Africa"),
+    "America": _("America"),
+    "Antarctica": _("Antarctica"),
+    "Arctic": _("Arctic"),
+    "Asia": _("Asia"),
+    "Atlantic": _("Atlantic Ocean"),
+    "Australia": _("Australia"),
+    "Europe": _("Europe"),
+    "Indian": _("Indian Ocean"),
+    "Pacific": _("Pacific Ocean"),
+}
 
-    def __init__(self, *args, **kwargs):
+
+def _zone_choice(name: str) -> tuple[str, str]:
+    return name, name.replace("_", " ")
+
+
+class TimeZoneForm(forms.Form):
+    """The zone the panel shows dates in: a current IANA name, grouped by area, or detection.
+
+    `current` is the zone in use: an older name (an alias such as Chile/Continental, chosen before
+    aliases were left out of the list) stays offered, and selected, so that saving keeps it.
+    `detected` is the browser's zone, filled in by static/js/panel.js: with "Detect from this
+    browser" it is remembered at once, so the next page is already drawn in it.
+    """
+
+    zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    detected = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-browser-zone": "true"}))
+
+    def __init__(self, *args, current: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["zone"].choices = [
-            ("", _("Detect from this browser")),
-            *((name, name.replace("_", " ")) for name in timezones.zone_names()),
-        ]
+        listed = set(timezones.zone_names())
+        choices = [("", _("Detect from this browser")), _zone_choice("UTC")]
+        if current and current not in listed and timezones.zone_from(current):
+            choices.append(_zone_choice(current))
+        for area, names in timezones.zone_groups():
+            choices.append((REGION_LABELS[area], [_zone_choice(name) for name in names]))
+        self.fields["zone"].choices = choices
+
+    def zone_to_remember(self) -> str | None:
+        """The chosen zone; with detection, the browser's zone if it sent a known one, else None
+        (the cookie is forgotten and the browser tells its zone on the next page)."""
+        chosen = self.cleaned_data["zone"]
+        if chosen:
+            return chosen
+        detected = self.cleaned_data.get("detected", "")
+        return detected if timezones.zone_from(detected) else None
 
 
 RESULT_CHOICES = [
@@ -470,18 +529,8 @@ class LogFilterForm(forms.Form):
         help_text=_("The _id of the task, user, survey answer, element or note."),
         widget=forms.TextInput(attrs={"class": "mono", "spellcheck": "false", "autocomplete": "off"}),
     )
-    date_from = forms.DateField(
-        label=_("From"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=_("To"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput)
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput)
 
     # The names in the URL (the API's, for the ones they share).
     PARAMS = {
@@ -492,8 +541,27 @@ class LogFilterForm(forms.Form):
         "date_to": "to",
     }
 
+    DATE_PARAMS = ("from", "to")
+
     def __init__(self, data=None, **kwargs):
+        typed, placeholder = date_input_format()
+        # The address keeps ISO dates (shareable whatever the reader's language); the fields
+        # show them as typed in the panel's format.
+        self.typed_dates = False
+        if data is not None:
+            data = data.copy()
+            for param in self.DATE_PARAMS:
+                value = (data.get(param) or "").strip()
+                try:
+                    day = datetime.strptime(value, ISO_DATE)
+                except ValueError:
+                    self.typed_dates = self.typed_dates or bool(value)
+                else:
+                    if FIRST_YEAR <= day.year <= LAST_YEAR:  # else left as is, for clean()'s error
+                        data[param] = day.strftime(typed)
         super().__init__(data, auto_id="logs-%s", **kwargs)
+        for name in ("date_from", "date_to"):
+            use_date_input_format(self.fields[name], typed, placeholder, ISO_DATE)
 
     def add_prefix(self, field_name: str) -> str:
         return self.PARAMS.get(field_name, field_name)
@@ -512,11 +580,13 @@ class LogFilterForm(forms.Form):
         """The applied filters as URL parameters (empty ones left out)."""
         if not self.is_bound or not self.is_valid():
             return {}
-        return {
-            param: self.data[param].strip()
-            for name, param in self.PARAMS.items()
-            if self.cleaned_data.get(name) not in (None, "")
-        }
+        query = {}
+        for name, param in self.PARAMS.items():
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            query[param] = value.isoformat() if isinstance(value, date) else self.data[param].strip()
+        return query
 
     def filters(self) -> dict:
         """cleaned_data as the keyword arguments of `DeliveryQuerySet.log_filter`."""
@@ -535,6 +605,28 @@ class LogFilterForm(forms.Form):
         }
 
 
+# Dates are typed as the panel shows them (the Logs: day first in Spanish, month first in English),
+# with a four-digit year; ISO 8601 is accepted too (the address's dates, and a paste).
+ISO_DATE = "%Y-%m-%d"
+ISO_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+def date_input_format() -> tuple[str, str]:
+    """(strftime format, placeholder) of a typed date in the active language."""
+    # Translators: a date typed in a filter, as strftime reads it: day and month in the order of
+    # the Logs' dates ("m/d/y - H:i:s" there), with a four-digit year.
+    typed = pgettext("date input format", "%m/%d/%Y")
+    # Translators: how the date above is shown to the administrator, as a hint in the empty field.
+    placeholder = pgettext("date input placeholder", "MM/DD/YYYY")
+    return typed, placeholder
+
+
+def use_date_input_format(field: forms.Field, typed: str, placeholder: str, iso: str) -> None:
+    field.input_formats = [typed, iso]
+    field.widget.format = typed
+    field.widget.attrs.update({"placeholder": placeholder, "autocomplete": "off", "spellcheck": "false"})
+
+
 # Dates far from today overflow once moved to UTC (SQLite stores them naive in UTC): a form error.
 FIRST_YEAR, LAST_YEAR = 1900, 9998
 YEARS = {"first": FIRST_YEAR, "last": LAST_YEAR}
@@ -547,20 +639,21 @@ def local_midnight(day, zone) -> datetime:
 
 
 class RedeliverFailedForm(forms.Form):
-    """The time range of a bulk redelivery, in the panel's time zone (to the minute)."""
+    """The time range of a bulk redelivery, in the panel's time zone (to the minute), typed in the
+    panel's date format and 24-hour time (ISO 8601, 2026-12-01T10:00, is accepted too)."""
 
     created_from = forms.DateTimeField(
-        label=_("Failed from"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"required": REQUIRED},
+        label=_("Failed from"), widget=forms.DateTimeInput, error_messages={"required": REQUIRED}
     )
     created_to = forms.DateTimeField(
-        label=_("Until"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"required": REQUIRED},
+        label=_("Until"), widget=forms.DateTimeInput, error_messages={"required": REQUIRED}
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        typed, placeholder = date_input_format()
+        for name in ("created_from", "created_to"):
+            use_date_input_format(self.fields[name], f"{typed} %H:%M", f"{placeholder} HH:MM", ISO_MINUTE)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -31,7 +31,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from webhooks import limits, services
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Webhook
-from webhooks.panel import charts, queries
+from webhooks.panel import charts, destinations, queries
 from webhooks.panel.forms import LIST_FIELDS, LogFilterForm, WebhookForm, WebhookSelectionForm, posted_initial
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
@@ -154,6 +154,8 @@ def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
     count = services.webhooks_deactivate(company_id=request.user.company_id, webhook_ids=ids)
     if not ids:
         notice = _("Select the webhooks to deactivate.")
+    elif not count:
+        notice = _("Nothing changed: the selected webhooks were already disabled.")
     else:
         notice = ngettext("%(count)d webhook deactivated.", "%(count)d webhooks deactivated.", count) % {
             "count": count
@@ -272,7 +274,23 @@ def _trigger_preview(request: HttpRequest, webhook: Webhook | None) -> WebhookFo
             initial[name] = request.GET[name]
     if "subscription_shown" in request.GET:  # the checkboxes the form showed, as they were ticked
         initial.update({name: request.GET.getlist(name) for name in LIST_FIELDS})
-    return WebhookForm(company_id=request.user.company_id, webhook=webhook, initial=initial)
+    unsaved = any(name in request.GET for name in names)
+    return WebhookForm(company_id=request.user.company_id, webhook=webhook, initial=initial, unsaved=unsaved)
+
+
+def _warn_about_the_url(request: HttpRequest, url: str) -> None:
+    """A URL to localhost or a private address is saved (development allows it), with a warning."""
+    host = destinations.private_host(url)
+    if host is None:
+        return
+    if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
+        warning = _("This URL points to a private address (%(host)s): it cannot be delivered in production.")
+    else:
+        warning = _(
+            "This URL points to a private address (%(host)s): its deliveries are blocked here "
+            "(WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)."
+        )
+    messages.warning(request, warning % {"host": host})
 
 
 @require_http_methods(["GET", "POST"])
@@ -297,9 +315,10 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
             form.add_service_errors(error)
         else:
             messages.success(request, _("Webhook created."))
+            _warn_about_the_url(request, webhook.url)
             return redirect("webhooks:edit", pk=webhook.pk)
     elif "refresh" in request.POST:
-        form = WebhookForm(initial=posted_initial(request.POST), company_id=company_id)
+        form = WebhookForm(initial=posted_initial(request.POST), company_id=company_id, unsaved=True)
     if _fragment(request):
         return _form_fragment(request, None, form)
     return _settings_page(request, None, form)
@@ -317,7 +336,9 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
         return _settings_page(request, webhook, form, logs_page=request.GET.get("logs_page"))
     form = WebhookForm(request.POST, company_id=company_id, webhook=webhook)
     if "refresh" in request.POST:
-        form = WebhookForm(initial=posted_initial(request.POST), company_id=company_id, webhook=webhook)
+        form = WebhookForm(
+            initial=posted_initial(request.POST), company_id=company_id, webhook=webhook, unsaved=True
+        )
     elif form.is_valid():
         try:
             # The posted code, if any, goes to the service, which refuses a change.
@@ -329,10 +350,19 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
             webhook.refresh_from_db()
         else:
             messages.success(request, _("Saved."))
+            _warn_about_the_url(request, webhook.url)
             return redirect("webhooks:edit", pk=webhook.pk)
     if _fragment(request):
         return _form_fragment(request, webhook, form)
     return _settings_page(request, webhook, form)
+
+
+def _header_fragment(request: HttpRequest, context: dict) -> HttpResponse:
+    """The page's header, and its messages emptied out of band: an earlier "Saved." is stale once
+    the webhook's state changed."""
+    header = render_to_string("webhooks/settings.html#header", context, request=request)
+    cleared = render_to_string("_messages.html", {"messages": [], "oob": True}, request=request)
+    return HttpResponse(header + cleared)
 
 
 @require_POST
@@ -344,13 +374,12 @@ def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
     except ValidationError:  # its workflow, survey or group was deleted: choose another first
         error = _("Choose the trigger's workflow, survey or group and save before activating it.")
         if _fragment(request):
-            context = {"webhook": webhook, "activate_error": error}
-            return render(request, "webhooks/settings.html#header", context)
+            return _header_fragment(request, {"webhook": webhook, "activate_error": error})
         messages.error(request, error)
         return redirect("webhooks:edit", pk=webhook.pk)
     notice = _("Webhook activated.") if webhook.is_active else _("Webhook deactivated.")
     if _fragment(request):
-        return render(request, "webhooks/settings.html#header", {"webhook": webhook, "announce": notice})
+        return _header_fragment(request, {"webhook": webhook, "announce": notice})
     messages.success(request, notice)
     return redirect("webhooks:edit", pk=webhook.pk)
 
@@ -372,6 +401,11 @@ def webhook_logs(request: HttpRequest, pk: str) -> HttpResponse:
             query = filters.query() if filters.is_valid() else request.GET.dict()
             push_url(response, context["logs_url"] + (f"?{urlencode(query)}" if query else ""))
         return response
+    if filters.typed_dates and filters.is_valid():
+        # A filter sent without JS has its days as typed (01/12/2026): the address gets ISO dates,
+        # which read the same for an administrator of the other language.
+        query = {**filters.query(), **({"page": request.GET["page"]} if request.GET.get("page") else {})}
+        return redirect(f"{reverse('webhooks:logs', args=[webhook.pk])}?{urlencode(query)}#logs")
     form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
     return _settings_page(request, webhook, form, logs_page=request.GET.get("page"), filters=filters)
 
