@@ -131,3 +131,24 @@ def test_the_patient_redis_broker_waits_through_an_outage_instead_of_ending_the_
     monkeypatch.setattr(patient, "connection", redis_broker.connection)
     redis_broker.enqueue("a task")
     assert patient.dequeue() == [(None, b"a task")]
+
+
+def test_the_patient_orm_broker_waits_through_a_database_outage(transactional_db, monkeypatch):
+    # transactional: the failed dequeue closes the connection, as it must after a real outage
+    from django.db import OperationalError
+    from django_q.brokers.orm import ORM
+
+    real_dequeue = ORM.dequeue
+    outage = iter([OperationalError("the database is restarting")])
+
+    def dequeue(self):
+        for error in outage:
+            raise error
+        return real_dequeue(self)
+
+    monkeypatch.setattr(ORM, "dequeue", dequeue)
+    patient = brokers.PatientORM(list_key="patience-test")
+
+    assert patient.dequeue() is None  # django-q2's own broker raises, and its pusher exits
+    patient.enqueue("a task")
+    assert [task for _, task in patient.dequeue()] == ["a task"]

@@ -57,7 +57,11 @@ class _Patience:
             self.logged_at = 0.0
 
 
-class PatientRedis(Redis):
+class _PatientDequeue:
+    """A broker mixin: `dequeue()` answers "no task yet" while `OUTAGE_ERRORS` are raised."""
+
+    OUTAGE_ERRORS: tuple[type[Exception], ...] = ()
+
     def __init__(self, list_key: str | None = None) -> None:
         super().__init__(list_key=list_key)
         self._patience = _Patience()
@@ -65,24 +69,23 @@ class PatientRedis(Redis):
     def dequeue(self):
         try:
             tasks = super().dequeue()
-        except (redis.ConnectionError, redis.TimeoutError) as error:
+        except self.OUTAGE_ERRORS as error:
+            self.outage_seen()
             self._patience.failed(error)
             return None
         self._patience.succeeded()
         return tasks
 
+    def outage_seen(self) -> None:
+        """What to mend after a failed dequeue, before the next one."""
 
-class PatientORM(ORM):
-    def __init__(self, list_key: str | None = None) -> None:
-        super().__init__(list_key=list_key)
-        self._patience = _Patience()
 
-    def dequeue(self):
-        try:
-            tasks = super().dequeue()
-        except DatabaseError as error:
-            connection_forget(Conf.ORM)
-            self._patience.failed(error)
-            return None
-        self._patience.succeeded()
-        return tasks
+class PatientRedis(_PatientDequeue, Redis):
+    OUTAGE_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+
+
+class PatientORM(_PatientDequeue, ORM):
+    OUTAGE_ERRORS = (DatabaseError,)
+
+    def outage_seen(self) -> None:
+        connection_forget(Conf.ORM)  # the next dequeue opens a new connection
