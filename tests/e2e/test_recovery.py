@@ -39,7 +39,7 @@ def test_one_bulk_redelivery_brings_every_failed_event_back_in_order(
         format="json",
     )
 
-    assert response.status_code == 202 and response.json() == {"queued": EVENTS}
+    assert response.status_code == 202 and response.json() == {"queued": EVENTS, "remaining": 0}
     requests = receiver.wait_for("/erp", 4 * EVENTS)
     assert sent_task_ids(requests[3 * EVENTS :]) == task_ids
     wait_until(
