@@ -403,6 +403,7 @@ def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict) -> Recorded:
     """Record an attempt that was sent (waiting for the database, within the lease: an attempt
     that was sent is recorded rather than sent again). In a dispatcher's drain thread, with the
     records of other drains that are ready at the same time: one commit for all of them."""
+    dispatcher.attempt_outcome(webhook_id=lease.webhook.pk, ok=sent["result"].ok)
     return database_patiently(
         lambda: db(lambda: delivery_record(delivery=delivery, **sent)), until=lease.expires
     )
