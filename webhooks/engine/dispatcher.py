@@ -61,19 +61,19 @@ def db(call: Callable[[], T]) -> T:
     return call() if database is None else database.call(call, behind=_local.behind)
 
 
-def attempt_outcome(*, webhook_id: str, ok: bool) -> None:
-    """In a drain thread: the attempt just made failed (`ok` False) or succeeded. From a failure
-    on, this drain's statements (the failure's own record first) wait behind those of drains
-    whose receivers answer, and so do the next drains of this webhook in this process, until one
-    of its attempts succeeds."""
+def receiver_failing(*, webhook_id: str, failing: bool) -> None:
+    """In a drain thread: the attempt just made failed, or the drain is about to retry one that
+    did (`failing`), or an attempt succeeded. From a failure on, this drain's statements (the
+    failure's own record first) wait behind those of drains whose receivers answer, and so do the
+    next drains of this webhook in this process, until one of its attempts succeeds."""
     dispatcher = in_drain_thread()
     if dispatcher is None:
         return
-    _local.behind = not ok
-    if ok:
-        dispatcher.failing.discard(webhook_id)
-    else:
+    _local.behind = failing
+    if failing:
         dispatcher.failing.add(webhook_id)
+    else:
+        dispatcher.failing.discard(webhook_id)
 
 
 @dataclass
@@ -87,7 +87,7 @@ class DatabaseThread:
     (WEBHOOK_DATABASE_THREADS), each with its own connection, taking the waiting statements in
     batches. A drain waits for each of its statements, so its own run in order.
 
-    Statements wait in two lanes. A drain whose receiver failed (see `attempt_outcome`) queues
+    Statements wait in two lanes. A drain whose receiver failed (see `receiver_failing`) queues
     behind: each batch takes every statement waiting ahead (up to GROUP_MAX) and only
     BEHIND_GROUP_MAX of those behind, so when a hundred hanging requests time out together their
     records and releases go a few at a time, between the statements of the drains whose receivers
@@ -254,7 +254,7 @@ class Dispatcher:
         # Rung while the dispatcher stopped: rung again for another worker before it exits.
         self.dropped: set[str] = set()
         self.company_of: dict[str, str] = {}
-        # Webhooks whose last attempt in this process failed (`attempt_outcome`).
+        # Webhooks whose last attempt in this process failed (`receiver_failing`).
         self.failing: set[str] = set()
         self.stopping = threading.Event()
         self.in_flight = 0
