@@ -43,7 +43,7 @@ def run(workdir: Path) -> None:
     from django.db import transaction
 
     from events.models import Company, Task, Workflow
-    from webhooks.models import Delivery, Trigger, Webhook
+    from webhooks.models import Attempt, Delivery, Trigger, Webhook
 
     receiver = ReceiverProcess()
     cluster = ClusterProcess(workdir / "qcluster.log", Q_WORKERS=WORKERS)
@@ -120,9 +120,12 @@ def run(workdir: Path) -> None:
             f"requests in progress on average {busy / (cut_at - start):.2f}, peak {peak}; "
             f"order per webhook {'OK' if not wrong else f'BROKEN on {len(wrong)}'}"
         )
+        for path in wrong[:3]:
+            print(f"  {path} received, in order of arrival: {by_path[path]}")
         if not capped:
             states = Delivery.objects.exclude(state=Delivery.State.SUCCESS).count()
-            print(f"deliveries not SUCCESS: {states}")
+            resent = Attempt.objects.filter(after_lost_lease=True).count()
+            print(f"deliveries not SUCCESS: {states}; attempts resent (a lease taken over): {resent}")
         ok = not capped and wall <= TARGET and not wrong
         parts = [
             f"{total} deliveries to {WEBHOOKS} webhooks ({DELAY_MS} ms receivers, {WORKERS} workers) "
