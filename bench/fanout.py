@@ -20,7 +20,7 @@ limit depends only on the five events per webhook).
 
 import os
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import partial
 from pathlib import Path
 
@@ -126,6 +126,14 @@ def run(workdir: Path) -> None:
             states = Delivery.objects.exclude(state=Delivery.State.SUCCESS).count()
             resent = Attempt.objects.filter(after_lost_lease=True).count()
             print(f"deliveries not SUCCESS: {states}; attempts resent (a lease taken over): {resent}")
+            failed = Counter(
+                attempt.error or f"HTTP {attempt.status_code}"
+                for attempt in Attempt.objects.exclude(status_code__range=(200, 299)).only(
+                    "error", "status_code"
+                )
+            )
+            if failed:  # each was retried WEBHOOK_RETRY_DELAY later: the wall shows it
+                print(f"failed attempts (retried): {dict(failed.most_common(3))}")
         ok = not capped and wall <= TARGET and not wrong
         parts = [
             f"{total} deliveries to {WEBHOOKS} webhooks ({DELAY_MS} ms receivers, {WORKERS} workers) "
