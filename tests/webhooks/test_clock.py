@@ -99,3 +99,20 @@ def test_a_long_backlog_does_not_crowd_other_queues_out_of_a_tick(
     rung_now = queues_ring_due(now=timezone.now() + timedelta(seconds=61))
 
     assert sorted(rung_now) == sorted([busy.pk, quiet.pk])
+
+
+def test_a_retry_that_fell_due_is_rung_to_drain_behind_and_a_lost_doorbell_is_not(
+    delivery, monkeypatch, settings
+):
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(
+        "webhooks.engine.doorbell.async_task", lambda func, *ids, **kw: calls.append((ids, kw.get("behind")))
+    )
+    now = timezone.now()
+    Webhook.objects.filter(pk=delivery.webhook_id).update(wake_at=now)
+    queues_ring_due(now=now)
+    settings.WEBHOOK_SWEEP_AFTER = 60
+    Webhook.objects.filter(pk=delivery.webhook_id).update(wake_at=None, rung_at=None)
+    queues_ring_due(now=now + timedelta(seconds=61))
+
+    assert calls == [((delivery.webhook_id,), True), ((delivery.webhook_id,), None)]

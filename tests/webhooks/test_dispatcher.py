@@ -285,3 +285,14 @@ def test_after_a_failed_attempt_a_webhooks_statements_wait_behind_until_one_succ
     assert all(lanes[first_behind:back_ahead]) and not any(lanes[back_ahead:])
     assert webhook.pk not in dispatcher.failing
     assert [a.status_code for a in Attempt.objects.order_by("number")] == [503, 200]
+
+
+def test_a_webhook_rung_by_the_clock_for_a_retry_drains_behind_from_its_first_statement(running):
+    lanes = []
+    dispatcher = running(drain=lambda pk: lanes.append((pk, dispatching._local.behind)))
+    dispatcher.accept("retried", behind=True)
+    wait_until(lambda: len(lanes) == 1, message="the first drain")
+    dispatcher.accept("fresh")
+    wait_until(lambda: len(lanes) == 2, message="the second drain")
+
+    assert lanes == [("retried", True), ("fresh", False)]

@@ -120,15 +120,19 @@ def queues_ring_due(*, now=None) -> list[str]:
     now = now or timezone.now()
     webhooks = Webhook.objects
     due = webhooks.wakeable(now).order_by("wake_at").values_list("pk", flat=True)[:TICK_LIMIT]
-    rung = [pk for pk in due if webhooks.wakeable(now).filter(pk=pk).update(rung_at=now)]
+    woken = [pk for pk in due if webhooks.wakeable(now).filter(pk=pk).update(rung_at=now)]
     lost = webhooks.idle_with_old_head(now).values_list("pk", flat=True)[:TICK_LIMIT]
-    rung += [pk for pk in lost if webhooks.idle_unrung(now).filter(pk=pk).update(rung_at=now)]
-    rung += [pk for pk in _sweep.next_ids(now) if pk not in rung]
-    rung += [pk for pk in _unsent if pk not in rung]
+    rung = [pk for pk in lost if webhooks.idle_unrung(now).filter(pk=pk).update(rung_at=now)]
+    rung += [pk for pk in _sweep.next_ids(now) if pk not in rung and pk not in woken]
+    rung += [pk for pk in _unsent if pk not in rung and pk not in woken]
     try:
+        # A retry that fell due (or a dead drain's queue) is drained behind the fresh work of
+        # the webhooks whose receivers answer (dispatcher, "Failing receivers wait behind").
+        doorbell.ring(webhook_ids=woken, force=True, behind=True)
         doorbell.ring(webhook_ids=rung, force=True)
     except Exception:
-        _unsent.update(rung)
+        _unsent.update(woken + rung)
         raise
+    rung = woken + rung
     _unsent.clear()
     return rung

@@ -268,8 +268,11 @@ class Dispatcher:
         watch.start()
         return self
 
-    def accept(self, webhook_id: str) -> None:
-        """A doorbell rang for this webhook: drain it now, or as soon as a drain thread is free."""
+    def accept(self, webhook_id: str, *, behind: bool = False) -> None:
+        """A doorbell rang for this webhook: drain it now, or as soon as a drain thread is free.
+        `behind`: a retry fell due, so its receiver failed: its statements wait behind."""
+        if behind:
+            self.failing.add(webhook_id)
         with self.lock:
             if self.stopping.is_set():
                 self.dropped.add(webhook_id)

@@ -58,13 +58,13 @@ def _redis_flag(webhook_id: str) -> str:
     return f"webhooks:{settings.Q_CLUSTER['name']}:drain-queued:{webhook_id}"
 
 
-def _enqueue(webhook_ids: list[str]) -> None:
-    """Queue the drains: one task for each share of the webhooks (`ring_shares`)."""
+def _enqueue(webhook_ids: list[str], *, behind: bool = False) -> None:
+    """Queue the drains: one task for each share of the webhooks (`ring_shares`). `behind`: their
+    drains' statements wait behind the others' (webhooks.engine.dispatcher)."""
     broker = _get_broker()
+    options = {"q_options": {"save": False, "task_name": "webhook_drain", "broker": broker}}
     for share in ring_shares(webhook_ids):
-        async_task(
-            DRAIN_TASK, *share, q_options={"save": False, "task_name": "webhook_drain", "broker": broker}
-        )
+        async_task(DRAIN_TASK, *share, **({"behind": True} if behind else {}), **options)
 
 
 def ring_shares(webhook_ids: list[str]) -> list[list[str]]:
@@ -115,19 +115,21 @@ def _orm_flag_idle(webhook_ids: list[str]) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def ring(*, webhook_ids: list[str], force: bool = False) -> None:
-    """Queue a drain for each webhook that has none queued (all of them with `force`)."""
+def ring(*, webhook_ids: list[str], force: bool = False, behind: bool = False) -> None:
+    """Queue a drain for each webhook that has none queued (all of them with `force`); `behind`:
+    the clock rings a retry that fell due, drained behind fresh work (webhooks.engine.dispatcher)."""
     if not webhook_ids:
         return
     if _orm_broker():
         with transaction.atomic(using=_orm_broker()):
-            _enqueue(webhook_ids if force else _orm_flag_idle(webhook_ids))
+            _enqueue(webhook_ids if force else _orm_flag_idle(webhook_ids), behind=behind)
         return
     pipe = _get_broker().connection.pipeline(transaction=False)
     expiry = max(1, int(settings.WEBHOOK_SWEEP_AFTER))
     for webhook_id in webhook_ids:
         pipe.set(_redis_flag(webhook_id), 1, nx=not force, ex=expiry)
-    _enqueue([webhook_id for webhook_id, was_set in zip(webhook_ids, pipe.execute(), strict=True) if was_set])
+    rung = [webhook_id for webhook_id, was_set in zip(webhook_ids, pipe.execute(), strict=True) if was_set]
+    _enqueue(rung, behind=behind)
 
 
 def _epoch_key() -> str:
