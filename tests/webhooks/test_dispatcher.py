@@ -15,7 +15,7 @@ from tests.receiver import Reply
 from tests.waiting import wait_until
 from webhooks.engine import delivery as engine
 from webhooks.engine import dispatcher as dispatching
-from webhooks.engine.dispatcher import DatabaseThread, Dispatcher, FairQueue, HostLimits
+from webhooks.engine.dispatcher import DatabaseThread, Dispatcher, FairQueue, HostLimits, _Job
 from webhooks.models import Attempt, Delivery
 
 
@@ -124,7 +124,7 @@ def test_a_statement_that_raises_is_run_again_alone_and_the_others_are_kept(make
 @pytest.mark.django_db(transaction=True)
 def test_statements_of_failing_drains_go_a_few_a_batch_behind_the_others():
     """A hundred hanging requests that time out together must not put their records ahead of a
-    healthy drain's statement: it goes in the next batch, with at most BEHIND_GROUP_MAX of theirs."""
+    healthy drain's statement: it goes in the next batch, with one of theirs."""
     database = DatabaseThread().start()
     order: list[str] = []
     holder, gate = hold(database)
@@ -153,7 +153,8 @@ def test_statements_of_failing_drains_go_a_few_a_batch_behind_the_others():
 
     assert order[0] == "healthy"  # ahead of all twenty, though queued last
     assert sorted(order[1:]) == sorted(f"failed{n}" for n in range(20))
-    assert database.commits == 1 + 3  # the holder, then 1 + 8, 8, 4 in three transactions
+    # The holder; the healthy one with one from behind; then the other nineteen, 8, 8 and 3.
+    assert database.commits == 1 + 1 + 3
 
 
 @pytest.fixture
@@ -296,3 +297,20 @@ def test_a_webhook_rung_by_the_clock_for_a_retry_drains_behind_from_its_first_st
     wait_until(lambda: len(lanes) == 2, message="the second drain")
 
     assert lanes == [("retried", True), ("fresh", False)]
+
+
+def test_statements_from_behind_keep_one_database_thread_free_for_those_ahead():
+    database = DatabaseThread(threads=2)  # not started: the test takes its batches
+    later = _Job(lambda: "later")
+    database.behind.append(later)
+    database.running_behind = 1  # the other thread runs a batch from behind
+    taken = []
+    taker = threading.Thread(target=lambda: taken.append(database._take()))
+    taker.start()  # finds only a statement from behind, and no thread to spare for it: waits
+    healthy = _Job(lambda: "healthy")
+    with database.ready:
+        database.ahead.append(healthy)
+        database.ready.notify()
+    taker.join(10)
+
+    assert taken == [([healthy, later], False)]  # the healthy one, with one from behind

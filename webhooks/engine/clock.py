@@ -17,7 +17,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from webhooks.engine import doorbell
@@ -62,7 +62,14 @@ def clock_tick(*, now=None) -> None:
         logger.warning("delivery clock: the broker is back; ringing every queue with a due head")
         _sweep.start()
     try:
-        queues_ring_due(now=now)
+        _t0 = time.monotonic()
+        _r = queues_ring_due(now=now)
+        _d = time.monotonic() - _t0
+        if _d > 0.03:
+            import os
+
+            with open(f"/tmp/clock.{os.getpid()}", "a") as f:
+                f.write(f"{time.time():.2f} {len(_r)} rung in {_d * 1000:.0f} ms\n")
     except Exception:
         _failure_log("tick failed")
         return
@@ -109,6 +116,25 @@ _sweep = _Sweep()
 _unsent: set[str] = set()
 
 
+def _claim_wakeable(now) -> list[str]:
+    """The queues to wake (Webhook.objects.wakeable), marked rung in one transaction — one commit
+    however many retries fell due at once. Of several clocks ticking at once each claims other
+    rows: on PostgreSQL a clock skips the rows another one has locked, and re-checks the rest
+    after that one's commit (when they are no longer wakeable); SQLite's write transactions run
+    one at a time (IMMEDIATE)."""
+    with transaction.atomic():
+        due = (
+            Webhook.objects.wakeable(now)
+            .order_by("wake_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:TICK_LIMIT]
+        )
+        woken = list(due)
+        if woken:
+            Webhook.objects.filter(pk__in=woken).update(rung_at=now)
+    return woken
+
+
 def queues_ring_due(*, now=None) -> list[str]:
     """Ring the queues that need it now; returns the webhook ids rung.
 
@@ -119,8 +145,7 @@ def queues_ring_due(*, now=None) -> list[str]:
     """
     now = now or timezone.now()
     webhooks = Webhook.objects
-    due = webhooks.wakeable(now).order_by("wake_at").values_list("pk", flat=True)[:TICK_LIMIT]
-    woken = [pk for pk in due if webhooks.wakeable(now).filter(pk=pk).update(rung_at=now)]
+    woken = _claim_wakeable(now)
     lost = webhooks.idle_with_old_head(now).values_list("pk", flat=True)[:TICK_LIMIT]
     rung = [pk for pk in lost if webhooks.idle_unrung(now).filter(pk=pk).update(rung_at=now)]
     rung += [pk for pk in _sweep.next_ids(now) if pk not in rung and pk not in woken]

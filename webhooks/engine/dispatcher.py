@@ -88,10 +88,12 @@ class DatabaseThread:
     batches. A drain waits for each of its statements, so its own run in order.
 
     Statements wait in two lanes. A drain whose receiver failed (see `receiver_failing`) queues
-    behind: each batch takes every statement waiting ahead (up to GROUP_MAX) and only
-    BEHIND_GROUP_MAX of those behind, so when a hundred hanging requests time out together their
-    records and releases go a few at a time, between the statements of the drains whose receivers
-    answer, instead of all ahead of them (docs/delivery.md, "Many drains per worker")."""
+    behind. A batch takes every statement waiting ahead (up to GROUP_MAX) and one from behind;
+    when none waits ahead, BEHIND_GROUP_MAX from behind, on all the threads but one. So when a
+    hundred hanging requests time out together, or their retries fall due together, their
+    records, leases and releases go a few at a time, and a statement of a drain whose receiver
+    answers waits for at most a small batch, never behind all of them (docs/delivery.md, "Many
+    drains per worker")."""
 
     def __init__(self, threads: int = 1) -> None:
         self.ready = threading.Condition()
@@ -99,6 +101,10 @@ class DatabaseThread:
         self.behind: deque[_Job] = deque()
         self.stopped = False
         self.threads = [threading.Thread(target=self._run, name="webhook-database") for _ in range(threads)]
+        # Batches of statements from behind run on all threads but one (one if there is only one),
+        # so that a statement ahead finds a thread free, or one running a batch ahead.
+        self.behind_threads = max(1, threads - 1)
+        self.running_behind = 0
         self.commits = 0  # transactions run (a test reads it)
 
     def start(self) -> "DatabaseThread":
@@ -126,23 +132,39 @@ class DatabaseThread:
         with self.ready:
             return len(self.ahead) + len(self.behind)
 
-    def _take(self) -> list[_Job]:
-        """The next batch; empty once stopped with nothing waiting."""
+    def _take(self) -> tuple[list[_Job], bool]:
+        """The next batch, and whether it holds only statements from behind; an empty batch once
+        stopped with nothing waiting."""
         with self.ready:
-            while not (self.ahead or self.behind):
-                if self.stopped:
-                    return []
+            while True:
+                if self.ahead:
+                    batch = [self.ahead.popleft() for _ in range(min(len(self.ahead), GROUP_MAX))]
+                    if self.behind:  # one from behind, so that a steady flow ahead starves none
+                        batch.append(self.behind.popleft())
+                    return batch, False
+                if self.behind and self.running_behind < self.behind_threads:
+                    self.running_behind += 1
+                    count = min(len(self.behind), BEHIND_GROUP_MAX)
+                    return [self.behind.popleft() for _ in range(count)], True
+                if self.stopped and not self.behind:
+                    return [], False
                 self.ready.wait()
-            batch = [self.ahead.popleft() for _ in range(min(len(self.ahead), GROUP_MAX))]
-            batch += [self.behind.popleft() for _ in range(min(len(self.behind), BEHIND_GROUP_MAX))]
-            return batch
 
     def _run(self) -> None:
-        while batch := self._take():
+        while True:
+            batch, behind_only = self._take()
+            if not batch:
+                break
             # No close_old_connections() here: this thread is not request-bound (on SQLite,
             # CONN_MAX_AGE 0 would reconnect for every batch); a broken connection is closed
             # where its error is caught.
-            self._run_batch(batch)
+            try:
+                self._run_batch(batch)
+            finally:
+                if behind_only:
+                    with self.ready:
+                        self.running_behind -= 1
+                        self.ready.notify_all()
         connection_forget(DEFAULT_DB_ALIAS)
 
     def _run_batch(self, batch: list[_Job]) -> None:
