@@ -201,3 +201,16 @@ def test_an_attempt_delayed_by_retry_after_says_so_in_the_log(api, hook, workflo
     body = api.get(f"/api/v3/webhook/subscription/logs/{hook.pk}/{delivery.object_id}").json()
 
     assert body["attempts"][0]["retryAfter"] == 120 and body["attempts"][0]["status"] == 429
+
+
+def test_deactivating_a_paused_webhook_makes_it_a_manual_deactivation_that_stops_queuing(
+    api, hook, workflow_a
+):
+    paused(hook)
+
+    response = api.post(f"{BASE}/{hook.pk}/deactivate")
+
+    assert response.status_code == 200
+    assert (response.json()["isActive"], response.json()["inactiveReason"]) == (False, "")
+    queue(workflow_a, 1)
+    assert not Delivery.objects.exists()

@@ -491,3 +491,27 @@ def test_a_retry_after_on_another_status_or_malformed_is_ignored(
 
     attempts = Delivery.objects.get().attempt_set.order_by("number")
     assert [(a.status_code, a.retry_after) for a in attempts] == [(500, None), (429, None)]
+
+
+def test_an_object_mode_webhook_pauses_and_resumes_in_order_per_object(
+    db, receiver, make_webhook, workflow_a, one_attempt, company_a
+):
+    DeliveryPolicy.objects.create(company=company_a, pause_after_failures=3, pause_after_minutes=0)
+    webhook = make_webhook(receiver.url("/hook"), ordering="object", max_in_flight=4)
+    receiver.script("/hook", then=Reply(500))
+    ids = tasks(workflow_a, 10)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    webhook.refresh_from_db()
+    assert webhook.is_paused and webhook.failed_in_a_row >= 3
+    tried = len(receiver.on("/hook"))
+    assert tried < 10  # it stopped: the in-flight ones were recorded, nothing new was sent
+    assert Delivery.objects.filter(state="failed").count() == tried
+
+    receiver.script("/hook", then=Reply(200))
+    services.webhook_resume(webhook=webhook)
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    assert sorted(sent_ids(receiver)[tried:]) == sorted(ids[tried:]) and receiver.object_overlaps == []
+    assert Delivery.objects.filter(state="success").count() == 10 - tried

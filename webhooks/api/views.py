@@ -177,6 +177,12 @@ class CompanyAPIView(APIView):
         )
 
 
+def webhook_changes_state(webhook: Webhook, active: bool) -> bool:
+    """Whether setting `isActive` changes the webhook: a paused webhook is inactive already, but a
+    deactivation turns it into a manual one (it stops queuing)."""
+    return webhook.is_active != active or (not active and webhook.is_paused)
+
+
 def _validated_input(request: Request, *, mode: str, company_id: str) -> WebhookInputSerializer:
     body = WebhookInputSerializer(
         data=request.data, mode=mode, partial=mode == "patch", context={"company_id": company_id}
@@ -259,7 +265,7 @@ class SubscriptionDetailView(CompanyAPIView):
                 webhook = services.webhook_update(
                     webhook=webhook, code=data.get("code"), **body.model_fields()
                 )
-                if "isActive" in data and data["isActive"] != webhook.is_active:
+                if "isActive" in data and webhook_changes_state(webhook, data["isActive"]):
                     services.webhook_set_active(webhook=webhook, active=data["isActive"])
         except DjangoValidationError as error:
             raise exceptions.ValidationError(_api_errors(error)) from error
@@ -297,7 +303,7 @@ class _SetActiveView(CompanyAPIView):
         try:
             with transaction.atomic():
                 webhook = self.get_webhook(id, for_update=True)
-                if webhook.is_active != active:
+                if webhook_changes_state(webhook, active):
                     services.webhook_set_active(webhook=webhook, active=active)
         except DjangoValidationError as error:  # its workflow, survey or group is gone
             raise exceptions.ValidationError(_api_errors(error)) from error
