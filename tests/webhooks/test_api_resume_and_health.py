@@ -214,3 +214,14 @@ def test_deactivating_a_paused_webhook_makes_it_a_manual_deactivation_that_stops
     assert (response.json()["isActive"], response.json()["inactiveReason"]) == (False, "")
     queue(workflow_a, 1)
     assert not Delivery.objects.exists()
+
+
+def test_a_paused_webhooks_get_body_put_back_leaves_it_paused_and_queuing(api, hook, workflow_a):
+    paused(hook)
+    body = api.get(f"{BASE}/{hook.pk}").json()
+
+    response = api.put(f"{BASE}/{hook.pk}", body, format="json")
+
+    assert response.status_code == 200 and response.json()["health"]["state"] == "paused"
+    queue(workflow_a, 1)
+    assert Delivery.objects.filter(webhook=hook, state="pending").count() == 1

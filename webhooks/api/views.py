@@ -265,7 +265,9 @@ class SubscriptionDetailView(CompanyAPIView):
                 webhook = services.webhook_update(
                     webhook=webhook, code=data.get("code"), **body.model_fields()
                 )
-                if "isActive" in data and webhook_changes_state(webhook, data["isActive"]):
+                # `isActive: false` leaves a paused webhook paused (a GET body PUT back must not
+                # stop its queuing); `/deactivate` turns it into a manual deactivation.
+                if "isActive" in data and data["isActive"] != webhook.is_active:
                     services.webhook_set_active(webhook=webhook, active=data["isActive"])
         except DjangoValidationError as error:
             raise exceptions.ValidationError(_api_errors(error)) from error
