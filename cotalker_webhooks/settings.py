@@ -301,6 +301,14 @@ WEBHOOK_LOG_PRUNE_BATCH = env_int("WEBHOOK_LOG_PRUNE_BATCH", 1000, minimum=1)
 # Delivery engine (docs/delivery.md). Delay and attempts are settings so tests can shrink them.
 WEBHOOK_RETRY_DELAY = env_float("WEBHOOK_RETRY_DELAY", 30.0)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 3, minimum=1)
+# A receiver's Retry-After (on 429 and 503) delays the retry up to this many seconds.
+WEBHOOK_RETRY_AFTER_MAX = env_float("WEBHOOK_RETRY_AFTER_MAX", 3600.0, minimum=0.0)
+# When a webhook keeps failing (docs/delivery.md): "failing" after this many failed deliveries in a
+# row; paused after WEBHOOK_PAUSE_AFTER_FAILURES of them (0: never) spanning at least
+# WEBHOOK_PAUSE_AFTER_MINUTES (a company's DeliveryPolicy may set its own).
+WEBHOOK_FAILING_AFTER = env_int("WEBHOOK_FAILING_AFTER", 3, minimum=1)
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 20, minimum=0)
+WEBHOOK_PAUSE_AFTER_MINUTES = env_float("WEBHOOK_PAUSE_AFTER_MINUTES", 60.0, minimum=0.0)
 WEBHOOK_CONNECT_TIMEOUT = env_float("WEBHOOK_CONNECT_TIMEOUT", 5.0)
 WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 15.0)
 WEBHOOK_RESPONSE_MAX_BYTES = env_int("WEBHOOK_RESPONSE_MAX_BYTES", 65536, minimum=1)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from events.admin import CompanyScopedAdmin
-from webhooks.models import Attempt, Delivery, Webhook
+from webhooks.models import Attempt, Delivery, DeliveryPolicy, Webhook
 
 
 @admin.register(Webhook)
@@ -32,3 +32,10 @@ class DeliveryAdmin(CompanyScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DeliveryPolicy)
+class DeliveryPolicyAdmin(CompanyScopedAdmin):
+    """A company's own auto-pause thresholds (docs/delivery.md, "When a webhook keeps failing")."""
+
+    list_display = ["company", "pause_after_failures", "pause_after_minutes"]

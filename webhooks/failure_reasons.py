@@ -39,6 +39,7 @@ STEPS = {
 }
 DEADLINE = _("timed out after %(seconds)s s while %(doing)s")
 REDIRECT = _("HTTP %(status)s: redirect to %(location)s not followed")
+ANSWERED = _("the receiver answered HTTP %(status)s")
 NO_LOCATION = _("(no Location)")
 
 
@@ -52,6 +53,7 @@ def _pattern(template: str) -> re.Pattern:
 
 _DEADLINE_RE = _pattern(Reason.DEADLINE)
 _REDIRECT_RE = _pattern(Reason.REDIRECT)
+_ANSWERED_RE = _pattern(Reason.ANSWERED)
 
 
 def _formatted(template: Promise, **values) -> str:
@@ -73,4 +75,6 @@ def failure_reason_display(text: str) -> str | Promise:
     if match := _REDIRECT_RE.fullmatch(text):
         location = NO_LOCATION if match["location"] == Reason.NO_LOCATION else match["location"]
         return _formatted_lazy(REDIRECT, status=match["status"], location=location)
+    if match := _ANSWERED_RE.fullmatch(text):
+        return _formatted_lazy(ANSWERED, status=match["status"])
     return text

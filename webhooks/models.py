@@ -158,7 +158,8 @@ CONTEXT_KEYS = {"COTTask": ("taskGroup",), "COTSurvey": ("surveyId", "group")}
 
 def queue_free(now) -> Q:
     """A webhook whose queue a drain may lease: active, and no drain holds it (or the
-    holder's lease expired: it crashed)."""
+    holder's lease expired: it crashed). A paused webhook is inactive: its queue waits
+    (docs/delivery.md, "When a webhook keeps failing")."""
     return (Q(leased_until__isnull=True) | Q(leased_until__lte=now)) & Q(is_active=True)
 
 
@@ -224,9 +225,10 @@ class WebhookQuerySet(models.QuerySet):
         )
 
     def matching(self, event: dict) -> "WebhookQuerySet":
-        """Active webhooks of the event's company whose trigger and context match it."""
+        """Webhooks of the event's company whose trigger and context match it: the active ones
+        and the paused ones (a pause stops the requests, never the queue: docs/delivery.md)."""
         trigger = TRIGGER_BY_EVENT_TYPE.get(event["type"])
-        matches = self.filter(company_id=event["company"], trigger=trigger, is_active=True)
+        matches = self.filter(routed(), company_id=event["company"], trigger=trigger)
         data = event.get("data") or {}
         if trigger == Trigger.TASK:
             matches = matches.filter(workflow_id=data.get("taskGroup"))
@@ -249,10 +251,33 @@ class InactiveReason(models.TextChoices):
     WORKFLOW_DELETED = "workflow_deleted", _("Its workflow was deleted.")
     SURVEY_DELETED = "survey_deleted", _("Its survey was deleted.")
     GROUP_DELETED = "group_deleted", _("Its group was deleted.")
+    # Paused by the engine (docs/delivery.md, "When a webhook keeps failing"): no requests, and
+    # its events keep queuing, in order, for the resume.
+    PAUSED_FAILING = "paused_failing", _("Paused: its deliveries kept failing.")
+    PAUSED_GONE = "paused_gone", _("Paused: the receiver answered 410 Gone.")
 
 
-# Webhook columns that only the delivery engine writes (docs/delivery.md).
+PAUSED_REASONS = (InactiveReason.PAUSED_FAILING, InactiveReason.PAUSED_GONE)
+
+
+def routed() -> Q:
+    """Webhooks that get new events: the active ones and the paused ones (whose queue waits)."""
+    return Q(is_active=True) | Q(inactive_reason__in=PAUSED_REASONS)
+
+
+class HealthState(models.TextChoices):
+    """A webhook's health (docs/delivery.md, "When a webhook keeps failing")."""
+
+    HEALTHY = "healthy", _("Healthy")
+    FAILING = "failing", _("Failing")
+    PAUSED = "paused", _("Paused")
+
+
+# Webhook columns that only the delivery engine writes (docs/delivery.md): its queue's state, and
+# the run of failed deliveries (webhooks.engine.failing).
 QUEUE_FIELDS = ("ring_queued", "leased_until", "lease_token", "lease_taken_over", "wake_at", "rung_at")
+HEALTH_FIELDS = ("failed_in_a_row", "failing_since", "last_error", "last_status_code", "run_alerted")
+ENGINE_FIELDS = QUEUE_FIELDS + HEALTH_FIELDS
 
 
 class Webhook(models.Model):
@@ -331,6 +356,16 @@ class Webhook(models.Model):
     wake_at = models.DateTimeField(null=True, blank=True, editable=False)
     # when a clock (or a drain out of budget) last rang the queue.
     rung_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Its health, kept by the engine (webhooks.engine.failing): the run of consecutive deliveries
+    # that ended FAILED (a success ends it), since when, and the last failure (an English reason,
+    # webhooks.engine.http.Reason, and the HTTP status if one came). A run is open while
+    # `failing_since` is set (a 410 opens one with no failed delivery); `run_alerted`: a failing or
+    # paused alert went out for it, so its end is a recovery.
+    failed_in_a_row = models.PositiveIntegerField(default=0, editable=False)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, default="", editable=False)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    run_alerted = models.BooleanField(default=False, editable=False)
     # Encrypted at rest (webhooks.crypto): the product must read them back to sign.
     secret = EncryptedTextField(default=secret_generate, editable=False)
     previous_secret = EncryptedTextField(blank=True, editable=False)
@@ -375,7 +410,7 @@ class Webhook(models.Model):
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in QUEUE_FIELDS
+                if not field.primary_key and field.name not in ENGINE_FIELDS
             ]
         update_fields = kwargs.get("update_fields")
         if not self._state.adding and (update_fields is None or "ordering" in update_fields):
@@ -466,6 +501,19 @@ class Webhook(models.Model):
     def deactivate(self) -> None:
         self.is_active, self.inactive_reason = False, ""
         self.save(update_fields=["is_active", "inactive_reason", "modified_at"])
+
+    @property
+    def is_paused(self) -> bool:
+        return not self.is_active and self.inactive_reason in PAUSED_REASONS
+
+    @property
+    def health_state(self) -> str:
+        """Paused, failing (the run of failed deliveries reached WEBHOOK_FAILING_AFTER), or healthy."""
+        if self.is_paused:
+            return HealthState.PAUSED
+        if self.failed_in_a_row >= settings.WEBHOOK_FAILING_AFTER:
+            return HealthState.FAILING
+        return HealthState.HEALTHY
 
     def receiver_headers(self) -> dict[str, str]:
         return json.loads(self.sealed_headers) if self.sealed_headers else {}
@@ -599,6 +647,15 @@ class DeliveryQuerySet(models.QuerySet):
         or a redelivery of it not sent yet)."""
         return self.pending().filter(webhook_id=webhook_id, event_id=event_id).exists()
 
+    def skip_queued(self, *, webhook_id: str, now) -> int:
+        """Mark the webhook's queue SKIPPED (a resume that skips the backlog); how many. One
+        UPDATE over the (webhook, state, id) index."""
+        return (
+            self.queue(webhook_id)
+            .order_by()
+            .update(state=Delivery.State.SKIPPED, completed_at=now, next_attempt_at=now)
+        )
+
     def head_of(self, webhook_id: str) -> "Delivery | None":
         """The oldest unfinished delivery of a webhook: the only one that may be attempted."""
         return self.queue(webhook_id).first()
@@ -643,6 +700,9 @@ class Delivery(models.Model):
         PENDING = "pending", "Pending"
         SUCCESS = "success", "SUCCESS"
         FAILED = "failed", "FAILED"
+        # Left unsent by a resume that skipped the backlog of a paused webhook (still
+        # redeliverable): docs/delivery.md, "When a webhook keeps failing".
+        SKIPPED = "skipped", "SKIPPED"
 
     class Kind(models.TextChoices):
         EVENT = "event", "Event"
@@ -739,6 +799,9 @@ class Attempt(models.Model):
     # Sent by a drain that took the queue over from one whose worker stopped answering (its
     # lease ran out unreleased): that worker may have sent this delivery already, unrecorded.
     after_lost_lease = models.BooleanField(default=False, verbose_name=_("after lost lease"))
+    # The receiver answered 429 or 503 with Retry-After: the next attempt waited this many seconds
+    # (its Retry-After, at least WEBHOOK_RETRY_DELAY, at most WEBHOOK_RETRY_AFTER_MAX).
+    retry_after = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("retry after"))
 
     class Meta:
         verbose_name = _("attempt")
@@ -799,6 +862,39 @@ class LimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class DeliveryPolicy(models.Model):
+    """A company's own auto-pause thresholds (docs/delivery.md, "When a webhook keeps failing"):
+    each empty field takes its setting (WEBHOOK_PAUSE_AFTER_FAILURES, WEBHOOK_PAUSE_AFTER_MINUTES).
+    Read only when a delivery ends FAILED, never on a success."""
+
+    company = models.OneToOneField(
+        Company,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("company"),
+    )
+    pause_after_failures = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name=_("pause after failures"),
+        help_text=_("Failed deliveries in a row before a webhook is paused; 0 never pauses."),
+    )
+    pause_after_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name=_("pause after minutes"),
+        help_text=_("The shortest time those failures must span."),
+    )
+
+    class Meta:
+        verbose_name = _("delivery policy")
+        verbose_name_plural = _("delivery policies")
+
+    def __str__(self) -> str:
+        return str(self.company_id)
 
 
 class ApiToken(AbstractAuthToken):

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from webhooks.engine import delivery as engine
 from webhooks.engine import doorbell
-from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, Delivery, InactiveReason, Webhook
+from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, Delivery, InactiveReason, Webhook, routed
 
 REDELIVERY_QUEUED = _(
     "This event is already queued to this webhook; redeliver it once that delivery has succeeded or failed."
@@ -77,13 +77,49 @@ def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
 
 
 def webhook_set_active(*, webhook: Webhook, active: bool) -> Webhook:
-    """Activate or deactivate; re-activation resumes what was queued, in order."""
+    """Activate or deactivate; re-activation resumes what was queued, in order (for a paused
+    webhook: webhook_resume() with the default, delivering the backlog)."""
     if active:
         webhook.activate()
         doorbell.ring_on_commit(webhook_ids=[webhook.pk])
     else:
         webhook.deactivate()
     return webhook
+
+
+class Backlog(models.TextChoices):
+    """What a resume does with what queued while the webhook was inactive."""
+
+    DELIVER = "deliver", _("Deliver it, in its original order")
+    SKIP = "skip", _("Skip it (marked SKIPPED, still redeliverable)")
+
+
+BACKLOG_UNKNOWN = _("Choose “deliver” or “skip”.")
+RESUME_ACTIVE = _("This webhook is active: there is nothing to resume.")
+
+
+def webhook_resume(*, webhook: Webhook, backlog: str = Backlog.DELIVER) -> int:
+    """Activate an inactive (typically paused) webhook, and deliver what waited in its queue, in
+    its original order (`deliver`), or mark it SKIPPED (`skip`: kept in the logs, redeliverable).
+    Returns how many deliveries were skipped. ValidationError: an unknown `backlog` ("backlog"),
+    an active webhook (code "active"), a missing context (activate()'s field errors).
+
+    The run of failed deliveries is kept: the receiver has not proven itself yet. Its first
+    success ends the run (a recovery); a failure instead extends a run already past the pause
+    threshold, and pauses the webhook again (docs/delivery.md, "When a webhook keeps failing")."""
+    if backlog not in Backlog.values:
+        raise ValidationError({"backlog": BACKLOG_UNKNOWN})
+    with transaction.atomic():
+        # One resume at a time, and none while the engine pauses it (the pause is fenced on
+        # is_active): the skip sees every delivery queued until this commit.
+        stored = Webhook.objects.select_for_update().filter(pk=webhook.pk).values_list("is_active").first()
+        if stored is None or stored[0]:
+            raise ValidationError(RESUME_ACTIVE, code="active")
+        skipped = 0
+        if backlog == Backlog.SKIP:
+            skipped = Delivery.objects.skip_queued(webhook_id=webhook.pk, now=timezone.now())
+        webhook_set_active(webhook=webhook, active=True)
+    return skipped
 
 
 def webhooks_orphan(*, field: str, target) -> int:
@@ -99,9 +135,10 @@ def webhooks_orphan(*, field: str, target) -> int:
 
 def webhooks_deactivate(*, company_id: str, webhook_ids: list[str]) -> int:
     """Bulk deactivation from the list; only the company's own webhooks are touched."""
+    # A paused one too: deactivated by hand, it stops queuing.
     return (
         Webhook.objects.for_company(company_id)
-        .filter(pk__in=webhook_ids, is_active=True)
+        .filter(routed(), pk__in=webhook_ids)
         .update(is_active=False, inactive_reason="", modified_at=timezone.now())
     )
 

@@ -119,6 +119,8 @@ def hours_count(*, webhook_ids: list[str], start: datetime, end: datetime) -> di
     duration, bucketed = _grouped_duration(connections[Delivery.objects.db].vendor)
     rows = (
         Delivery.objects.filter(webhook_id__in=webhook_ids, created_at__gte=start, created_at__lt=end)
+        # A skipped delivery was never sent: it counts in no result and has no response time.
+        .exclude(state=Delivery.State.SKIPPED)
         .annotate(hour=TruncHour("created_at", tzinfo=UTC), duration=duration)
         .order_by()
         .values("webhook_id", "hour", "state", "duration")

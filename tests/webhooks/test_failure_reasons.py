@@ -26,7 +26,8 @@ def constants(namespace: type) -> list[str]:
 
 def every_stored_reason() -> list[str]:
     """Every text an attempt can record as its error, with sample numbers where it has them."""
-    fixed = [r for r in constants(Reason) if r not in (Reason.DEADLINE, Reason.REDIRECT, Reason.NO_LOCATION)]
+    numbered = (Reason.DEADLINE, Reason.REDIRECT, Reason.NO_LOCATION, Reason.ANSWERED)
+    fixed = [r for r in constants(Reason) if r not in numbered]
     deadlines = [
         Reason.DEADLINE.format(seconds=seconds, doing=step)
         for step in constants(Step)
@@ -36,7 +37,9 @@ def every_stored_reason() -> list[str]:
         Reason.REDIRECT.format(status=307, location="/other"),
         Reason.REDIRECT.format(status=302, location=Reason.NO_LOCATION),
     ]
-    return fixed + deadlines + redirects
+    # A webhook's last error when a response came (its health): not an attempt's, translated alike.
+    answered = [Reason.ANSWERED.format(status=503)]
+    return fixed + deadlines + redirects + answered
 
 
 @pytest.mark.parametrize("reason", every_stored_reason())

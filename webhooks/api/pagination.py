@@ -49,9 +49,9 @@ class WebhookListQuerySerializer(PageQuerySerializer):
 
 class LogListQuerySerializer(PageQuerySerializer):
     result = serializers.ChoiceField(
-        choices=["success", "failed", "pending"],
+        choices=["success", "failed", "pending", "skipped"],
         required=False,
-        help_text="SUCCESS, FAILED or PENDING (case-insensitive).",
+        help_text="SUCCESS, FAILED, PENDING or SKIPPED (case-insensitive).",
     )
 
     status = serializers.IntegerField(

@@ -27,6 +27,7 @@ can. No transaction is open during a request. See docs/delivery.md.
 
 import json
 import logging
+import math
 import secrets
 import threading
 import time
@@ -42,7 +43,7 @@ from django.utils import timezone
 
 from events.compiled import row_insert_and_update
 from events.cot import iso
-from webhooks.engine import by_object, dispatcher, doorbell, http, shutdown
+from webhooks.engine import by_object, dispatcher, doorbell, failing, http, shutdown
 from webhooks.engine.brokers import connection_forget
 from webhooks.engine.dispatcher import db
 from webhooks.engine.signing import signature_header
@@ -407,7 +408,8 @@ def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict) -> Recorded:
     records of other drains that are ready at the same time: one commit for all of them."""
     dispatcher.receiver_failing(webhook_id=lease.webhook.pk, failing=not sent["result"].ok)
     return database_patiently(
-        lambda: db(lambda: delivery_record(delivery=delivery, **sent)), until=lease.expires
+        lambda: db(lambda: delivery_record(delivery=delivery, webhook=lease.webhook, **sent)),
+        until=lease.expires,
     )
 
 
@@ -449,6 +451,7 @@ def delivery_record(
     headers: dict,
     max_attempts: int = 0,
     after_lost_lease: bool = False,
+    webhook: Webhook | None = None,
 ) -> Recorded:
     """Record one attempt and move the delivery on, in one transaction (one commit).
 
@@ -457,6 +460,10 @@ def delivery_record(
     as it is (`kept` False). The same statement reads whether the webhook is still
     active, which the drain would otherwise ask before each next request. Updates
     `delivery` in memory.
+
+    `webhook`: the drain's copy of the delivery's webhook (a queue's delivery; None for a test
+    event), whose health the attempt may move on in the same transaction (webhooks.engine.failing:
+    no statement more when it does not). A webhook that this paused reads as inactive.
     """
     number = delivery.attempts + 1
     final = result.ok or number >= (max_attempts or settings.WEBHOOK_MAX_ATTEMPTS)
@@ -464,13 +471,14 @@ def delivery_record(
         Delivery.State.SUCCESS if result.ok else Delivery.State.FAILED if final else Delivery.State.PENDING
     )
     now = timezone.now()
+    delay, retry_after = (0.0, None) if final else retry_delay(result)
     changes = {
         "state": state,
         "attempts": number,
         "status_code": result.status_code,
         "response": result.body or result.error,
         "response_truncated": result.truncated,
-        "next_attempt_at": now if final else now + timedelta(seconds=settings.WEBHOOK_RETRY_DELAY),
+        "next_attempt_at": now + timedelta(seconds=delay),
         "completed_at": now if final else None,
     }
     attempt = {
@@ -484,20 +492,47 @@ def delivery_record(
         "error": result.error,
         "request_headers": headers,
         "after_lost_lease": after_lost_lease,
+        "retry_after": retry_after,
     }
     # Plain statements (events.compiled): the ORM's create() and update() cost more than
     # the statements themselves on the path every delivery takes.
     fence = {"id": delivery.pk, "state": Delivery.State.PENDING, "attempts": delivery.attempts}
-    active = row_insert_and_update(
-        (Attempt, attempt), (Delivery, changes), returning=_WEBHOOK_ACTIVE, **fence
-    )
-    _log_attempt(delivery, number, result, state)
+    paused = False
+    if webhook is not None and failing.changes_health(webhook, state=state, result=result):
+        # The record and the health it changes commit together (savepoint=False: inside the
+        # dispatcher's grouped transaction it only joins).
+        with transaction.atomic(savepoint=False):
+            active = row_insert_and_update(
+                (Attempt, attempt), (Delivery, changes), returning=_WEBHOOK_ACTIVE, **fence
+            )
+            if active:
+                paused = failing.health_record(
+                    webhook=webhook, delivery=delivery, state=state, result=result, now=now
+                )
+    else:
+        active = row_insert_and_update(
+            (Attempt, attempt), (Delivery, changes), returning=_WEBHOOK_ACTIVE, **fence
+        )
+    _log_attempt(delivery, number, result, state, retry_after)
     if not active:
         logger.warning("delivery %s: attempt %d recorded by another drain first", delivery.object_id, number)
         return Recorded(kept=False, webhook_active=True)
     for name, value in changes.items():
         setattr(delivery, name, value)
-    return Recorded(kept=True, webhook_active=bool(active[0]))
+    return Recorded(kept=True, webhook_active=bool(active[0]) and not paused)
+
+
+def retry_delay(result: http.HttpResult) -> tuple[float, int | None]:
+    """Seconds until a failed attempt's retry, and the Retry-After it honoured (None: none).
+    A 429 or 503's Retry-After waits max(WEBHOOK_RETRY_DELAY, Retry-After), at most
+    WEBHOOK_RETRY_AFTER_MAX; a 410 Gone pauses the webhook (webhooks.engine.failing), and its
+    delivery stays due, first in line when it resumes."""
+    if result.status_code == failing.GONE:
+        return 0.0, None
+    if result.retry_after is None:
+        return settings.WEBHOOK_RETRY_DELAY, None
+    delay = max(settings.WEBHOOK_RETRY_DELAY, min(result.retry_after, settings.WEBHOOK_RETRY_AFTER_MAX))
+    return delay, math.ceil(delay)
 
 
 # The recorded delivery's webhook's `is_active`, read in the record's UPDATE ... RETURNING.
@@ -506,15 +541,18 @@ _WEBHOOK_ACTIVE = (
 )
 
 
-def _log_attempt(delivery: Delivery, number: int, result: http.HttpResult, state: str) -> None:
+def _log_attempt(
+    delivery: Delivery, number: int, result: http.HttpResult, state: str, retry_after: int | None = None
+) -> None:
     logger.info(
-        "delivery attempt webhook=%s delivery=%s attempt=%d status=%s duration_ms=%d state=%s",
+        "delivery attempt webhook=%s delivery=%s attempt=%d status=%s duration_ms=%d state=%s%s",
         delivery.webhook_id,
         delivery.object_id,
         number,
         result.status_code,
         result.duration_ms,
         state,
+        "" if retry_after is None else f" retry_after={retry_after}",
     )
 
 

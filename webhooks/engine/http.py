@@ -24,6 +24,7 @@ may add up to DEADLINE_SLACK seconds: attempt_max_seconds() is the hard
 upper bound the delivery engine sizes its lease with.
 """
 
+import email.utils
 import errno
 import functools
 import http.client
@@ -32,6 +33,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 import socket
 import ssl
 import threading
@@ -40,6 +42,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import requests
 import urllib3
@@ -92,6 +95,8 @@ class Reason:
     DEADLINE = "timed out after {seconds} s while {doing}"
     REDIRECT = "HTTP {status}: redirect to {location} not followed"
     NO_LOCATION = "(no Location)"
+    # A webhook's last error when a response came (its health, webhooks.engine.failing).
+    ANSWERED = "the receiver answered HTTP {status}"
 
 
 class Step:
@@ -117,6 +122,8 @@ class HttpResult:
     truncated: bool
     error: str
     duration_ms: int
+    # A 429 or 503's Retry-After, in seconds from now (None: none, or not one of those statuses).
+    retry_after: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -472,7 +479,12 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
                 error = Reason.REDIRECT.format(
                     status=response.status_code, location=location or Reason.NO_LOCATION
                 )
-            return HttpResult(response.status_code, text, truncated, error, _elapsed_ms(started))
+            retry_after = None
+            if response.status_code in RETRY_AFTER_STATUSES:
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            return HttpResult(
+                response.status_code, text, truncated, error, _elapsed_ms(started), retry_after=retry_after
+            )
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         text = _failure_text(error, deadline)
         # The detail is for operators only, and still names no more of the URL than its host and
@@ -481,6 +493,29 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         return HttpResult(None, "", False, text, _elapsed_ms(started))
     finally:
         _attempt.reset(token)
+
+
+# The statuses whose Retry-After the engine honours (RFC 9110 §10.2.3: "Too Many Requests" and
+# "Service Unavailable"; a redirect's Retry-After is about the redirect, which is never followed).
+RETRY_AFTER_STATUSES = (429, 503)
+_DELAY_SECONDS = re.compile(r"[0-9]{1,10}")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds from now: delay-seconds or an HTTP date (a date past is 0).
+    None when absent or malformed (the retry then keeps WEBHOOK_RETRY_DELAY)."""
+    if not value:
+        return None
+    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 # Modules whose exception messages come from the socket layer: an errno, a TLS reason, a host

@@ -32,14 +32,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, transaction
 
-from webhooks.models import TRIGGER_BY_EVENT_TYPE, Trigger, Webhook
+from webhooks.models import PAUSED_REASONS, TRIGGER_BY_EVENT_TYPE, Trigger, Webhook
 from webhooks.subscription import wants_everything
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "webhook_routes"
-ROUTE_FIELDS = frozenset({"company", "company_id", "trigger", "is_active", "workflow", "workflow_id",
-                          "survey", "survey_id", "group", "group_id", "events", "fields"})  # fmt: skip
+ROUTE_FIELDS = frozenset({"company", "company_id", "trigger", "is_active", "inactive_reason",
+                          "workflow", "workflow_id", "survey", "survey_id", "group", "group_id",
+                          "events", "fields"})  # fmt: skip
 RECONNECT_AFTER = 5.0  # seconds between attempts to reopen a lost LISTEN connection
 ALL = "*"
 
@@ -147,10 +148,11 @@ class _Table:
         generation = self.generation
         table = Webhook._meta.db_table
         try:
+            # Active and paused webhooks (Webhook.objects.matching(): a paused one keeps queuing).
             rows = self.connection.execute(
                 "SELECT id, trigger, workflow_id, survey_id, group_id, events::text, fields::text "
-                f"FROM {table} WHERE company_id = %s AND is_active",
-                [company_id],
+                f"FROM {table} WHERE company_id = %s AND (is_active OR inactive_reason = ANY(%s))",
+                [company_id, [str(reason) for reason in PAUSED_REASONS]],
             ).fetchall()
         except Exception as error:
             log.warning("webhook routes: read failed (%s); asking the database", error)

@@ -498,6 +498,7 @@ RESULT_CHOICES = [
     (Delivery.State.SUCCESS, _("SUCCESS")),
     (Delivery.State.FAILED, _("FAILED")),
     (Delivery.State.PENDING, _("PENDING")),
+    (Delivery.State.SKIPPED, _("SKIPPED")),
 ]
 OBJECT_ID = RegexValidator(r"^[0-9a-fA-F]{24}\Z", _("Enter a 24-character hexadecimal id."))
 

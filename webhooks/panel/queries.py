@@ -102,6 +102,8 @@ def result_of(state: str, attempts: int) -> dict:
         return {"label": _("SUCCESS"), "css": "success"}
     if state == Delivery.State.FAILED:
         return {"label": _("FAILED"), "css": "failed"}
+    if state == Delivery.State.SKIPPED:  # a resume skipped it: never sent, still redeliverable
+        return {"label": _("SKIPPED"), "css": "pending"}
     if attempts:
         return {"label": _("RETRYING"), "css": "retrying"}
     return {"label": _("PENDING"), "css": "pending"}
