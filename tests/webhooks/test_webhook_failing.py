@@ -63,7 +63,9 @@ def sent_ids(receiver, path: str = "/hook") -> list[str]:
 
 def run_started(webhook: Webhook, minutes_ago: float) -> None:
     """Time control: the open run of failures began this long ago."""
-    Webhook.objects.filter(pk=webhook.pk).update(failing_since=timezone.now() - timedelta(minutes=minutes_ago))
+    Webhook.objects.filter(pk=webhook.pk).update(
+        failing_since=timezone.now() - timedelta(minutes=minutes_ago)
+    )
 
 
 def test_a_run_of_failed_deliveries_makes_the_webhook_failing_at_the_threshold_and_says_why(
@@ -151,8 +153,8 @@ def test_a_success_that_ends_a_run_costs_one_conditional_update(
     with CaptureQueriesContext(connection) as queries:
         engine.attempt_record(lease=lease, delivery=delivery, sent=sent)
 
-    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE \"webhooks_webhook\"")]
-    assert len(updates) == 1 and "failing_since\" IS NOT NULL" in updates[0]
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "webhooks_webhook"')]
+    assert len(updates) == 1 and 'failing_since" IS NOT NULL' in updates[0]
     webhook.refresh_from_db()
     assert (webhook.failed_in_a_row, webhook.failing_since) == (0, None)
 
@@ -202,7 +204,9 @@ def test_a_companys_delivery_policy_overrides_the_pause_thresholds(
     assert len(receiver.on("/hook")) == 2
 
 
-def test_a_policy_of_zero_failures_never_pauses(db, receiver, make_webhook, workflow_a, one_attempt, company_a):
+def test_a_policy_of_zero_failures_never_pauses(
+    db, receiver, make_webhook, workflow_a, one_attempt, company_a
+):
     DeliveryPolicy.objects.create(company=company_a, pause_after_failures=0)
     webhook = make_webhook(receiver.url("/hook"))
     receiver.script("/hook", then=Reply(500))
@@ -247,7 +251,11 @@ def test_a_410_gone_pauses_at_once_and_its_delivery_waits_first_in_line(
 
 def pause(webhook: Webhook, reason: str = InactiveReason.PAUSED_FAILING) -> None:
     Webhook.objects.filter(pk=webhook.pk).update(
-        is_active=False, inactive_reason=reason, failed_in_a_row=20, failing_since=timezone.now(), run_alerted=True
+        is_active=False,
+        inactive_reason=reason,
+        failed_in_a_row=20,
+        failing_since=timezone.now(),
+        run_alerted=True,
     )
 
 
@@ -360,7 +368,9 @@ def test_a_resumed_webhook_that_fails_again_pauses_again_at_once(
     assert [kind for _, kind, _ in alerts] == [DELIVERY_EXHAUSTED, WEBHOOK_PAUSED]
 
 
-def test_activating_a_paused_webhook_delivers_its_backlog(db, receiver, make_webhook, workflow_a, one_attempt):
+def test_activating_a_paused_webhook_delivers_its_backlog(
+    db, receiver, make_webhook, workflow_a, one_attempt
+):
     webhook = make_webhook(receiver.url("/hook"))
     pause(webhook)
     ids = tasks(workflow_a, 2)

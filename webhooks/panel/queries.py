@@ -190,9 +190,9 @@ def failures_sentence(webhook: Webhook) -> str:
     """What is wrong, in words: "The last 12 deliveries failed; the receiver answered HTTP 503."
     (the stored English reason shown in the active language)."""
     count = webhook.failed_in_a_row
+    if not count:  # a 410 Gone pauses before any delivery ends FAILED: the pause's reason says it
+        return ""
     reason = failure_reason_display(webhook.last_error) if webhook.last_error else ""
-    if not count:
-        return str(reason)
     if reason:
         return ngettext(
             "The last delivery failed; %(reason)s.",
