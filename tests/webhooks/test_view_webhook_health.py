@@ -154,8 +154,8 @@ def test_the_list_shows_paused_apart_from_disabled_and_failing(staff_client, com
     # A paused webhook is listed without "Show disabled"; one deactivated by hand is not.
     assert f'class="paused" data-webhook="{paused.pk}" data-health="paused"' in html
     assert (
-        '<span class="badge badge-paused">Paused</span> <span class="muted">Paused: the receiver answered 410 Gone.'
-        in html
+        '<span class="badge badge-paused">Paused</span> '
+        '<span class="muted">Paused: the receiver answered 410 Gone.' in html
     )
     resume = reverse("webhooks:resume", args=[paused.pk]) + "?from=list"
     assert f'id="resume-{paused.pk}" href="{resume}" hx-get="{resume}"' in html
@@ -186,8 +186,14 @@ def logs(webhook, company_a):
     skipped = Delivery.objects.create(
         company=company_a, webhook=webhook, event=event, state=Delivery.State.SKIPPED
     )
-    failed = Delivery.objects.create(company=company_a, webhook=webhook, event=event, state=Delivery.State.FAILED, attempts=3,
-                                     status_code=503)  # fmt: skip
+    failed = Delivery.objects.create(
+        company=company_a,
+        webhook=webhook,
+        event=event,
+        state=Delivery.State.FAILED,
+        attempts=3,
+        status_code=503,
+    )
     return skipped, failed
 
 
