@@ -85,6 +85,14 @@ def test_a_failure_without_a_status_says_its_reason(staff_client, webhook):
     assert "The last 12 deliveries failed; connection refused." in edit(staff_client, webhook)
 
 
+def test_a_run_without_a_stored_error_still_counts_it_in_both_languages(staff_client, webhook):
+    health(webhook, last_error="", last_status_code=None)
+    assert '<p id="health-failures">The last 12 deliveries failed.</p>' in edit(staff_client, webhook)
+    with translation.override("es"):
+        html = edit(staff_client, webhook, HTTP_ACCEPT_LANGUAGE="es-CL")
+    assert '<p id="health-failures">Las últimas 12 entregas fallaron.</p>' in html
+
+
 def test_a_webhook_paused_for_failing_says_why_what_waits_and_offers_resume(
     staff_client, webhook, workflow_a
 ):

@@ -199,8 +199,10 @@ def failures_sentence(webhook: Webhook) -> str:
             "The last %(count)d deliveries failed; %(reason)s.",
             count,
         ) % {"count": count, "reason": reason}
-    return ngettext("The last delivery failed.", "The last %(count)d deliveries failed.", count) % {
-        "count": count
+    # The same words as the alert emails' (templates/webhooks/email/alert.txt, branch notify): one
+    # translation.
+    return ngettext("The last delivery failed.", "The last %(counter)s deliveries failed.", count) % {
+        "counter": count
     }
 
 
