@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from webhooks.engine import delivery as engine
 from webhooks.engine import doorbell
-from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, Delivery, InactiveReason, Webhook
+from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, Delivery, InactiveReason, Webhook, routed
 
 REDELIVERY_QUEUED = _(
     "This event is already queued to this webhook; redeliver it once that delivery has succeeded or failed."
@@ -135,9 +135,10 @@ def webhooks_orphan(*, field: str, target) -> int:
 
 def webhooks_deactivate(*, company_id: str, webhook_ids: list[str]) -> int:
     """Bulk deactivation from the list; only the company's own webhooks are touched."""
+    # A paused one too: deactivated by hand, it stops queuing.
     return (
         Webhook.objects.for_company(company_id)
-        .filter(pk__in=webhook_ids, is_active=True)
+        .filter(routed(), pk__in=webhook_ids)
         .update(is_active=False, inactive_reason="", modified_at=timezone.now())
     )
 

@@ -25,6 +25,7 @@ ATTEMPT_KEYS = {
     "responseTruncated",
     "error",
     "resent",
+    "retryAfter",
 }
 
 

@@ -17,6 +17,7 @@ OPERATIONS = {
     ("patch", "/api/v3/webhook/subscription/{id}"),
     ("post", "/api/v3/webhook/subscription/{id}/activate"),
     ("post", "/api/v3/webhook/subscription/{id}/deactivate"),
+    ("post", "/api/v3/webhook/subscription/{id}/resume"),
     ("post", "/api/v3/webhook/subscription/{id}/test"),
     ("get", "/api/v3/webhook/subscription/{id}/secret"),
     ("post", "/api/v3/webhook/subscription/{id}/rotate-secret"),
@@ -62,6 +63,7 @@ def test_list_responses_are_documented_as_arrays_with_pagination_headers(db):
     assert set(webhook["required"]) == {
         "_id", "company", "isActive", "trigger", "url", "name", "code", "description", "context",
         "createdAt", "modifiedAt", "inactiveReason", "headers", "events", "fields", "ordering", "maxInFlight",
+        "health",
     }  # fmt: skip
 
 

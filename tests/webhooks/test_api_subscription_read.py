@@ -15,6 +15,7 @@ OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 COT_WEBHOOK_KEYS = {"_id", "company", "isActive", "trigger", "url", "name", "code", "description", "context"}
 WEBHOOK_KEYS = COT_WEBHOOK_KEYS | {
     "createdAt", "modifiedAt", "inactiveReason", "headers", "events", "fields", "ordering", "maxInFlight",
+    "health",
 }  # fmt: skip
 
 

@@ -305,3 +305,28 @@ def test_the_table_carries_the_subscriptions_the_query_reads(transactional_db, c
             statuses.pk: (["edit"], ["/status"]),
         }
     )
+
+
+@postgresql_only
+def test_a_paused_webhook_keeps_its_route_and_a_deactivation_of_it_drops_the_route(
+    transactional_db, company_a, workflow_a
+):
+    context = {"taskGroup": workflow_a.pk}
+    hook = task_webhook(company_a, workflow_a, "paused")
+    assert routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == (hook.pk,)
+
+    in_another_thread(
+        lambda: Webhook.objects.filter(pk=hook.pk).update(is_active=False, inactive_reason="paused_failing")
+    )
+    Task.objects.create(company=company_a, workflow=workflow_a, name="While paused")
+    assert routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == (hook.pk,)
+    assert list(Delivery.objects.values_list("webhook_id", flat=True)) == [hook.pk]
+
+    # Only the reason changes (is_active stays false): its NOTIFY must still drop the route.
+    in_another_thread(lambda: Webhook.objects.filter(pk=hook.pk).update(inactive_reason=""))
+    wait_until(
+        lambda: routes.candidates(company_id=company_a.pk, type="COTTask", context=context) == (),
+        message="the manual deactivation's notification",
+    )
+    Task.objects.create(company=company_a, workflow=workflow_a, name="After deactivation")
+    assert Delivery.objects.count() == 1

@@ -201,3 +201,20 @@ def test_the_pages_have_a_favicon(client, staff_client):
     # Pages of others (the Django admin, the API docs) ask for /favicon.ico.
     response = client.get("/favicon.ico")
     assert response.status_code == 302 and response["Location"] == "/static/img/favicon.svg"
+
+
+def test_a_paused_webhook_is_listed_as_disabled_with_its_reason(staff_client, company_a):
+    make(company_a, "paused", name="Paused hook", is_active=False, inactive_reason="paused_failing")
+
+    assert "Paused hook" not in staff_client.get(URL).content.decode()
+    html = staff_client.get(URL, {"disabled": "1"}).content.decode()
+    assert "Paused hook" in html and "Disabled" in html
+    assert "Paused: its deliveries kept failing." in html
+
+
+def test_a_paused_webhooks_reason_is_in_spanish_for_a_spanish_browser(staff_client, company_a):
+    make(company_a, "gone", name="Gone hook", is_active=False, inactive_reason="paused_gone")
+
+    html = staff_client.get(URL, {"disabled": "1"}, HTTP_ACCEPT_LANGUAGE="es-CL,es;q=0.9").content.decode()
+
+    assert "En pausa: el receptor respondió 410 Gone." in html

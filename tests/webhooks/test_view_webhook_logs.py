@@ -358,3 +358,13 @@ def test_the_days_are_typed_in_the_panels_format_and_the_address_keeps_iso_dates
     assert response["Location"] == f"{url(webhook)}?from=2026-11-30&to=2026-12-01#logs"
     english = staff_client.get(url(webhook), {"from": "2026-11-30"}).content.decode()
     assert 'name="from" value="11/30/2026"' in english and 'placeholder="MM/DD/YYYY"' in english
+
+
+def test_a_skipped_log_reads_skipped_and_the_result_filter_finds_it(staff_client, webhook, event):
+    log(webhook, event, state="skipped", attempts=0)
+    log(webhook, event, state="success", status_code=200, attempts=1)
+
+    html = staff_client.get(url(webhook), {"result": "skipped"}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'data-state="skipped"' in html and 'data-state="success"' not in html
+    assert html.count(">SKIPPED<") == 2  # the row's badge, and the filter's option

@@ -81,3 +81,13 @@ def test_the_bulk_form_carries_its_confirmation_question(staff_client, company_a
     html = staff_client.get(reverse("webhooks:list")).content.decode()
 
     assert 'data-confirm-checked="Deactivate the selected webhooks?' in html
+
+
+def test_a_paused_row_becomes_a_manual_deactivation_and_stops_queuing(staff_client, company_a):
+    paused = make(company_a, "paused")
+    Webhook.objects.filter(pk=paused.pk).update(is_active=False, inactive_reason="paused_failing")
+
+    staff_client.post(URL, {"ids": [paused.pk]})
+
+    paused.refresh_from_db()
+    assert (paused.is_active, paused.inactive_reason, paused.is_paused) == (False, "", False)

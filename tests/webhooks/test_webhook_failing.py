@@ -419,3 +419,99 @@ def test_no_alert_is_sent_about_a_webhook_alerts_do_not_apply_to(
 
     webhook.refresh_from_db()
     assert webhook.health_state == "failing" and alerts == []
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_retry_after_in_seconds_delays_the_retry_and_the_attempt_says_so(
+    db, receiver, make_webhook, workflow_a, fast_retries, status
+):
+    fast_retries.WEBHOOK_RETRY_DELAY = 30
+    webhook = make_webhook(receiver.url("/hook"))
+    receiver.script("/hook", Reply(status, headers={"Retry-After": "120"}))
+    tasks(workflow_a, 1)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    delivery = Delivery.objects.get()
+    attempt = delivery.attempt_set.get()
+    assert attempt.retry_after == 120
+    waited = (delivery.next_attempt_at - attempt.started_at).total_seconds()
+    assert 120 <= waited < 125
+    webhook.refresh_from_db()
+    assert webhook.wake_at == delivery.next_attempt_at
+
+
+def test_a_retry_after_shorter_than_the_retry_delay_keeps_the_delay(
+    db, receiver, make_webhook, workflow_a, fast_retries
+):
+    fast_retries.WEBHOOK_RETRY_DELAY = 30
+    webhook = make_webhook(receiver.url("/hook"))
+    receiver.script("/hook", Reply(429, headers={"Retry-After": "2"}))
+    tasks(workflow_a, 1)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    delivery = Delivery.objects.get()
+    attempt = delivery.attempt_set.get()
+    assert attempt.retry_after == 30
+    assert 30 <= (delivery.next_attempt_at - attempt.started_at).total_seconds() < 35
+
+
+def test_a_retry_after_date_is_honoured_and_capped(db, receiver, make_webhook, workflow_a, fast_retries):
+    from email.utils import format_datetime
+
+    fast_retries.WEBHOOK_RETRY_AFTER_MAX = 600
+    webhook = make_webhook(receiver.url("/hook"))
+    in_a_day = format_datetime(timezone.now() + timedelta(days=1), usegmt=True)
+    receiver.script("/hook", Reply(503, headers={"Retry-After": in_a_day}))
+    tasks(workflow_a, 1)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    delivery = Delivery.objects.get()
+    attempt = delivery.attempt_set.get()
+    assert attempt.retry_after == 600
+    assert 600 <= (delivery.next_attempt_at - attempt.started_at).total_seconds() < 605
+
+
+def test_a_retry_after_on_another_status_or_malformed_is_ignored(
+    db, receiver, make_webhook, workflow_a, fast_retries
+):
+    fast_retries.WEBHOOK_RETRY_DELAY = 30
+    webhook = make_webhook(receiver.url("/hook"))
+    receiver.script(
+        "/hook",
+        Reply(500, headers={"Retry-After": "300"}),
+        then=Reply(429, headers={"Retry-After": "soon"}),
+    )
+    tasks(workflow_a, 1)
+    engine.webhook_drain(webhook_id=webhook.pk)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    attempts = Delivery.objects.get().attempt_set.order_by("number")
+    assert [(a.status_code, a.retry_after) for a in attempts] == [(500, None), (429, None)]
+
+
+def test_an_object_mode_webhook_pauses_and_resumes_in_order_per_object(
+    db, receiver, make_webhook, workflow_a, one_attempt, company_a
+):
+    DeliveryPolicy.objects.create(company=company_a, pause_after_failures=3, pause_after_minutes=0)
+    webhook = make_webhook(receiver.url("/hook"), ordering="object", max_in_flight=4)
+    receiver.script("/hook", then=Reply(500))
+    ids = tasks(workflow_a, 10)
+
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    webhook.refresh_from_db()
+    assert webhook.is_paused and webhook.failed_in_a_row >= 3
+    tried = len(receiver.on("/hook"))
+    assert tried < 10  # it stopped: the in-flight ones were recorded, nothing new was sent
+    assert Delivery.objects.filter(state="failed").count() == tried
+
+    receiver.script("/hook", then=Reply(200))
+    services.webhook_resume(webhook=webhook)
+    engine.webhook_drain(webhook_id=webhook.pk)
+
+    assert sorted(sent_ids(receiver)[tried:]) == sorted(ids[tried:]) and receiver.object_overlaps == []
+    assert Delivery.objects.filter(state="success").count() == 10 - tried

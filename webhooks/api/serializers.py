@@ -16,7 +16,16 @@ from rest_framework import serializers
 
 from events.cot import iso
 from events.models import Group, Survey, Workflow, code_validator
-from webhooks.models import MAX_IN_FLIGHT_LIMIT, Delivery, Ordering, Trigger, Webhook, http_url_validator
+from webhooks.models import (
+    MAX_IN_FLIGHT_LIMIT,
+    Delivery,
+    HealthState,
+    Ordering,
+    Trigger,
+    Webhook,
+    http_url_validator,
+)
+from webhooks.services import Backlog
 from webhooks.subscription import ACTIONS, FIELDS_MAX
 
 EVENTS_HELP = (
@@ -45,6 +54,7 @@ RESULT_BY_STATE = {
     Delivery.State.SUCCESS: "SUCCESS",
     Delivery.State.FAILED: "FAILED",
     Delivery.State.PENDING: "PENDING",
+    Delivery.State.SKIPPED: "SKIPPED",
 }
 
 
@@ -145,6 +155,43 @@ class WebhookContextSerializer(serializers.Serializer):
     taskGroup = serializers.CharField(help_text='ObjectId of the workflow, or "" when not a task trigger.')
 
 
+class WebhookHealthSerializer(serializers.Serializer):
+    """Our extension: how the webhook's deliveries are going (docs/delivery.md, "When a webhook
+    keeps failing")."""
+
+    state = serializers.ChoiceField(
+        choices=HealthState.values,
+        help_text="`healthy`; `failing`: the last `failedInARow` deliveries (at least "
+        "WEBHOOK_FAILING_AFTER, 3) ended FAILED; `paused`: the product paused it (`isActive` false, "
+        "`inactiveReason` says why): nothing is sent, events keep queuing until it is resumed.",
+    )
+    failedInARow = serializers.IntegerField(
+        min_value=0, help_text="Deliveries in a row that ended FAILED (retries exhausted); 0 after a success."
+    )
+    since = serializers.CharField(
+        allow_null=True, help_text="When the run of failures began (ISO-8601 UTC), or null."
+    )
+    lastError = serializers.CharField(
+        allow_null=True,
+        help_text='The last failure\'s reason, in English ("connection refused", "the receiver '
+        'answered HTTP 503"), or null when no run of failures is open.',
+    )
+    lastStatus = serializers.IntegerField(
+        allow_null=True, help_text="The last failure's HTTP status, or null (no response, or no failure)."
+    )
+
+
+def health_of(webhook: Webhook) -> dict:
+    run_open = webhook.failing_since is not None
+    return {
+        "state": str(webhook.health_state),
+        "failedInARow": webhook.failed_in_a_row,
+        "since": iso(webhook.failing_since) if run_open else None,
+        "lastError": webhook.last_error if run_open else None,
+        "lastStatus": webhook.last_status_code if run_open else None,
+    }
+
+
 class WebhookSerializer(serializers.Serializer):
     """A webhook in Cotalker's COTWebhook shape (plus createdAt/modifiedAt). Never the secret."""
 
@@ -161,8 +208,11 @@ class WebhookSerializer(serializers.Serializer):
     modifiedAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
     inactiveReason = serializers.CharField(
         help_text="Our extension: why the product deactivated the webhook (its workflow, survey or "
-        'group was deleted), or "". Activating it again needs a context of its trigger.'
+        "group was deleted; it was paused because its deliveries kept failing, or its receiver answered "
+        '410 Gone), or "". Activating it again needs a context of its trigger; a paused one is resumed '
+        "with `POST /{id}/resume`."
     )
+    health = WebhookHealthSerializer(help_text="Our extension: the run of failed deliveries.")
     headers = ReceiverHeadersField(
         help_text="Our extension: the custom request headers' names, each with null: values are "
         "write-only (stored encrypted, never returned)."
@@ -197,6 +247,7 @@ class WebhookSerializer(serializers.Serializer):
             "fields": list(webhook.fields),
             "ordering": webhook.ordering,
             "maxInFlight": webhook.max_in_flight,
+            "health": health_of(webhook),
         }
 
 
@@ -214,6 +265,12 @@ class AttemptSerializer(serializers.Serializer):
             "the receiver may have got this delivery before (de-duplicate on webhook-id)."
         )
     )
+    retryAfter = serializers.IntegerField(
+        allow_null=True,
+        help_text="The receiver answered 429 or 503 with Retry-After: the next attempt waited this "
+        "many seconds (its Retry-After, at least the retry delay, at most WEBHOOK_RETRY_AFTER_MAX, "
+        "1 h by default); null otherwise.",
+    )
 
 
 class WebhookLogSerializer(serializers.Serializer):
@@ -227,7 +284,10 @@ class WebhookLogSerializer(serializers.Serializer):
     subscription = serializers.CharField(help_text="The webhook's ObjectId.")
     response = serializers.CharField(help_text="Response body of the last attempt, or its error text.")
     status = serializers.IntegerField(allow_null=True, help_text="HTTP status of the last attempt.")
-    result = serializers.ChoiceField(choices=["SUCCESS", "FAILED", "PENDING"])
+    result = serializers.ChoiceField(
+        choices=["SUCCESS", "FAILED", "PENDING", "SKIPPED"],
+        help_text="SKIPPED: a resume of the paused webhook skipped it; never sent, redeliverable.",
+    )
     kind = serializers.ChoiceField(choices=Delivery.Kind.values)
     attempts = AttemptSerializer(many=True)
 
@@ -257,6 +317,7 @@ class WebhookLogSerializer(serializers.Serializer):
                     "responseTruncated": attempt.response_truncated,
                     "error": attempt.error,
                     "resent": attempt.after_lost_lease,
+                    "retryAfter": attempt.retry_after,
                 }
                 for attempt in delivery.attempt_set.all()
             ],
@@ -345,7 +406,9 @@ class WebhookInputSerializer(serializers.Serializer):
     `company`, `createdAt`, `modifiedAt`, `inactiveReason`, and Mongoose's `__v`) are ignored,
     so a GET body can be PUT back; any other unknown key is a 400."""
 
-    READ_ONLY_KEYS = frozenset({"_id", "company", "createdAt", "modifiedAt", "inactiveReason", "__v"})
+    READ_ONLY_KEYS = frozenset(
+        {"_id", "company", "createdAt", "modifiedAt", "inactiveReason", "health", "__v"}
+    )
 
     name = StrictCharField(max_length=200, help_text="Free text, up to 200 characters.")
     code = StrictCharField(
@@ -455,6 +518,25 @@ class RedeliverFailedSerializer(serializers.Serializer):
         if attrs.get("createdAtTo") and attrs["createdAtTo"] <= attrs["createdAtFrom"]:
             raise serializers.ValidationError({"createdAtTo": [_("Must be after createdAtFrom.")]})
         return attrs
+
+
+class ResumeSerializer(serializers.Serializer):
+    """Body of `POST /{id}/resume` (optional: an empty body delivers the backlog)."""
+
+    backlog = serializers.ChoiceField(
+        choices=Backlog.values,
+        required=False,
+        default=Backlog.DELIVER,
+        help_text="What to do with the events that queued while the webhook was paused: `deliver` "
+        "them, in their original order (the default), or `skip` them (their logs become SKIPPED, "
+        "still redeliverable).",
+    )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+        unknown_keys_refused(data, self.fields)
+        return super().to_internal_value(data)
 
 
 class QueuedSerializer(serializers.Serializer):

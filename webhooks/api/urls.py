@@ -41,6 +41,11 @@ urlpatterns = [
         views.SubscriptionDeactivateView.as_view(),
         name="subscription-deactivate",
     ),
+    path(
+        f"{SUBSCRIPTION}/<str:id>/resume",
+        views.SubscriptionResumeView.as_view(),
+        name="subscription-resume",
+    ),
     path(f"{SUBSCRIPTION}/<str:id>/test", views.SubscriptionTestView.as_view(), name="subscription-test"),
     path(
         f"{SUBSCRIPTION}/<str:id>/secret",

@@ -40,6 +40,7 @@ from webhooks.api.serializers import (
     ErrorSerializer,
     QueuedSerializer,
     RedeliverFailedSerializer,
+    ResumeSerializer,
     WebhookInputSerializer,
     WebhookLogSerializer,
     WebhookSecretSerializer,
@@ -176,6 +177,12 @@ class CompanyAPIView(APIView):
         )
 
 
+def webhook_changes_state(webhook: Webhook, active: bool) -> bool:
+    """Whether setting `isActive` changes the webhook: a paused webhook is inactive already, but a
+    deactivation turns it into a manual one (it stops queuing)."""
+    return webhook.is_active != active or (not active and webhook.is_paused)
+
+
 def _validated_input(request: Request, *, mode: str, company_id: str) -> WebhookInputSerializer:
     body = WebhookInputSerializer(
         data=request.data, mode=mode, partial=mode == "patch", context={"company_id": company_id}
@@ -258,6 +265,8 @@ class SubscriptionDetailView(CompanyAPIView):
                 webhook = services.webhook_update(
                     webhook=webhook, code=data.get("code"), **body.model_fields()
                 )
+                # `isActive: false` leaves a paused webhook paused (a GET body PUT back must not
+                # stop its queuing); `/deactivate` turns it into a manual deactivation.
                 if "isActive" in data and data["isActive"] != webhook.is_active:
                     services.webhook_set_active(webhook=webhook, active=data["isActive"])
         except DjangoValidationError as error:
@@ -296,7 +305,7 @@ class _SetActiveView(CompanyAPIView):
         try:
             with transaction.atomic():
                 webhook = self.get_webhook(id, for_update=True)
-                if webhook.is_active != active:
+                if webhook_changes_state(webhook, active):
                     services.webhook_set_active(webhook=webhook, active=active)
         except DjangoValidationError as error:  # its workflow, survey or group is gone
             raise exceptions.ValidationError(_api_errors(error)) from error
@@ -307,8 +316,9 @@ class SubscriptionActivateView(_SetActiveView):
     @extend_schema(
         operation_id="subscription_activate",
         summary="Activate a webhook",
-        description="Deliveries queued while it was inactive resume, in order. A webhook whose "
-        "workflow, survey or group was deleted needs a new one first (400 on that context key).",
+        description="Deliveries queued while it was inactive resume, in order (for a paused webhook: "
+        "`POST /{id}/resume` with `deliver`). A webhook whose workflow, survey or group was deleted "
+        "needs a new one first (400 on that context key).",
         parameters=[WEBHOOK_ID],
         request=None,
         responses={200: WebhookSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
@@ -330,6 +340,41 @@ class SubscriptionDeactivateView(_SetActiveView):
     )
     def post(self, request: Request, id: str) -> Response:
         return self.set_active(id, False)
+
+
+class SubscriptionResumeView(CompanyAPIView):
+    @extend_schema(
+        operation_id="subscription_resume",
+        summary="Resume a paused webhook",
+        description="Activates an inactive webhook (typically one the product paused because its "
+        "deliveries kept failing: `health.state` `paused`) and says what to do with the events that "
+        "queued meanwhile: `deliver` them in their original order (the default, also what `/activate` "
+        "and `isActive: true` do) or `skip` them (SKIPPED logs, each still redeliverable). Send a "
+        "test event first (`POST /{id}/test`) to see whether the receiver is back. An active webhook "
+        "is a 409; an unknown `backlog` a 400.",
+        parameters=[WEBHOOK_ID],
+        request=ResumeSerializer,
+        responses={
+            200: WebhookSerializer,
+            400: ERROR_400,
+            404: ERROR_404,
+            409: OpenApiResponse(ErrorSerializer, description="The webhook is active: nothing to resume."),
+            **AUTH_ERRORS,
+        },
+        tags=["subscriptions"],
+    )
+    def post(self, request: Request, id: str) -> Response:
+        webhook = self.get_webhook(id)
+        body = ResumeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.webhook_resume(webhook=webhook, backlog=body.validated_data["backlog"])
+        except DjangoValidationError as error:
+            if getattr(error, "code", None) == "active":
+                return Response({"detail": error.messages[0]}, status=status.HTTP_409_CONFLICT)
+            raise exceptions.ValidationError(_api_errors(error)) from error
+        webhook.refresh_from_db()
+        return Response(WebhookSerializer(webhook).data)
 
 
 class SubscriptionSecretView(CompanyAPIView):
