@@ -2,8 +2,9 @@
  * - Code suggestion from the Name (same rule as webhooks.panel.queries.code_suggest);
  * - Copy buttons (navigator.clipboard);
  * - select-all checkbox of the list;
- * - the Logs dialog: opened with showModal() once HTMX has loaded a log into it,
- *   focus moves into it and returns to the opener when it closes (Escape, Close);
+ * - the dialogs (a log, the resume of a paused webhook): each opened with showModal() once
+ *   HTMX has loaded its body ([data-dialog-body]), focus moves into it and returns to the
+ *   opener when it closes (Escape, Close, Cancel);
  * - announcing what an HTMX swap changed (elements with data-announce) in the
  *   polite live region #announcer, and keeping keyboard focus across swaps;
  * - the language switch returns to the current address (HTMX may have pushed one);
@@ -150,15 +151,19 @@
     }
   });
 
-  // --- the Logs dialog -------------------------------------------------------------
+  // --- the dialogs (a log, the resume dialog) ----------------------------------------
 
   var opener = null;
+
+  function isDialogBody(element) {
+    return Boolean(element && element.matches && element.matches("[data-dialog-body]"));
+  }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
     // A link inside the dialog (to an earlier log) keeps the first opener.
     var elt = event.detail.elt;
-    if (target && target.id === "log-dialog-body" && !(elt && elt.closest && elt.closest("#log-dialog"))) {
+    if (isDialogBody(target) && !(elt && elt.closest && elt.closest("dialog"))) {
       opener = elt;
     }
   });
@@ -172,7 +177,7 @@
   }
 
   document.addEventListener("close", function (event) {
-    if (event.target.id === "log-dialog") focusOpener();
+    if (event.target.tagName === "DIALOG") focusOpener();
   }, true);
 
   // --- focus across swaps, and announcements ------------------------------------
@@ -195,10 +200,10 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "log-dialog-body") {
-      var dialog = document.getElementById("log-dialog");
+    if (isDialogBody(target)) {
+      var dialog = target.closest("dialog");
       if (dialog && !dialog.open) dialog.showModal();
-      var title = dialog && dialog.querySelector("#log-title");
+      var title = dialog && dialog.querySelector("h2[tabindex]");
       if (title) title.focus();
       return;
     }

@@ -35,6 +35,7 @@ from webhooks.models import (
 )
 from webhooks.panel import timezones
 from webhooks.panel.queries import code_suggest
+from webhooks.services import Backlog
 
 TRIGGER_CHOICES = Trigger.choices
 CONTEXT_FIELDS = REQUIRED_CONTEXT
@@ -665,3 +666,31 @@ class RedeliverFailedForm(forms.Form):
         if start and end and end <= start:
             self.add_error("created_to", _("The end must be after the start."))
         return data
+
+
+class ResumeForm(forms.Form):
+    """The resume dialog of a paused webhook: what to do with the deliveries that waited
+    (services.webhook_resume's `backlog`). Delivering them is the default, nothing is lost."""
+
+    CHOICES = [
+        (Backlog.DELIVER, _("Deliver them, in their original order")),
+        (Backlog.SKIP, _("Skip them")),
+    ]
+    HELP = {
+        Backlog.DELIVER: _("Each is sent as it would have been, oldest first, before any new event."),
+        Backlog.SKIP: _("None is sent. They stay in the logs as SKIPPED, and each can still be redelivered."),
+    }
+
+    backlog = forms.ChoiceField(
+        label=_("What should happen to the events that waited?"),
+        choices=CHOICES,
+        initial=Backlog.DELIVER,
+        widget=forms.RadioSelect,
+    )
+
+    def options(self) -> list[dict]:
+        """Each choice with its help text (a radio described by its own sentence)."""
+        return [
+            {"tag": tag, "value": tag.data["value"], "help": self.HELP[tag.data["value"]]}
+            for tag in self["backlog"]
+        ]

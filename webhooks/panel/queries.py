@@ -15,8 +15,10 @@ from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from webhooks.models import LOGS_ORDER, Delivery, Ordering, Webhook
+from webhooks.failure_reasons import failure_reason_display
+from webhooks.models import LOGS_ORDER, Delivery, HealthState, InactiveReason, Ordering, Webhook, routed
 
 HEALTH_WINDOW = timedelta(hours=24)
 HEALTH_SAMPLE = 1000
@@ -170,10 +172,54 @@ def pretty_json(text: str) -> str:
 
 
 def webhooks_in_company(company_id: str, *, show_disabled: bool) -> QuerySet[Webhook]:
+    """The list's webhooks: without `show_disabled`, the active and the paused ones (a paused
+    webhook needs its administrator: hiding it with the ones stopped by hand would hide that)."""
     webhooks = Webhook.objects.for_company(company_id)
     if not show_disabled:
-        webhooks = webhooks.filter(is_active=True)
+        webhooks = webhooks.filter(routed())
     return webhooks
+
+
+def waiting_count(webhook: Webhook) -> int:
+    """How many deliveries wait in the webhook's queue (what a resume delivers or skips): one
+    count over the (webhook, state, id) index."""
+    return Delivery.objects.queue(webhook.pk).order_by().count()
+
+
+def failures_sentence(webhook: Webhook) -> str:
+    """What is wrong, in words: "The last 12 deliveries failed; the receiver answered HTTP 503."
+    (the stored English reason shown in the active language)."""
+    count = webhook.failed_in_a_row
+    if not count:  # a 410 Gone pauses before any delivery ends FAILED: the pause's reason says it
+        return ""
+    reason = failure_reason_display(webhook.last_error) if webhook.last_error else ""
+    if reason:
+        return ngettext(
+            "The last delivery failed; %(reason)s.",
+            "The last %(count)d deliveries failed; %(reason)s.",
+            count,
+        ) % {"count": count, "reason": reason}
+    # The same words as the alert emails' (templates/webhooks/email/alert.txt, branch notify): one
+    # translation.
+    return ngettext("The last delivery failed.", "The last %(counter)s deliveries failed.", count) % {
+        "counter": count
+    }
+
+
+def health_banner(webhook: Webhook) -> dict | None:
+    """The settings page's banner for a failing or paused webhook (None when healthy)."""
+    state = webhook.health_state
+    if state == HealthState.HEALTHY:
+        return None
+    paused = state == HealthState.PAUSED
+    return {
+        "state": state,
+        "paused": paused,
+        "gone": webhook.inactive_reason == InactiveReason.PAUSED_GONE,
+        "failures": failures_sentence(webhook),
+        "since": webhook.failing_since,
+        "waiting": waiting_count(webhook) if paused else None,
+    }
 
 
 class CappedPaginator(Paginator):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webhooks.panel import account, recovery, views
+from webhooks.panel import account, recovery, resume, views
 
 app_name = "webhooks"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("webhooks/new/", views.webhook_create, name="create"),
     path("webhooks/<str:pk>/", views.webhook_edit, name="edit"),
     path("webhooks/<str:pk>/active/", views.webhook_set_active, name="set_active"),
+    path("webhooks/<str:pk>/resume/", resume.webhook_resume, name="resume"),
     path("webhooks/<str:pk>/charts/", views.webhook_charts, name="charts"),
     path("webhooks/<str:pk>/logs/", views.webhook_logs, name="logs"),
     # Before "logs/<delivery_id>/", which would take "redeliver-failed" for a delivery id.

@@ -30,6 +30,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from webhooks import limits, services
 from webhooks.engine import delivery as engine
+from webhooks.failure_reasons import failure_reason_display
 from webhooks.models import Delivery, Webhook
 from webhooks.panel import charts, destinations, queries
 from webhooks.panel.forms import LIST_FIELDS, LogFilterForm, WebhookForm, WebhookSelectionForm, posted_initial
@@ -126,7 +127,14 @@ def _list_context(request: HttpRequest, params, notice: str = "") -> dict:
         toggle["disabled"] = "1"
     return {
         "page": page,
-        "rows": [{"webhook": webhook, "health": queries.health(webhook)} for webhook in page],
+        "rows": [
+            {
+                "webhook": webhook,
+                "health": queries.health(webhook),
+                "failures": queries.failures_sentence(webhook),
+            }
+            for webhook in page
+        ],
         "pager": _pager(page, list_url, state),
         "show_disabled": show_disabled,
         "per_page": per_page,
@@ -252,6 +260,7 @@ def _settings_page(
 ) -> HttpResponse:
     context = {"webhook": webhook, "form": form, "secret_revealed": secret_revealed}
     if webhook is not None:
+        context["banner"] = queries.health_banner(webhook)
         context.update(_logs_context(request, webhook, logs_page, filters=filters))
         context["charts"] = charts.webhook_charts(webhook_id=webhook.pk, key=charts.range_of(chart_range))
     return render(request, "webhooks/settings.html", context, status=status)
@@ -358,19 +367,29 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _header_fragment(request: HttpRequest, context: dict) -> HttpResponse:
-    """The page's header, and its messages emptied out of band: an earlier "Saved." is stale once
-    the webhook's state changed."""
+    """The page's header, and out of band its health banner (a paused webhook's, say) and its
+    messages emptied: an earlier "Saved." is stale once the webhook's state changed."""
     header = render_to_string("webhooks/settings.html#header", context, request=request)
+    banner = render_to_string(
+        "webhooks/settings.html#health",
+        {"webhook": context["webhook"], "banner": queries.health_banner(context["webhook"]), "oob": True},
+        request=request,
+    )
     cleared = render_to_string("_messages.html", {"messages": [], "oob": True}, request=request)
-    return HttpResponse(header + cleared)
+    return HttpResponse(header + banner + cleared)
 
 
 @require_POST
 @staff_required
 def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
+    active = request.POST.get("active") == "1"
+    if active and webhook.is_paused:
+        # A paused webhook's queue waited: the resume dialog asks what to do with it first.
+        resume_url = reverse("webhooks:resume", args=[webhook.pk])
+        return HttpResponseClientRedirect(resume_url) if request.htmx else redirect(resume_url)
     try:
-        services.webhook_set_active(webhook=webhook, active=request.POST.get("active") == "1")
+        services.webhook_set_active(webhook=webhook, active=active)
     except ValidationError:  # its workflow, survey or group was deleted: choose another first
         error = _("Choose the trigger's workflow, survey or group and save before activating it.")
         if _fragment(request):
@@ -482,10 +501,13 @@ def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpR
 @staff_required
 def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
+    to_resume = request.POST.get("next") == "resume"  # sent from the resume dialog
     wait = limits.send_test_wait(webhook=webhook)
     if wait:
-        return _send_test_limited(request, webhook, wait)
+        return _send_test_limited(request, webhook, wait, to_resume=to_resume)
     delivery = engine.webhook_send_test(webhook=webhook)
+    if to_resume:
+        return _resume_test_result(request, webhook, delivery)
     if not _fragment(request):
         return redirect("webhooks:delivery", pk=webhook.pk, delivery_id=delivery.object_id)
     context = {
@@ -503,9 +525,39 @@ def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
     return HttpResponse(result + logs)
 
 
-def _send_test_limited(request: HttpRequest, webhook: Webhook, wait: int) -> HttpResponse:
-    notice = _("Too many test events for now. Try again in %(seconds)s s.") % {"seconds": wait}
+def _resume_test_result(request: HttpRequest, webhook: Webhook, delivery: Delivery) -> HttpResponse:
+    """A test event sent from the resume dialog: its result in the dialog (the receiver is back,
+    or not yet), or without JS on the resume page again, as a message."""
+    result = queries.result_of(delivery.state, delivery.attempts)
     if _fragment(request):
+        context = {"webhook": webhook, "test_delivery": delivery, "test_result": result}
+        return render(request, "webhooks/resume.html#resume_test", context)
+    if delivery.state == Delivery.State.SUCCESS:
+        messages.success(
+            request,
+            _("Test event delivered: the receiver answered %(status)s.") % {"status": delivery.status_code},
+        )
+    else:
+        messages.error(
+            request,
+            _("Test event not delivered: %(reason)s")
+            % {"reason": failure_reason_display(delivery.response) if delivery.response else result["label"]},
+        )
+    return redirect("webhooks:resume", pk=webhook.pk)
+
+
+def _send_test_limited(
+    request: HttpRequest, webhook: Webhook, wait: int, *, to_resume: bool = False
+) -> HttpResponse:
+    notice = _("Too many test events for now. Try again in %(seconds)s s.") % {"seconds": wait}
+    if to_resume and _fragment(request):
+        response = render(
+            request, "webhooks/resume.html#resume_test", {"webhook": webhook, "limited": notice}
+        )
+    elif to_resume:
+        messages.error(request, notice)
+        response = redirect("webhooks:resume", pk=webhook.pk)
+    elif _fragment(request):
         # 200, so that htmx swaps the message in; the status is in the header for scripts.
         response = render(
             request, "webhooks/settings.html#test_result", {"webhook": webhook, "limited": notice}
