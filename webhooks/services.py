@@ -101,6 +101,7 @@ def webhooks_deactivate(*, company_id: str, webhook_ids: list[str]) -> int:
     """Bulk deactivation from the list; only the company's own webhooks are touched."""
     return (
         Webhook.objects.for_company(company_id)
+        .regular()
         .filter(pk__in=webhook_ids, is_active=True)
         .update(is_active=False, inactive_reason="", modified_at=timezone.now())
     )

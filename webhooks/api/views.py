@@ -131,17 +131,24 @@ class CompanyAPIView(APIView):
             exc = exceptions.ParseError(_("The request body is too large."))
         return super().handle_exception(exc)
 
+    # Whether the view also finds the company's operational (alerts) webhook by its id: its logs,
+    # secret and test event are a webhook's like any; its URL is set at /alerts, and it is
+    # neither listed nor edited as a webhook.
+    finds_alerts_webhook = False
+
     @property
     def company_id(self) -> str:
         return self.request.user.company_id
 
     def webhooks(self) -> QuerySet:
-        return Webhook.objects.for_company(self.company_id)
+        return Webhook.objects.for_company(self.company_id).regular()
 
     def get_webhook(self, webhook_id: str, *, for_update: bool = False) -> Webhook:
         if not is_object_id(webhook_id):
             raise exceptions.NotFound(WEBHOOK_NOT_FOUND)
-        queryset = self.webhooks()
+        queryset = (
+            Webhook.objects.for_company(self.company_id) if self.finds_alerts_webhook else self.webhooks()
+        )
         if for_update:
             queryset = queryset.select_for_update()
         webhook = queryset.filter(pk=webhook_id).first()
@@ -333,6 +340,8 @@ class SubscriptionDeactivateView(_SetActiveView):
 
 
 class SubscriptionSecretView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_secret",
         summary="Read a webhook's signing secret",
@@ -345,6 +354,8 @@ class SubscriptionSecretView(CompanyAPIView):
 
 
 class SubscriptionRotateSecretView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_rotate_secret",
         summary="Rotate a webhook's signing secret",
@@ -363,6 +374,8 @@ class SubscriptionRotateSecretView(CompanyAPIView):
 
 
 class SubscriptionTestView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_send_test",
         summary="Send a test event now",
@@ -393,6 +406,8 @@ class SubscriptionTestView(CompanyAPIView):
 
 
 class SubscriptionLogsView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_logs",
         summary="List a webhook's logs (COTWebhookLog[])",
@@ -424,6 +439,8 @@ class SubscriptionLogsView(CompanyAPIView):
 
 
 class SubscriptionLogDetailView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_log_retrieve",
         summary="Read one log (COTWebhookLog)",
@@ -436,6 +453,8 @@ class SubscriptionLogDetailView(CompanyAPIView):
 
 
 class SubscriptionLogRedeliverView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_log_redeliver",
         summary="Redeliver a logged event",
@@ -470,6 +489,8 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
 
 
 class SubscriptionLogsRedeliverFailedView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_logs_redeliver_failed",
         summary="Redeliver the failed logs of a time range",

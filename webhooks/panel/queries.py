@@ -168,7 +168,8 @@ def pretty_json(text: str) -> str:
 
 
 def webhooks_in_company(company_id: str, *, show_disabled: bool) -> QuerySet[Webhook]:
-    webhooks = Webhook.objects.for_company(company_id)
+    # The operational webhook is set on its own page (webhooks.alerts), not listed with these.
+    webhooks = Webhook.objects.for_company(company_id).regular()
     if not show_disabled:
         webhooks = webhooks.filter(is_active=True)
     return webhooks
