@@ -33,6 +33,7 @@ from django_q.tasks import async_task
 
 from events.models import Company, User
 from events.services import event_emit
+from webhooks import services
 from webhooks.alert_signals import (
     ALERT_KINDS,
     DELIVERY_EXHAUSTED,
@@ -75,7 +76,9 @@ def alerts_webhook(*, company_id: str) -> Webhook | None:
 def alerts_webhook_set(*, company: Company, url: str | None) -> Webhook | None:
     """Set the company's alerts URL: the first one creates its operational webhook (a secret of
     its own, rotatable like any webhook's), another changes its URL, and an empty one deletes it,
-    with its logs and whatever alerts were still queued. Returns the webhook (None when cleared).
+    with its logs and whatever alerts were still queued. Setting a URL (the same one too) activates
+    an operational webhook the engine paused, and what waited is delivered, in order. Returns the
+    webhook (None when cleared).
     ValidationError with `url` errors for a URL a webhook could not have."""
     url = (url or "").strip()
     with transaction.atomic():
@@ -91,6 +94,8 @@ def alerts_webhook_set(*, company: Company, url: str | None) -> Webhook | None:
             # `code` is the system's own, which the rule of administrators' codes refuses.
             webhook.full_clean(exclude=["code"])
             webhook.save()
+            if not webhook.is_active:  # paused (its receiver kept failing): what waited goes, in order
+                services.webhook_set_active(webhook=webhook, active=True)
             return webhook
         webhook = Webhook(
             company=company, name=ALERTS_WEBHOOK_NAME, code=ALERTS_CODE, url=url, trigger=Trigger.ALERTS

@@ -13,7 +13,9 @@ from webhooks.models import Webhook
 
 
 def _alerts_body(webhook: Webhook | None) -> dict:
-    return {"url": webhook.url if webhook else None, "subscription": webhook.pk if webhook else None}
+    if webhook is None:
+        return {"url": None, "subscription": None, "isActive": None}
+    return {"url": webhook.url, "subscription": webhook.pk, "isActive": webhook.is_active}
 
 
 class AlertsView(CompanyAPIView):
@@ -36,7 +38,8 @@ class AlertsView(CompanyAPIView):
         summary="Set or remove the company's alerts URL",
         description="The first URL creates the operational webhook, with a signing secret of its own "
         "(read it at `/subscription/{subscription}/secret`); another URL changes it; null or an empty "
-        "string removes it, with its logs and any alert still queued.",
+        "string removes it, with its logs and any alert still queued. Setting a URL (the same one too) "
+        "activates an operational webhook the engine paused: the alerts that waited are delivered, in order.",
         request=AlertsInputSerializer,
         responses={200: AlertsSerializer, 400: ERROR_400, **AUTH_ERRORS},
         tags=["alerts"],

@@ -487,6 +487,11 @@ class AlertsSerializer(serializers.Serializer):
         "secret, secret rotation and test event are under /api/v3/webhook/subscription/… like any "
         "webhook's. It is not listed with the webhooks.",
     )
+    isActive = serializers.BooleanField(
+        allow_null=True,
+        help_text="false when the engine paused it (its receiver kept failing): alerts wait in its queue "
+        "until a PUT of the URL activates it again. null when no URL is set.",
+    )
 
 
 class AlertsInputSerializer(serializers.Serializer):
