@@ -33,7 +33,6 @@ from django_q.tasks import async_task
 
 from events.models import Company, User
 from events.services import event_emit
-from webhooks import services
 from webhooks.alert_signals import (
     ALERT_KINDS,
     DELIVERY_EXHAUSTED,
@@ -95,6 +94,10 @@ def alerts_webhook_set(*, company: Company, url: str | None) -> Webhook | None:
             webhook.full_clean(exclude=["code"])
             webhook.save()
             if not webhook.is_active:  # paused (its receiver kept failing): what waited goes, in order
+                # Imported here: the engine imports this module (alerts_apply_to), and the
+                # services import the engine.
+                from webhooks import services
+
                 services.webhook_set_active(webhook=webhook, active=True)
             return webhook
         webhook = Webhook(
