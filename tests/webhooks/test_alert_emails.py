@@ -206,3 +206,16 @@ def test_an_administrator_gets_the_language_they_signed_in_with_and_then_the_one
     client.post(reverse("set_language"), {"language": "en", "next": "/webhooks/"})
     admin_a.refresh_from_db()
     assert admin_a.language == "en"
+
+
+def test_a_pause_for_410_gone_says_the_receiver_asked_to_stop(
+    orders, admins, tasks_run_now, django_capture_on_commit_callbacks
+):
+    transition(orders, WEBHOOK_PAUSED, django_capture_on_commit_callbacks, failures=1, status_code=410)
+
+    assert "was paused: the receiver answered 410 Gone, which asks to stop sending." in (
+        by_recipient()["admin-a@example.com"].body
+    )
+    assert "fue pausado: el receptor respondió 410 Gone, que pide dejar de enviar." in (
+        by_recipient()["admin-es@example.com"].body
+    )
