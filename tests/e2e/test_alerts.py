@@ -12,6 +12,7 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from events.models import User
 from tests.e2e.conftest import wait_until
+from tests.receiver import Reply
 from webhooks import alerts
 from webhooks.alert_signals import (
     DELIVERY_EXHAUSTED,
@@ -121,3 +122,61 @@ def test_each_transition_mails_each_administrator_once_over_smtp_and_the_alerts_
     }
     assert admin_b.email not in subjects
     assert receiver.on("/orders") == []
+
+
+def test_a_receiver_that_keeps_failing_is_announced_failing_paused_and_recovered_by_email_and_alerts(
+    start_cluster, receiver, smtp_server, settings, company_a, admin_a, workflow_a
+):
+    """The engine's own transitions (webhooks.engine.failing, issue 23's health and auto-pause)
+    drive the alerts: a receiver answering 503 for four deliveries, then resumed."""
+    failing = pytest.importorskip(
+        "webhooks.engine.failing", reason="the engine's health (issue 23) is not here"
+    )
+    from events.models import Task
+    from webhooks import services
+
+    controller, mailbox = smtp_server
+    settings.SITE_URL = SITE
+    orders = Webhook.objects.create(
+        company=company_a, name="Orders", code="orders", url=receiver.url("/orders"),
+        trigger=Trigger.TASK, workflow=workflow_a,
+    )  # fmt: skip
+    ops = alerts.alerts_webhook_set(company=company_a, url=receiver.url("/ops"))
+    receiver.script("/orders", then=Reply(503))
+    start_cluster(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=controller.hostname,
+        EMAIL_PORT=str(controller.port),
+        SITE_URL=SITE,
+        WEBHOOK_MAX_ATTEMPTS="1",
+        WEBHOOK_FAILING_AFTER="2",
+        WEBHOOK_PAUSE_AFTER_FAILURES="4",
+        WEBHOOK_PAUSE_AFTER_MINUTES="0",
+    )
+    assert failing.alerts_apply_to is alerts.alerts_apply_to
+
+    tasks = [
+        Task.objects.create(company=company_a, workflow=workflow_a, name=f"Task {n}").pk for n in range(6)
+    ]
+    wait_until(lambda: not Webhook.objects.get(pk=orders.pk).is_active, message="the webhook paused")
+    receiver.script("/orders")  # the receiver is back
+    services.webhook_resume(webhook=Webhook.objects.get(pk=orders.pk))
+
+    delivered = receiver.wait_for("/orders", 6)
+    assert [json.loads(r.body)["data"]["_id"] for r in delivered[4:]] == tasks[4:]
+    expected = [
+        DELIVERY_EXHAUSTED, DELIVERY_EXHAUSTED, WEBHOOK_FAILING, DELIVERY_EXHAUSTED, DELIVERY_EXHAUSTED,
+        WEBHOOK_PAUSED, WEBHOOK_RECOVERED,
+    ]  # fmt: skip
+    requests = receiver.wait_for("/ops", len(expected))
+    sent = [StandardWebhook(ops.secret).verify(r.body, r.headers) for r in requests]
+    assert [alert["type"] for alert in sent] == expected
+    assert sent[5]["data"]["failures"] == 4 and sent[5]["data"]["statusCode"] == 503
+
+    wait_until(lambda: len(mailbox.received()) >= 3, message="three emails at the SMTP server")
+    subjects = sorted(str(message["Subject"]) for _, message in mailbox.received())
+    assert subjects == [
+        "Webhook “Orders” is delivering again",
+        "Webhook “Orders” is failing",
+        "Webhook “Orders” was paused",
+    ]
