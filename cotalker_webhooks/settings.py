@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "webhooks.panel.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -279,6 +280,47 @@ CACHES = {
     ),
 }
 
+
+def _site_url() -> str:
+    """The panel's address as people reach it, for links in what is sent outside a request
+    (alert emails, operational webhooks): SITE_URL, else https:// and the first ALLOWED_HOSTS
+    name in production, else the development server."""
+    raw = env_str("SITE_URL").strip().rstrip("/")
+    if not raw:
+        first = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+        if PRODUCTION and first and first != "*" and not first.startswith("."):
+            return f"https://{first}"
+        return "http://127.0.0.1:8000"
+    if not raw.startswith(("http://", "https://")) or "/" in raw.split("://", 1)[1].strip("/") or "?" in raw:
+        raise ImproperlyConfigured(
+            f"SITE_URL must be an http(s) origin such as https://webhooks.example.com, not {raw!r}"
+        )
+    return raw
+
+
+SITE_URL = _site_url()
+
+# Email (alert emails to each company's staff administrators, webhooks.alerts). Development
+# prints them on the console; production sends them through the SMTP server given here.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL (implicit TLS): set one, not both")
+# Seconds an SMTP connection or command may take: a hung mail server holds a task worker no longer.
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0, minimum=1.0)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webhooks@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Test events per minute (the synchronous send-test of the panel and the API): per webhook and per
 # company. A request over either gets 429 with Retry-After.
 WEBHOOK_SEND_TEST_PER_WEBHOOK = env_int("WEBHOOK_SEND_TEST_PER_WEBHOOK", 5, minimum=1)
@@ -364,7 +406,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v3",
-    "ENUM_NAME_OVERRIDES": {"TriggerEnum": "webhooks.models.Trigger"},
+    # The triggers an administrator may choose (the operational webhook's is the system's own).
+    "ENUM_NAME_OVERRIDES": {"TriggerEnum": "webhooks.models.PUBLIC_TRIGGER_CHOICES"},
     # No "* `value` - Label" Markdown list appended to the descriptions of enum fields and
     # parameters: the docs page shows descriptions as plain text, and the enum lists its values.
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,

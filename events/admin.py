@@ -81,7 +81,7 @@ class UserAdmin(CompanyScopedAdmin, BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password", "company"]}),
         (_("Name"), {"fields": ["names", "last_name", "second_last_name", "display_name"]}),
-        (_("Profile"), {"fields": ["job_title", "phone", "avatar", "properties"]}),
+        (_("Profile"), {"fields": ["job_title", "phone", "avatar", "properties", "language"]}),
         (
             _("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},

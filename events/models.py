@@ -4,6 +4,7 @@ Every row has a 24-hex ObjectId primary key (`_id` in payloads). The COT*
 JSON shape of each model lives in `events/cot.py`.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models, router, transaction
@@ -117,6 +118,11 @@ class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     modified_at = models.DateTimeField(auto_now=True, verbose_name=_("modified at"))
+    # The language the user last used the panel in (webhooks.panel.middleware), for what is sent
+    # to them outside a request (alert emails); empty: never seen, LANGUAGE_CODE. Not in COTUser.
+    language = models.CharField(
+        max_length=10, blank=True, default="", choices=settings.LANGUAGES, verbose_name=_("language")
+    )
 
     objects = UserManager()
 
@@ -131,6 +137,13 @@ class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    def language_remember(self, language: str) -> None:
+        """Keep the language the user reads the panel in (for alert emails). A QuerySet.update():
+        no COTUser edit, and no write when it has not changed."""
+        if language in dict(settings.LANGUAGES) and language != self.language:
+            User.objects.filter(pk=self.pk).update(language=language)
+            self.language = language
 
 
 class Workflow(CompanyOwned):

@@ -36,6 +36,13 @@ _CLEARED = (
     "LOG_LEVEL",
     "REDIS_URL",
     "WEBHOOK_ENCRYPTION_KEYS",
+    "SITE_URL",
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "DEFAULT_FROM_EMAIL",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -94,6 +101,10 @@ def _settings(env: dict[str, str], *names: str) -> dict:
         ({"APP_ENV": "staging"}, "APP_ENV"),
         ({"WEBHOOK_ENCRYPTION_KEYS": ""}, "WEBHOOK_ENCRYPTION_KEYS"),
         ({"WEBHOOK_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},nope"}, "WEBHOOK_ENCRYPTION_KEYS"),
+        ({"SITE_URL": "webhooks.example.com"}, "SITE_URL"),
+        ({"SITE_URL": "https://webhooks.example.com/panel"}, "SITE_URL"),
+        ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT"),
+        ({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"}, "EMAIL_USE_TLS"),
     ],
 )
 def test_unsafe_or_malformed_production_settings_stop_start_up_naming_the_variable(
@@ -224,6 +235,38 @@ def test_development_serves_static_without_collectstatic_and_without_a_warning(t
     assert process.returncode == 0, process.stderr
     assert process.stdout.strip().splitlines()[-1] == "200"
     assert "No directory at" not in process.stderr
+
+
+def test_production_mails_over_smtp_from_the_environment_and_links_to_the_first_allowed_host(tmp_path):
+    names = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL", "SITE_URL")
+    defaults = _settings(_production(tmp_path), *names)
+    configured = _settings(
+        _production(
+            tmp_path,
+            EMAIL_HOST="smtp.example.com",
+            EMAIL_PORT="587",
+            EMAIL_USE_TLS="true",
+            DEFAULT_FROM_EMAIL="webhooks@example.com",
+            SITE_URL="https://panel.example.com/",
+        ),
+        *names,
+    )
+    development = _settings(_env(tmp_path, APP_ENV="development"), "EMAIL_BACKEND", "SITE_URL")
+
+    assert defaults["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert defaults["SITE_URL"] == "https://" + _production(tmp_path)["ALLOWED_HOSTS"].split(",")[0]
+    assert configured == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": 587,
+        "EMAIL_USE_TLS": True,
+        "DEFAULT_FROM_EMAIL": "webhooks@example.com",
+        "SITE_URL": "https://panel.example.com",
+    }
+    assert development == {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "SITE_URL": "http://127.0.0.1:8000",
+    }
 
 
 def test_env_example_lists_every_variable_the_settings_read():

@@ -13,14 +13,17 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save, pre_delete
         from django_q.signals import post_spawn
 
         from events import subscribers
         from events.models import Group, Survey, Workflow
-        from webhooks import checks
+        from webhooks import alerts, checks
+        from webhooks.alert_signals import webhook_alert
         from webhooks.engine import clock, dispatcher, routes, routing
         from webhooks.models import Webhook
+        from webhooks.panel.middleware import user_language_signed_in
 
         checks.register()
 
@@ -37,6 +40,10 @@ class WebhooksConfig(AppConfig):
                 dispatch_uid=f"webhooks.orphan.{field}",
                 weak=False,
             )
+        # A webhook's health changed: its administrators are told, by email and operational webhook.
+        webhook_alert.connect(alerts.webhook_alert_received, dispatch_uid="webhooks.alerts")
+        # Alert emails are written in the language each administrator signed in with or chose.
+        user_logged_in.connect(user_language_signed_in, dispatch_uid="webhooks.user_language")
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
         post_spawn.connect(dispatcher.dispatcher_spawned, dispatch_uid="webhooks.dispatcher")
         import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

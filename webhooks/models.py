@@ -16,6 +16,7 @@ from knox.models import AuthTokenManager as ApiTokenManager
 from events.ids import new_object_id
 from events.models import Company, Group, Survey, Workflow, code_validator
 from webhooks import subscription
+from webhooks.alert_signals import ALERT_KINDS
 from webhooks.engine.signing import secret_generate
 from webhooks.fields import EncryptedTextField
 
@@ -27,6 +28,17 @@ class Trigger(models.TextChoices):
     PROPERTY = "create-edit-delete-property", _("Create/Edit/Remove Element")
     NOTE = "create-edit-delete-note", _("Create/Edit/Remove Note")
     LOGOUT = "logout-user", _("User Logout")
+    # The company's operational webhook (webhooks.alerts): a system webhook, one per company,
+    # that gets the alerts about its other webhooks and nothing else. Never offered in a form.
+    ALERTS = "alerts", _("Operational alerts")
+
+
+# What an administrator may choose for a webhook (the panel's form, the API): all but the system's.
+PUBLIC_TRIGGERS = [trigger for trigger in Trigger if trigger != Trigger.ALERTS]
+PUBLIC_TRIGGER_CHOICES = [(trigger.value, trigger.label) for trigger in PUBLIC_TRIGGERS]
+# The operational webhook's code: not a valid code of a webhook an administrator creates
+# (code_validator refuses the hyphen), so it can never collide with one.
+ALERTS_CODE = "system-alerts"
 
 
 # The webhook rules' messages, written once: the model, the services, the panel's forms and the
@@ -152,6 +164,10 @@ TRIGGER_BY_EVENT_TYPE = {
     "Auth": Trigger.LOGOUT,
 }
 EVENT_TYPE_BY_TRIGGER = {trigger: event_type for event_type, trigger in TRIGGER_BY_EVENT_TYPE.items()}
+# Alerts (webhooks.alert_signals.ALERT_KINDS) route to the company's operational webhook only;
+# a test event sent to it has the type "webhook.test".
+TRIGGER_BY_EVENT_TYPE.update({kind: Trigger.ALERTS for kind in ALERT_KINDS})
+EVENT_TYPE_BY_TRIGGER[Trigger.ALERTS] = "webhook.test"
 # The `data` keys of an event type that a webhook's context filters on.
 CONTEXT_KEYS = {"COTTask": ("taskGroup",), "COTSurvey": ("surveyId", "group")}
 
@@ -166,6 +182,11 @@ def queue_free(now) -> Q:
 class WebhookQuerySet(models.QuerySet):
     def for_company(self, company_id: str | None) -> "WebhookQuerySet":
         return self.filter(company_id=company_id)
+
+    def regular(self) -> "WebhookQuerySet":
+        """The webhooks administrators create: not the operational (alerts) webhook, which the
+        lists leave out and the alerts settings manage (docs/api.md, "Operational webhooks")."""
+        return self.exclude(trigger=Trigger.ALERTS)
 
     # Writes that send no post_save still tell the route table (webhooks.engine.routes).
     def update(self, **kwargs) -> int:
@@ -481,6 +502,11 @@ class Webhook(models.Model):
         except ValidationError as error:
             errors["fields"] = error.error_list
         return errors
+
+    @property
+    def is_alerts(self) -> bool:
+        """The company's operational webhook (webhooks.alerts), not one an administrator made."""
+        return self.trigger == Trigger.ALERTS
 
     def wants_everything(self) -> bool:
         return subscription.wants_everything(self.events, self.fields)

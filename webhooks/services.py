@@ -138,6 +138,7 @@ def webhooks_deactivate(*, company_id: str, webhook_ids: list[str]) -> int:
     # A paused one too: deactivated by hand, it stops queuing.
     return (
         Webhook.objects.for_company(company_id)
+        .regular()
         .filter(routed(), pk__in=webhook_ids)
         .update(is_active=False, inactive_reason="", modified_at=timezone.now())
     )

@@ -25,6 +25,8 @@ OPERATIONS = {
     ("get", "/api/v3/webhook/subscription/logs/{id}/{log_id}"),
     ("post", "/api/v3/webhook/subscription/logs/{id}/{log_id}/redeliver"),
     ("post", "/api/v3/webhook/subscription/logs/{id}/redeliver-failed"),
+    ("get", "/api/v3/webhook/alerts"),
+    ("put", "/api/v3/webhook/alerts"),
 }
 
 

@@ -42,6 +42,7 @@ PANEL_PYTHON = [
     "events/apps.py",
     "webhooks/panel/account.py",
     "webhooks/panel/recovery.py",
+    "webhooks/alerts.py",
 ]
 ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from webhooks.models import Trigger
+from webhooks.models import PUBLIC_TRIGGERS
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -40,7 +40,9 @@ class WebhookListQuerySerializer(PageQuerySerializer):
         help_text="Page size (1-1000); without it, every matching webhook.",
     )
     trigger = serializers.ChoiceField(
-        choices=Trigger.values, required=False, help_text="Only webhooks with this trigger."
+        choices=[trigger.value for trigger in PUBLIC_TRIGGERS],
+        required=False,
+        help_text="Only webhooks with this trigger.",
     )
     isActive = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="true or false; both when absent."

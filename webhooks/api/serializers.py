@@ -18,10 +18,10 @@ from events.cot import iso
 from events.models import Group, Survey, Workflow, code_validator
 from webhooks.models import (
     MAX_IN_FLIGHT_LIMIT,
+    PUBLIC_TRIGGER_CHOICES,
     Delivery,
     HealthState,
     Ordering,
-    Trigger,
     Webhook,
     http_url_validator,
 )
@@ -198,7 +198,7 @@ class WebhookSerializer(serializers.Serializer):
     _id = serializers.CharField(label="_id", help_text="The webhook's ObjectId (the panel's Identifier).")
     company = serializers.CharField()
     isActive = serializers.BooleanField()
-    trigger = serializers.ChoiceField(choices=Trigger.choices)
+    trigger = serializers.ChoiceField(choices=PUBLIC_TRIGGER_CHOICES)
     url = serializers.CharField()
     name = serializers.CharField()
     code = serializers.CharField()
@@ -418,7 +418,7 @@ class WebhookInputSerializer(serializers.Serializer):
     )
     url = StrictURLField(max_length=2000, help_text="http(s) URL receiving the POSTed events.")
     description = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
-    trigger = serializers.ChoiceField(choices=Trigger.choices)
+    trigger = serializers.ChoiceField(choices=PUBLIC_TRIGGER_CHOICES)
     isActive = StrictBooleanField(required=False, default=True)
     context = WebhookContextInputSerializer(
         required=False,
@@ -544,3 +544,40 @@ class QueuedSerializer(serializers.Serializer):
     remaining = serializers.IntegerField(
         help_text="How many failed logs of the range are left over the cap: call again to queue them."
     )
+
+
+# ---------------------------------------------------------------------------
+# Operational webhook (alerts)
+
+
+class AlertsSerializer(serializers.Serializer):
+    url = serializers.CharField(
+        allow_null=True,
+        help_text='Where the company\'s alerts are POSTed (docs/api.md, "Operational webhooks"); '
+        "null when none is set.",
+    )
+    subscription = serializers.CharField(
+        allow_null=True,
+        help_text="The operational webhook's `_id` (null when no URL is set): its logs, signing "
+        "secret, secret rotation and test event are under /api/v3/webhook/subscription/… like any "
+        "webhook's. It is not listed with the webhooks.",
+    )
+    isActive = serializers.BooleanField(
+        allow_null=True,
+        help_text="false when the engine paused it (its receiver kept failing): alerts wait in its queue "
+        "until a PUT of the URL activates it again. null when no URL is set.",
+    )
+
+
+class AlertsInputSerializer(serializers.Serializer):
+    url = StrictURLField(
+        max_length=2000,
+        allow_null=True,
+        allow_blank=True,
+        help_text='An http(s) URL, under the same rules as a webhook\'s; null or "" removes it '
+        "(with the operational webhook's logs and any alert still queued).",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        unknown_keys_refused(self.initial_data, self.fields)
+        return attrs

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
-from webhooks.api import docs, views
+from webhooks.api import alerts, docs, views
 
 app_name = "api"
 
@@ -57,6 +57,8 @@ urlpatterns = [
         views.SubscriptionRotateSecretView.as_view(),
         name="subscription-rotate-secret",
     ),
+    # The company's operational webhook (alerts about its webhooks' health).
+    path("v3/webhook/alerts", alerts.AlertsView.as_view(), name="alerts"),
     path(
         "schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),

@@ -132,17 +132,24 @@ class CompanyAPIView(APIView):
             exc = exceptions.ParseError(_("The request body is too large."))
         return super().handle_exception(exc)
 
+    # Whether the view also finds the company's operational (alerts) webhook by its id: its logs,
+    # secret and test event are a webhook's like any; its URL is set at /alerts, and it is
+    # neither listed nor edited as a webhook.
+    finds_alerts_webhook = False
+
     @property
     def company_id(self) -> str:
         return self.request.user.company_id
 
     def webhooks(self) -> QuerySet:
-        return Webhook.objects.for_company(self.company_id)
+        return Webhook.objects.for_company(self.company_id).regular()
 
     def get_webhook(self, webhook_id: str, *, for_update: bool = False) -> Webhook:
         if not is_object_id(webhook_id):
             raise exceptions.NotFound(WEBHOOK_NOT_FOUND)
-        queryset = self.webhooks()
+        queryset = (
+            Webhook.objects.for_company(self.company_id) if self.finds_alerts_webhook else self.webhooks()
+        )
         if for_update:
             queryset = queryset.select_for_update()
         webhook = queryset.filter(pk=webhook_id).first()
@@ -343,6 +350,7 @@ class SubscriptionDeactivateView(_SetActiveView):
 
 
 class SubscriptionResumeView(CompanyAPIView):
+    finds_alerts_webhook = True  # the operational webhook is paused and resumed like any other
     @extend_schema(
         operation_id="subscription_resume",
         summary="Resume a paused webhook",
@@ -378,6 +386,8 @@ class SubscriptionResumeView(CompanyAPIView):
 
 
 class SubscriptionSecretView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_secret",
         summary="Read a webhook's signing secret",
@@ -390,6 +400,8 @@ class SubscriptionSecretView(CompanyAPIView):
 
 
 class SubscriptionRotateSecretView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_rotate_secret",
         summary="Rotate a webhook's signing secret",
@@ -408,6 +420,8 @@ class SubscriptionRotateSecretView(CompanyAPIView):
 
 
 class SubscriptionTestView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_send_test",
         summary="Send a test event now",
@@ -438,6 +452,8 @@ class SubscriptionTestView(CompanyAPIView):
 
 
 class SubscriptionLogsView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_logs",
         summary="List a webhook's logs (COTWebhookLog[])",
@@ -469,6 +485,8 @@ class SubscriptionLogsView(CompanyAPIView):
 
 
 class SubscriptionLogDetailView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_log_retrieve",
         summary="Read one log (COTWebhookLog)",
@@ -481,6 +499,8 @@ class SubscriptionLogDetailView(CompanyAPIView):
 
 
 class SubscriptionLogRedeliverView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_log_redeliver",
         summary="Redeliver a logged event",
@@ -515,6 +535,8 @@ class SubscriptionLogRedeliverView(CompanyAPIView):
 
 
 class SubscriptionLogsRedeliverFailedView(CompanyAPIView):
+    finds_alerts_webhook = True
+
     @extend_schema(
         operation_id="subscription_logs_redeliver_failed",
         summary="Redeliver the failed logs of a time range",

@@ -25,19 +25,13 @@ from webhooks.alert_signals import (
     WEBHOOK_RECOVERED,
     webhook_alert,
 )
+from webhooks.alerts import alerts_apply_to
 from webhooks.engine.http import HttpResult, Reason
 from webhooks.models import Delivery, DeliveryPolicy, InactiveReason, Webhook
 
 logger = logging.getLogger("webhooks.failing")
 
 GONE = 410
-
-
-def alerts_apply_to(webhook: Webhook) -> bool:
-    """Whether health alerts (webhooks.alert_signals) are sent about this webhook: the one place
-    that says no. The system webhook that carries the company's alerts must not alert about
-    itself (a receiver down would alert through the webhook that cannot deliver)."""
-    return True
 
 
 def failure_text(result: HttpResult) -> str:

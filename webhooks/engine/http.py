@@ -548,5 +548,11 @@ def _host_of(url: str) -> str:
     return f"{parts.host}:{parts.port}" if parts.port else str(parts.host)
 
 
+def url_host(url: str) -> str:
+    """What may be shown of a receiver's URL outside its settings (logs, alert emails and
+    payloads): its host and port, never its credentials, path or query."""
+    return _host_of(url)
+
+
 def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)

@@ -26,6 +26,8 @@ from webhooks.models import (
     EVENT_TYPE_BY_TRIGGER,
     HEADERS_MAX,
     MAX_IN_FLIGHT_LIMIT,
+    PUBLIC_TRIGGER_CHOICES,
+    PUBLIC_TRIGGERS,
     REQUIRED_CONTEXT,
     Delivery,
     Ordering,
@@ -37,7 +39,7 @@ from webhooks.panel import timezones
 from webhooks.panel.queries import code_suggest
 from webhooks.services import Backlog
 
-TRIGGER_CHOICES = Trigger.choices
+TRIGGER_CHOICES = PUBLIC_TRIGGER_CHOICES  # the operational webhook's is the system's own
 CONTEXT_FIELDS = REQUIRED_CONTEXT
 # Shown with a "*" (aria-required): the code is suggested from the Name when left
 # empty, and the context fields are required only for their trigger.
@@ -290,7 +292,7 @@ class WebhookForm(forms.Form):
     def trigger_value(self) -> str:
         """The trigger to lay the context fields out for: posted, else initial."""
         value = self.data.get(self.add_prefix("trigger")) if self.is_bound else self.initial.get("trigger")
-        return value if value in Trigger.values else Trigger.USER
+        return value if value in {trigger.value for trigger in PUBLIC_TRIGGERS} else Trigger.USER
 
     @property
     def context_field_names(self) -> tuple[str, ...]:

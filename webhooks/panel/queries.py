@@ -174,7 +174,8 @@ def pretty_json(text: str) -> str:
 def webhooks_in_company(company_id: str, *, show_disabled: bool) -> QuerySet[Webhook]:
     """The list's webhooks: without `show_disabled`, the active and the paused ones (a paused
     webhook needs its administrator: hiding it with the ones stopped by hand would hide that)."""
-    webhooks = Webhook.objects.for_company(company_id)
+    # The operational webhook is set on its own page (webhooks.alerts), not listed with these.
+    webhooks = Webhook.objects.for_company(company_id).regular()
     if not show_disabled:
         webhooks = webhooks.filter(routed())
     return webhooks

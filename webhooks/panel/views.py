@@ -106,8 +106,11 @@ def _redeliver_failed_url(webhook: Webhook, query: dict) -> str:
     return f"{url}?{urlencode(days)}" if days else url
 
 
-def _company_webhook(request: HttpRequest, pk: str) -> Webhook:
-    return get_object_or_404(Webhook.objects.for_company(request.user.company_id), pk=pk)
+def _company_webhook(request: HttpRequest, pk: str, *, regular: bool = False) -> Webhook:
+    """A webhook of the user's company, or 404. `regular`: not the operational (alerts) webhook,
+    whose URL only the alerts settings change (webhooks.alerts); its logs and secret are reachable."""
+    webhooks = Webhook.objects.for_company(request.user.company_id)
+    return get_object_or_404(webhooks.regular() if regular else webhooks, pk=pk)
 
 
 # --- list ------------------------------------------------------------------
@@ -336,7 +339,7 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
-    webhook = _company_webhook(request, pk)
+    webhook = _company_webhook(request, pk, regular=True)
     company_id = request.user.company_id
     if request.method == "GET":
         form = _trigger_preview(request, webhook)
@@ -382,7 +385,7 @@ def _header_fragment(request: HttpRequest, context: dict) -> HttpResponse:
 @require_POST
 @staff_required
 def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
-    webhook = _company_webhook(request, pk)
+    webhook = _company_webhook(request, pk, regular=True)
     active = request.POST.get("active") == "1"
     if active and webhook.is_paused:
         # A paused webhook's queue waited: the resume dialog asks what to do with it first.
