@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webhooks.panel import account, recovery, resume, views
+from webhooks.panel import account, operational, recovery, resume, views
 
 app_name = "webhooks"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("webhooks/<str:pk>/test/", views.webhook_send_test, name="send_test"),
     path("webhooks/<str:pk>/secret/", views.webhook_secret, name="secret"),
     path("webhooks/<str:pk>/secret/rotate/", views.webhook_rotate_secret, name="rotate_secret"),
+    # AUTOMATIONS -> Operational alerts: the company's alerts URL.
+    path("alerts/", operational.alerts_settings, name="alerts"),
     # SECURITY -> API tokens, for the REST API; the administrator's time zone.
     path("security/api-token/", account.api_token, name="token"),
     path("security/api-token/<str:key>/revoke", account.api_token_revoke, name="token-revoke"),
