@@ -351,6 +351,7 @@ class SubscriptionDeactivateView(_SetActiveView):
 
 class SubscriptionResumeView(CompanyAPIView):
     finds_alerts_webhook = True  # the operational webhook is paused and resumed like any other
+
     @extend_schema(
         operation_id="subscription_resume",
         summary="Resume a paused webhook",
