@@ -386,7 +386,9 @@ WEBHOOK_DRAIN_BUDGET = env_float("WEBHOOK_DRAIN_BUDGET", 10.0)
 # Per cluster worker process: webhooks drained at once (each a thread holding one request, or a
 # webhook's maxInFlight in `object` mode), and requests in flight to one receiver host at once.
 WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 200, minimum=1)
-WEBHOOK_MAX_PER_HOST = env_int("WEBHOOK_MAX_PER_HOST", 100, minimum=1)
+# Defaults to WEBHOOK_CONCURRENCY: the webhooks rung together share a doorbell task (doorbell.ring_shares),
+# so one worker may take most of a fan-out to one host; a lower cap is a policy for a fragile host.
+WEBHOOK_MAX_PER_HOST = env_int("WEBHOOK_MAX_PER_HOST", WEBHOOK_CONCURRENCY, minimum=1)
 # Per cluster worker process: threads (each with its database connection) that run the drains'
 # statements, batching those that wait together into one transaction.
 WEBHOOK_DATABASE_THREADS = env_int("WEBHOOK_DATABASE_THREADS", 2, minimum=1)
