@@ -83,3 +83,16 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def translations():
+    """The catalogues compiled (a .po newer than its .mo is compiled first), and English active
+    again afterwards: a test that asked in Spanish leaves no language behind in this thread."""
+    from django.utils import translation
+
+    from tests.browser.i18n_support import ensure_messages_compiled
+
+    ensure_messages_compiled()
+    yield
+    translation.activate("en")
