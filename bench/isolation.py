@@ -30,10 +30,10 @@ from functools import partial
 from pathlib import Path
 
 from bench.common import (
-    ClusterProcess,
     ClusterSampler,
     ReceiverProcess,
     percentile,
+    receiver_and_cluster,
     run_with_workdir,
     summary,
     verdict,
@@ -133,9 +133,7 @@ def run(workdir: Path) -> None:
     from webhooks.models import Trigger, Webhook
 
     hang_ms = round((attempt_max_seconds() + 5) * 1000)
-    receiver = ReceiverProcess()
-    cluster = ClusterProcess(workdir / "qcluster.log", Q_WORKERS=WORKERS)
-    try:
+    with receiver_and_cluster(workdir, Q_WORKERS=WORKERS) as (receiver, cluster):
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"WEBHOOK_TIMEOUT {settings.WEBHOOK_TIMEOUT:g}s (hard deadline {attempt_max_seconds():g}s); "
@@ -209,9 +207,6 @@ def run(workdir: Path) -> None:
             *sampler.report(max(base_peak, flight["peak_all"])),
         ]
         summary("isolation", parts)
-    finally:
-        cluster.stop()
-        receiver.stop()
 
 
 def main() -> None:
