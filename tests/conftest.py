@@ -96,3 +96,15 @@ def translations():
     ensure_messages_compiled()
     yield
     translation.activate("en")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Passwords stored and checked with a fast hash in tests: the production hasher (PBKDF2, a
+    million rounds) costs about a quarter of a second of CPU a call, and most tests create a user
+    or sign one in. No test here is about the hash's strength; the sign-in limits are about how
+    many passwords are checked, not how long a check takes."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
