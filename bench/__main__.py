@@ -26,6 +26,7 @@ BENCHMARKS = [
     "ordering",
     "fanout",
     "isolation",
+    "inflight",
 ]
 
 

@@ -20,7 +20,7 @@ limit depends only on the five events per webhook).
 
 import os
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import partial
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def run(workdir: Path) -> None:
     from django.db import transaction
 
     from events.models import Company, Task, Workflow
-    from webhooks.models import Delivery, Trigger, Webhook
+    from webhooks.models import Attempt, Delivery, Trigger, Webhook
 
     with receiver_and_cluster(workdir, Q_WORKERS=WORKERS) as (receiver, cluster):
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -124,9 +124,20 @@ def run(workdir: Path) -> None:
             f"requests in progress on average {busy / (cut_at - start):.2f}, peak {peak}; "
             f"order per webhook {'OK' if not wrong else f'BROKEN on {len(wrong)}'}"
         )
+        for path in wrong[:3]:
+            print(f"  {path} received, in order of arrival: {by_path[path]}")
         if not capped:
             states = Delivery.objects.exclude(state=Delivery.State.SUCCESS).count()
-            print(f"deliveries not SUCCESS: {states}")
+            resent = Attempt.objects.filter(after_lost_lease=True).count()
+            print(f"deliveries not SUCCESS: {states}; attempts resent (a lease taken over): {resent}")
+            failed = Counter(
+                attempt.error or f"HTTP {attempt.status_code}"
+                for attempt in Attempt.objects.exclude(status_code__range=(200, 299)).only(
+                    "error", "status_code"
+                )
+            )
+            if failed:  # each was retried WEBHOOK_RETRY_DELAY later: the wall shows it
+                print(f"failed attempts (retried): {dict(failed.most_common(3))}")
         ok = not capped and wall <= TARGET and not wrong
         parts = [
             f"{total} deliveries to {WEBHOOKS} webhooks ({DELAY_MS} ms receivers, {WORKERS} workers) "

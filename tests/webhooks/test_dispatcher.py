@@ -11,6 +11,7 @@ import pytest
 from django.db import connections
 
 from events.models import Task
+from tests.receiver import Reply
 from tests.waiting import wait_until
 from webhooks.engine import delivery as engine
 from webhooks.engine import dispatcher as dispatching
@@ -82,7 +83,7 @@ def test_records_that_wait_together_are_committed_in_one_transaction(make_webhoo
     threads = [threading.Thread(target=database.call, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
-    wait_until(lambda: database.jobs.qsize() == len(calls), message="the records queued")
+    wait_until(lambda: database.waiting() == len(calls), message="the records queued")
     gate.set()
     for thread in threads + [holder]:
         thread.join()
@@ -111,13 +112,48 @@ def test_a_statement_that_raises_is_run_again_alone_and_the_others_are_kept(make
     ]
     for thread in threads:
         thread.start()
-    wait_until(lambda: database.jobs.qsize() == 2, message="the records queued")
+    wait_until(lambda: database.waiting() == 2, message="the records queued")
     gate.set()
     for thread in threads + [holder]:
         thread.join()
     database.stop()
 
     assert results == {"fine": 1, "broken": "raised"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_of_failing_drains_go_a_few_a_batch_behind_the_others():
+    """A hundred hanging requests that time out together must not put their records ahead of a
+    healthy drain's statement: it goes in the next batch, with at most BEHIND_GROUP_MAX of theirs."""
+    database = DatabaseThread().start()
+    order: list[str] = []
+    holder, gate = hold(database)
+
+    def statement(name: str):
+        def call():
+            order.append(name)
+            return name
+
+        return call
+
+    behind = [
+        threading.Thread(target=database.call, args=(statement(f"failed{n}"),), kwargs={"behind": True})
+        for n in range(20)
+    ]
+    for thread in behind:
+        thread.start()
+    wait_until(lambda: database.waiting() == 20, message="the failing drains' statements queued")
+    healthy = threading.Thread(target=database.call, args=(statement("healthy"),))
+    healthy.start()
+    wait_until(lambda: database.waiting() == 21, message="the healthy statement queued")
+    gate.set()
+    for thread in [*behind, healthy, holder]:
+        thread.join()
+    database.stop()
+
+    assert order[0] == "healthy"  # ahead of all twenty, though queued last
+    assert sorted(order[1:]) == sorted(f"failed{n}" for n in range(20))
+    assert database.commits == 1 + 3  # the holder, then 1 + 8, 8, 4 in three transactions
 
 
 @pytest.fixture
@@ -218,3 +254,34 @@ def test_outside_a_cluster_worker_there_is_no_dispatcher_and_the_task_drains_in_
 
     assert tasks.webhook_drain(webhook.pk) == 1
     assert len(receiver.on("/h")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_failed_attempt_a_webhooks_statements_wait_behind_until_one_succeeds(
+    running, make_webhook, workflow_a, receiver, settings
+):
+    settings.WEBHOOK_RETRY_DELAY = 0
+    webhook = make_webhook(receiver.url("/h"))
+    receiver.script("/h", Reply(status=503))  # the first attempt fails, the retry succeeds
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="T")
+    dispatcher = running()
+    lanes: list[bool] = []
+    call = dispatcher.database.call
+
+    def noted_call(statement, *, behind=False):
+        lanes.append(behind)
+        return call(statement, behind=behind)
+
+    dispatcher.database.call = noted_call
+    dispatcher.accept(webhook.pk)
+    receiver.wait_for("/h", 2, timeout=30)
+    wait_until(lambda: not dispatcher.running, message="the drain to end")
+
+    # Statements ahead up to the failure; from its record on, behind; ahead again from the
+    # success's record (the first statement after the retry was sent).
+    first_behind = lanes.index(True)
+    back_ahead = lanes.index(False, first_behind)
+    assert all(not lane for lane in lanes[:first_behind])
+    assert all(lanes[first_behind:back_ahead]) and not any(lanes[back_ahead:])
+    assert webhook.pk not in dispatcher.failing
+    assert [a.status_code for a in Attempt.objects.order_by("number")] == [503, 200]

@@ -64,6 +64,38 @@ def test_orm_the_clock_rings_past_the_flag_so_a_lost_task_cannot_silence_a_webho
     assert drain_tasks_in_orm_queue() == [(hook.pk,)] * 2
 
 
+def test_webhooks_rung_together_are_shared_among_about_one_task_per_worker(settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    ids = [f"w{n}" for n in range(5)]
+
+    assert doorbell.ring_shares(ids) == [["w0", "w1", "w2"], ["w3", "w4"]]
+    assert doorbell.ring_shares(["w0"]) == [["w0"]]
+    assert [len(share) for share in doorbell.ring_shares([f"w{n}" for n in range(230)])] == [50] * 4 + [30]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orm_a_change_that_fans_out_to_many_webhooks_queues_a_few_tasks_carrying_them_all(
+    company_a, workflow_a, settings
+):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    hooks = [
+        Webhook.objects.create(
+            company=company_a,
+            name=f"H{n}",
+            code=f"h{n}",
+            url="https://example.com/",
+            trigger=Trigger.TASK,
+            workflow=workflow_a,
+        )
+        for n in range(5)
+    ]
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Fans out")
+
+    tasks = drain_tasks_in_orm_queue()
+    assert [len(args) for args in tasks] == [3, 2]
+    assert sorted(pk for args in tasks for pk in args) == sorted(hook.pk for hook in hooks)
+
+
 # --- Redis broker ------------------------------------------------------------------------------
 
 

@@ -257,6 +257,8 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
         return _drain_by_object(lease, deadline=deadline)
     outcome = DrainOutcome()
     while batch := database_patiently(lambda: db(lambda: _next_batch(lease.webhook.pk)), until=lease.expires):
+        if batch[0].attempts:  # a retry: its receiver failed the last time
+            dispatcher.receiver_failing(webhook_id=lease.webhook.pk, failing=True)
         for delivery in batch:
             while delivery.state == Delivery.State.PENDING:
                 if delivery.next_attempt_at > timezone.now():
@@ -403,6 +405,7 @@ def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict) -> Recorded:
     """Record an attempt that was sent (waiting for the database, within the lease: an attempt
     that was sent is recorded rather than sent again). In a dispatcher's drain thread, with the
     records of other drains that are ready at the same time: one commit for all of them."""
+    dispatcher.receiver_failing(webhook_id=lease.webhook.pk, failing=not sent["result"].ok)
     return database_patiently(
         lambda: db(lambda: delivery_record(delivery=delivery, **sent)), until=lease.expires
     )

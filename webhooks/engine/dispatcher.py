@@ -31,7 +31,6 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -44,8 +43,10 @@ from webhooks.engine.brokers import connection_forget
 logger = logging.getLogger("webhooks.dispatcher")
 
 T = TypeVar("T")
-# At most this many waiting statements are taken at once, to share one transaction.
+# At most this many waiting statements are taken at once, to share one transaction; of the
+# statements of drains whose receivers fail, this many (DatabaseThread).
 GROUP_MAX = 256
+BEHIND_GROUP_MAX = 8
 CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 _local = threading.local()
@@ -57,7 +58,22 @@ def db(call: Callable[[], T]) -> T:
     otherwise. A call must be one whose effects may be committed with others': a fenced write, a
     read, a ring."""
     database = getattr(_local, "database", None)
-    return call() if database is None else database.call(call)
+    return call() if database is None else database.call(call, behind=_local.behind)
+
+
+def receiver_failing(*, webhook_id: str, failing: bool) -> None:
+    """In a drain thread: the attempt just made failed, or the drain is about to retry one that
+    did (`failing`), or an attempt succeeded. From a failure on, this drain's statements (the
+    failure's own record first) wait behind those of drains whose receivers answer, and so do the
+    next drains of this webhook in this process, until one of its attempts succeeds."""
+    dispatcher = in_drain_thread()
+    if dispatcher is None:
+        return
+    _local.behind = failing
+    if failing:
+        dispatcher.failing.add(webhook_id)
+    else:
+        dispatcher.failing.discard(webhook_id)
 
 
 @dataclass
@@ -69,10 +85,19 @@ class _Job:
 class DatabaseThread:
     """The threads of a process that talk to the database for the drain threads: `threads` of them
     (WEBHOOK_DATABASE_THREADS), each with its own connection, taking the waiting statements in
-    batches from one queue. A drain waits for each of its statements, so its own run in order."""
+    batches. A drain waits for each of its statements, so its own run in order.
+
+    Statements wait in two lanes. A drain whose receiver failed (see `receiver_failing`) queues
+    behind: each batch takes every statement waiting ahead (up to GROUP_MAX) and only
+    BEHIND_GROUP_MAX of those behind, so when a hundred hanging requests time out together their
+    records and releases go a few at a time, between the statements of the drains whose receivers
+    answer, instead of all ahead of them (docs/delivery.md, "Many drains per worker")."""
 
     def __init__(self, threads: int = 1) -> None:
-        self.jobs: SimpleQueue[_Job | None] = SimpleQueue()
+        self.ready = threading.Condition()
+        self.ahead: deque[_Job] = deque()
+        self.behind: deque[_Job] = deque()
+        self.stopped = False
         self.threads = [threading.Thread(target=self._run, name="webhook-database") for _ in range(threads)]
         self.commits = 0  # transactions run (a test reads it)
 
@@ -82,28 +107,38 @@ class DatabaseThread:
         return self
 
     def stop(self) -> None:
-        for _ in self.threads:
-            self.jobs.put(None)
+        """Run what waits, then end the threads."""
+        with self.ready:
+            self.stopped = True
+            self.ready.notify_all()
         for thread in self.threads:
             thread.join()
 
-    def call(self, call: Callable[[], T]) -> T:
+    def call(self, call: Callable[[], T], *, behind: bool = False) -> T:
         job = _Job(call)
-        self.jobs.put(job)
+        with self.ready:
+            (self.behind if behind else self.ahead).append(job)
+            self.ready.notify()
         return job.done.result()
 
+    def waiting(self) -> int:
+        """Statements waiting for a database thread (a test reads it)."""
+        with self.ready:
+            return len(self.ahead) + len(self.behind)
+
+    def _take(self) -> list[_Job]:
+        """The next batch; empty once stopped with nothing waiting."""
+        with self.ready:
+            while not (self.ahead or self.behind):
+                if self.stopped:
+                    return []
+                self.ready.wait()
+            batch = [self.ahead.popleft() for _ in range(min(len(self.ahead), GROUP_MAX))]
+            batch += [self.behind.popleft() for _ in range(min(len(self.behind), BEHIND_GROUP_MAX))]
+            return batch
+
     def _run(self) -> None:
-        while (first := self.jobs.get()) is not None:
-            batch = [first]
-            while len(batch) < GROUP_MAX:
-                try:
-                    job = self.jobs.get_nowait()
-                except Empty:
-                    break
-                if job is None:
-                    self.jobs.put(None)  # one stop each: this one is another thread's
-                    break
-                batch.append(job)
+        while batch := self._take():
             # No close_old_connections() here: this thread is not request-bound (on SQLite,
             # CONN_MAX_AGE 0 would reconnect for every batch); a broken connection is closed
             # where its error is caught.
@@ -219,6 +254,8 @@ class Dispatcher:
         # Rung while the dispatcher stopped: rung again for another worker before it exits.
         self.dropped: set[str] = set()
         self.company_of: dict[str, str] = {}
+        # Webhooks whose last attempt in this process failed (`receiver_failing`).
+        self.failing: set[str] = set()
         self.stopping = threading.Event()
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -264,6 +301,7 @@ class Dispatcher:
     def _drain_thread(self, webhook_id: str) -> None:
         _local.database, _local.dispatcher = self.database, self
         while webhook_id is not None:
+            _local.behind = webhook_id in self.failing
             try:
                 self.drain(webhook_id)
             except Exception:

@@ -1,6 +1,7 @@
 """Doorbells: telling the cluster that a webhook's queue has work, without costing the caller.
 
-A doorbell is a django-q2 task `webhooks.tasks.webhook_drain(webhook_id)`.
+A doorbell is a django-q2 task `webhooks.tasks.webhook_drain(*webhook_ids)`: the webhooks rung
+together are shared among a few tasks (`ring_shares`), not one task each.
 At most one is queued and not yet started per webhook: a drain that starts
 answers the doorbell (clears the flag) before it looks at the queue, so a
 ring after that start queues a new drain, and nothing committed is missed.
@@ -34,6 +35,8 @@ from events.compiled import hot_cursor
 from webhooks.models import Webhook
 
 DRAIN_TASK = "webhooks.tasks.webhook_drain"
+# At most this many webhooks in one drain task (ring_shares).
+RING_SHARE_MAX = 50
 
 _broker: Broker | None = None
 _broker_pid: int | None = None
@@ -56,11 +59,21 @@ def _redis_flag(webhook_id: str) -> str:
 
 
 def _enqueue(webhook_ids: list[str]) -> None:
+    """Queue the drains: one task for each share of the webhooks (`ring_shares`)."""
     broker = _get_broker()
-    for webhook_id in webhook_ids:
+    for share in ring_shares(webhook_ids):
         async_task(
-            DRAIN_TASK, webhook_id, q_options={"save": False, "task_name": "webhook_drain", "broker": broker}
+            DRAIN_TASK, *share, q_options={"save": False, "task_name": "webhook_drain", "broker": broker}
         )
+
+
+def ring_shares(webhook_ids: list[str]) -> list[list[str]]:
+    """The webhooks in shares of about one per worker, RING_SHARE_MAX at most: a task hands its
+    webhooks to a worker's dispatcher at once, so a fan-out to a hundred webhooks (or the clock
+    ringing a hundred retries) is a few tasks for the broker and the workers to pass on, not a
+    hundred that a single webhook's doorbell, rung just after, would wait behind."""
+    size = min(RING_SHARE_MAX, max(1, -(-len(webhook_ids) // settings.Q_CLUSTER["workers"])))
+    return [webhook_ids[start : start + size] for start in range(0, len(webhook_ids), size)]
 
 
 def ring_on_commit(*, webhook_ids: list[str]) -> None:
