@@ -32,7 +32,7 @@ def _sent_objects_in_order(requests) -> dict[str, list[str]]:
 
 
 def test_40_webhooks_keep_their_order_per_webhook_and_per_object_through_a_kill_9_of_one_of_two_clusters(
-    start_cluster, receiver, company_a, workflow_a
+    start_cluster, receiver, company_a, workflow_a, settings
 ):
     paths = [f"/h{n}" for n in range(HOOKS)]
     for n, path in enumerate(paths):
@@ -47,8 +47,11 @@ def test_40_webhooks_keep_their_order_per_webhook_and_per_object_through_a_kill_
             workflow=workflow_a,
             **ordering,
         )
-    # Short leases, so that the killed cluster's queues are taken over within seconds.
-    env = {"Q_WORKERS": "1", "WEBHOOK_DRAIN_BUDGET": "2"}
+    # Short leases, so that the killed cluster's queues are taken over within seconds; and a short
+    # sweep, so that a doorbell the killed cluster had taken (its Redis de-duplication key held by
+    # this process's ring and the clusters' alike) is rung again after 10 s rather than 60.
+    settings.WEBHOOK_SWEEP_AFTER = 10
+    env = {"Q_WORKERS": "1", "WEBHOOK_DRAIN_BUDGET": "2", "WEBHOOK_SWEEP_AFTER": "10"}
     doomed = start_cluster(**env)
     start_cluster(**env)
     tasks = [Task.objects.create(company=company_a, workflow=workflow_a, name=f"T{n} v0") for n in range(4)]
