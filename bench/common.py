@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -269,6 +270,29 @@ def pg_activity_ports() -> list[int]:
             "AND pid <> pg_backend_pid()"
         )
         return [port for (port,) in cursor.fetchall()]
+
+
+@contextlib.contextmanager
+def receiver_process() -> Iterator[ReceiverProcess]:
+    """A loopback receiver, stopped however the benchmark ends."""
+    receiver = ReceiverProcess()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@contextlib.contextmanager
+def receiver_and_cluster(workdir: Path, **env: str) -> Iterator[tuple[ReceiverProcess, ClusterProcess]]:
+    """A loopback receiver (running) and a qcluster (not started: the benchmark starts it once its
+    data is in place), both stopped however the benchmark ends."""
+    receiver = ReceiverProcess()
+    cluster = ClusterProcess(workdir / "qcluster.log", **env)
+    try:
+        yield receiver, cluster
+    finally:
+        cluster.stop()
+        receiver.stop()
 
 
 class ClusterSampler:

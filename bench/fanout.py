@@ -24,7 +24,13 @@ from collections import Counter, defaultdict
 from functools import partial
 from pathlib import Path
 
-from bench.common import ClusterProcess, ClusterSampler, ReceiverProcess, run_with_workdir, summary, verdict
+from bench.common import (
+    ClusterSampler,
+    receiver_and_cluster,
+    run_with_workdir,
+    summary,
+    verdict,
+)
 
 WEBHOOKS = int(os.environ.get("BENCH_FANOUT_WEBHOOKS", 200))
 EVENTS = 5
@@ -45,9 +51,7 @@ def run(workdir: Path) -> None:
     from events.models import Company, Task, Workflow
     from webhooks.models import Attempt, Delivery, Trigger, Webhook
 
-    receiver = ReceiverProcess()
-    cluster = ClusterProcess(workdir / "qcluster.log", Q_WORKERS=WORKERS)
-    try:
+    with receiver_and_cluster(workdir, Q_WORKERS=WORKERS) as (receiver, cluster):
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         company = Company.objects.create(name="Bench")
         workflow = Workflow.objects.create(company=company, name="Orders", code="orders")
@@ -143,9 +147,6 @@ def run(workdir: Path) -> None:
         if wrong:
             parts.append(f"order BROKEN on {len(wrong)} webhooks")
         summary("fanout", parts)
-    finally:
-        cluster.stop()
-        receiver.stop()
 
 
 def main() -> None:

@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 
 from bench.common import (
-    ClusterProcess,
     ClusterSampler,
-    ReceiverProcess,
     proc_status_kib,
+    receiver_and_cluster,
     run_with_workdir,
     summary,
     verdict,
@@ -41,16 +40,14 @@ def run(workdir: Path) -> None:
     from events.models import Company, Task, Workflow
     from webhooks.models import Delivery, Trigger, Webhook
 
-    receiver = ReceiverProcess()
-    cluster = ClusterProcess(
-        workdir / "qcluster.log",
+    with receiver_and_cluster(
+        workdir,
         Q_WORKERS="1",
         WEBHOOK_CONCURRENCY=str(IN_FLIGHT),
         WEBHOOK_MAX_PER_HOST=str(IN_FLIGHT),
         # The held requests must not time out: the hold plus slack.
         WEBHOOK_TIMEOUT=str(int(HOLD_SECONDS) + 10),
-    )
-    try:
+    ) as (receiver, cluster):
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         company = Company.objects.create(name="Bench")
         workflow = Workflow.objects.create(company=company, name="Orders", code="orders")
@@ -102,9 +99,6 @@ def run(workdir: Path) -> None:
                 f"{verdict(ok and done == IN_FLIGHT)}",
             ],
         )
-    finally:
-        cluster.stop()
-        receiver.stop()
 
 
 def main() -> None:

@@ -30,10 +30,11 @@ from functools import partial
 from pathlib import Path
 
 from bench.common import (
-    ClusterProcess,
     ClusterSampler,
     ReceiverProcess,
     percentile,
+    receiver_and_cluster,
+    receiver_process,
     run_with_workdir,
     summary,
     verdict,
@@ -139,13 +140,16 @@ def run(workdir: Path) -> None:
     from webhooks.models import Trigger, Webhook
 
     hang_ms = round((attempt_max_seconds() + 5) * 1000)
-    receiver = ReceiverProcess()
     # The hanging webhooks' receivers are another server, as they would be: one process holding a
     # hundred requests (and accepting a hundred at once when they retry) must not be the one whose
     # arrival times measure the healthy webhook.
-    stuck_receiver = ReceiverProcess()
-    cluster = ClusterProcess(workdir / "qcluster.log", Q_WORKERS=WORKERS, WEBHOOK_RETRY_DELAY=RETRY_DELAY)
-    try:
+    with (
+        receiver_and_cluster(workdir, Q_WORKERS=WORKERS, WEBHOOK_RETRY_DELAY=RETRY_DELAY) as (
+            receiver,
+            cluster,
+        ),
+        receiver_process() as stuck_receiver,
+    ):
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"WEBHOOK_TIMEOUT {settings.WEBHOOK_TIMEOUT:g}s (hard deadline {attempt_max_seconds():g}s); "
@@ -218,10 +222,6 @@ def run(workdir: Path) -> None:
             *sampler.report(max(base_peak, flight["peak_all"] + receiver.flight()["peak_all"])),
         ]
         summary("isolation", parts)
-    finally:
-        cluster.stop()
-        receiver.stop()
-        stuck_receiver.stop()
 
 
 def main() -> None:

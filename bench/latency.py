@@ -17,10 +17,9 @@ from functools import partial
 from pathlib import Path
 
 from bench.common import (
-    ClusterProcess,
-    ReceiverProcess,
     is_redis,
     percentile,
+    receiver_and_cluster,
     run_with_workdir,
     summary,
     verdict,
@@ -40,9 +39,7 @@ def run(workdir: Path) -> None:
     from events.models import Company, Task, Workflow
     from webhooks.models import Trigger, Webhook
 
-    receiver = ReceiverProcess()
-    cluster = ClusterProcess(workdir / "qcluster.log")
-    try:
+    with receiver_and_cluster(workdir) as (receiver, cluster):
         company = Company.objects.create(name="Bench")
         workflow = Workflow.objects.create(company=company, name="Orders", code="orders")
         Webhook.objects.create(
@@ -81,9 +78,6 @@ def run(workdir: Path) -> None:
         summary(
             "latency", [f"p50 {p50:.0f} ms (target <={target}) {verdict(p50 <= target)}", f"p95 {p95:.0f} ms"]
         )
-    finally:
-        cluster.stop()
-        receiver.stop()
 
 
 def main() -> None:

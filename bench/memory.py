@@ -16,9 +16,8 @@ import time
 from pathlib import Path
 
 from bench.common import (
-    ClusterProcess,
-    ReceiverProcess,
     proc_status_kib,
+    receiver_and_cluster,
     run_with_workdir,
     summary,
     verdict,
@@ -73,9 +72,7 @@ def run(workdir: Path) -> None:
     from events.models import Company
     from webhooks.models import Delivery, Webhook
 
-    receiver = ReceiverProcess()
-    cluster = ClusterProcess(workdir / "qcluster.log")
-    try:
+    with receiver_and_cluster(workdir) as (receiver, cluster):
         company = Company.objects.create(name="Bench")
         webhooks = [
             Webhook.objects.create(
@@ -123,9 +120,6 @@ def run(workdir: Path) -> None:
         summary(
             "memory", [f"peak RSS growth {growth:+.1%} (target <=+{TARGET:.0%}) {verdict(growth <= TARGET)}"]
         )
-    finally:
-        cluster.stop()
-        receiver.stop()
 
 
 def main() -> None:

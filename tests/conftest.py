@@ -83,3 +83,28 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def translations():
+    """The catalogues compiled (a .po newer than its .mo is compiled first), and English active
+    again afterwards: a test that asked in Spanish leaves no language behind in this thread."""
+    from django.utils import translation
+
+    from tests.browser.i18n_support import ensure_messages_compiled
+
+    ensure_messages_compiled()
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Passwords stored and checked with a fast hash in tests: the production hasher (PBKDF2, a
+    million rounds) costs about a quarter of a second of CPU a call, and most tests create a user
+    or sign one in. No test here is about the hash's strength; the sign-in limits are about how
+    many passwords are checked, not how long a check takes."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield

@@ -1,29 +1,15 @@
 """After a PostgreSQL restart no request pays for a kept connection the server closed: kept
 connections are health-checked before a request reuses them (CONN_HEALTH_CHECKS)."""
 
-import psycopg
 import pytest
 from django.db import OperationalError, close_old_connections, connection
+
+from tests.pg_faults import own_session_cut
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="kept connections: CI's PostgreSQL run"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def server_closes_this_connection() -> None:
-    """What a database restart does to a kept connection: its server process ends."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    settings = connection.settings_dict
-    dsn = {
-        "host": settings["HOST"] or "127.0.0.1",
-        "port": settings["PORT"] or 5432,
-        "user": settings["USER"],
-    }
-    with psycopg.connect(dbname=settings["NAME"], autocommit=True, **dsn) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 def next_request_query() -> int:
@@ -39,14 +25,14 @@ def test_kept_connections_are_health_checked_by_default():
 
 
 def test_the_first_request_after_the_server_closed_the_connection_gets_a_new_one():
-    server_closes_this_connection()
+    own_session_cut()  # what a database restart does to a kept connection
 
     assert next_request_query() == 1
 
 
 def test_without_health_checks_that_request_would_fail(monkeypatch):
     monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", False)
-    server_closes_this_connection()
+    own_session_cut()  # what a database restart does to a kept connection
 
     with pytest.raises(OperationalError):
         next_request_query()

@@ -70,3 +70,8 @@ def parse_po(text: str) -> list[dict]:
 
 def _unquote(value: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value)
+
+
+# Accept-Language of a Chilean administrator's browser and of an English one (Django test client).
+ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
+EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}

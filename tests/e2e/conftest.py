@@ -100,10 +100,13 @@ class Cluster:
         raise AssertionError(f"qcluster did not start:\n{self.log_path.read_text()[-3000:]}")
 
     def kill(self) -> None:
-        """kill -9 the whole cluster: sentinel, pusher, monitor and workers."""
+        """kill -9 the whole cluster: sentinel, pusher, monitor and workers; returns once none of
+        them is left (a worker outliving its parent for a moment would still hold a connection)."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            pgid = self.process.pid
+            os.killpg(pgid, signal.SIGKILL)
             self.process.wait(10)
+            wait_until(lambda: not process_group_members(pgid), timeout=10, message="the killed cluster gone")
 
     @property
     def timeout(self) -> float:

@@ -122,17 +122,23 @@ def test_an_inactive_webhook_gets_nothing_new_and_its_queue_resumes_in_order_on_
     create_tasks(workflow_a, 2, prefix="Ignored")
     assert Event.objects.count() == 0
 
+    # Deactivate while the queue is draining slowly: the rest must wait, not vanish. Slow from
+    # the first request, so that most of the five are still queued when the switch comes.
+    receiver.script("/orders", then=Reply(200, delay=0.3))
     services.webhook_set_active(webhook=webhook, active=True)
     queued = create_tasks(workflow_a, 5, prefix="Queued")
-    # Deactivate while the queue is draining slowly: the rest must wait, not vanish.
-    receiver.script("/orders", then=Reply(200, delay=0.3))
     services.webhook_set_active(webhook=webhook, active=False)
     create_tasks(workflow_a, 3, prefix="Inactive")
     sent_while_inactive = len(receiver.on("/orders"))
 
-    import time
-
-    time.sleep(2)
+    # The drain that was sending when the webhook went inactive ends after at most the request
+    # in flight and gives its lease back; one that ignored the switch would keep the lease until
+    # the queue was empty, all five sent.
+    wait_until(
+        lambda: not Webhook.objects.filter(pk=webhook.pk, leased_until__isnull=False).exists(),
+        timeout=30,
+        message="the drain to give the inactive webhook's queue back",
+    )
     assert len(receiver.on("/orders")) <= sent_while_inactive + 1
     assert Delivery.objects.count() == 5
 

@@ -22,7 +22,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 from django.db import connection
@@ -31,6 +30,7 @@ from django_q.conf import Conf
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import wait_until
 from tests.e2e.test_delivery import create_tasks, make_webhook, sent_task_ids
+from tests.pg_faults import connections_cut
 from tests.receiver import Reply
 from webhooks.engine import doorbell
 from webhooks.models import Attempt, Delivery
@@ -248,33 +248,12 @@ def test_after_a_10_s_redis_outage_delivery_resumes_within_5_s_with_nothing_lost
     _assert_each_hook_got_every_event_once_in_order(receiver, hooks, backlog + during, back)
 
 
-def _connections_cut(database: str, *, allowed: bool) -> None:
-    """From the server's maintenance database (a database cannot refuse its own session)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (watcher,) = cursor.fetchone()
-    settings = connection.settings_dict
-    dsn = {
-        "host": settings["HOST"] or "127.0.0.1",
-        "port": settings["PORT"] or 5432,
-        "user": settings["USER"],
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **dsn) as admin:
-        name = connection.ops.quote_name(database)
-        admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {'true' if allowed else 'false'}")
-        if not allowed:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
-                [database, watcher],
-            )
-
-
 @pytest.fixture
 def database_blip():
     """Cuts every other connection to the test database and refuses new ones until undone."""
     database = connection.settings_dict["NAME"]
-    yield lambda allowed: _connections_cut(database, allowed=allowed)
-    _connections_cut(database, allowed=True)
+    yield lambda allowed: connections_cut(database, allowed=allowed)
+    connections_cut(database, allowed=True)
 
 
 def test_after_a_10_s_postgresql_blip_delivery_resumes_within_5_s_and_nothing_is_sent_twice(

@@ -4,20 +4,11 @@ import html
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import translation
 
 from events.models import Task
-from tests.browser.i18n_support import ensure_messages_compiled
+from tests.browser.i18n_support import EN, ES
 
-ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
-EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
-
-
-@pytest.fixture(autouse=True)
-def compiled_messages():
-    ensure_messages_compiled()
-    yield
-    translation.activate("en")
+pytestmark = pytest.mark.usefixtures("translations")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from django.db import Error, connection, transaction
 
 from events.ids import new_object_id
 from events.models import Element, Note, SurveyAnswer, Task, User
+from tests import pg_faults
 from webhooks.models import Delivery, Event, Trigger, Webhook
 
 pytestmark = [
@@ -223,12 +224,7 @@ def objects(company_a, workflow_a, survey_a, group_a, element_a, member_a, admin
 def second_session() -> Iterator[Any]:
     """A PostgreSQL session of its own (autocommit): it cuts the test's session and reads what
     was committed."""
-    import psycopg
-
-    settings = connection.settings_dict
-    params = {"dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"]}
-    params |= {key: settings[key.upper()] for key in ("host", "port") if settings[key.upper()]}
-    with psycopg.connect(**params, autocommit=True) as session:
+    with pg_faults.second_session() as session:
         yield session
 
 
@@ -245,7 +241,7 @@ def cut_after_own_statement(table: str, second_session) -> Iterator[list[str]]:
         if not cut and own_statement.match(sql):
             pid = context["connection"].connection.info.backend_pid
             # With a timeout it waits until the session is gone, so the next statement fails.
-            second_session.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+            pg_faults.session_cut(pid, session=second_session, wait_ms=5000)
             cut.append(sql)
         return result
 

@@ -2,23 +2,16 @@
 stay English."""
 
 import pytest
-from django.utils import translation
 from rest_framework.test import APIClient
 
 from events.models import Workflow
-from tests.browser.i18n_support import ensure_messages_compiled
+from tests.browser.i18n_support import EN
 from webhooks.models import ApiToken
+
+pytestmark = pytest.mark.usefixtures("translations")
 
 B = "/api/v3/webhook/subscription"
 ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9,en;q=0.5"}
-EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
-
-
-@pytest.fixture(autouse=True)
-def compiled_messages():
-    ensure_messages_compiled()
-    yield
-    translation.activate("en")
 
 
 def in_both(send) -> tuple:

@@ -13,6 +13,7 @@ from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
 from events.models import Task
+from tests.pg_faults import own_session_cut
 from webhooks.engine import delivery as engine
 from webhooks.models import Attempt, Delivery, Ordering, Webhook
 
@@ -162,24 +163,14 @@ def test_in_object_mode_the_first_max_in_flight_attempts_after_a_takeover_are_ma
 def test_on_postgresql_a_drain_whose_connection_is_cut_before_its_record_records_the_attempt_once(
     receiver, make_webhook, workflow_a
 ):
-    import psycopg
-
     webhook = make_webhook(receiver.url("/hook"))
     tasks = create_tasks(workflow_a, 3)
-    settings = connection.settings_dict
     cut = {"done": False}
 
     def cut_before_the_first_record(execute, sql, params, many, context):
         if not cut["done"] and Attempt._meta.db_table in sql:
             cut["done"] = True
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                (pid,) = cursor.fetchone()
-            dsn = {"host": settings["HOST"] or "127.0.0.1", "port": settings["PORT"] or 5432}
-            with psycopg.connect(
-                dbname=settings["NAME"], user=settings["USER"], autocommit=True, **dsn
-            ) as other:
-                other.execute("SELECT pg_terminate_backend(%s)", [pid])
+            own_session_cut()
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(cut_before_the_first_record):

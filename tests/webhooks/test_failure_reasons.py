@@ -4,20 +4,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from tests.browser.i18n_support import ensure_messages_compiled
+from tests.browser.i18n_support import EN, ES
 from webhooks.engine.http import Reason, Step
 from webhooks.failure_reasons import failure_reason_display
 from webhooks.models import Attempt, Delivery, Event
 
-ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
-EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
-
-
-@pytest.fixture(autouse=True)
-def compiled_messages():
-    ensure_messages_compiled()
-    yield
-    translation.activate("en")
+pytestmark = pytest.mark.usefixtures("translations")
 
 
 def constants(namespace: type) -> list[str]:

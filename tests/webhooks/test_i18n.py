@@ -22,8 +22,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
 
-from tests.browser.i18n_support import BASE_DIR, ensure_messages_compiled, parse_po
+from tests.browser.i18n_support import BASE_DIR, EN, ES, parse_po
 from webhooks.models import Attempt, Delivery, Event, Trigger, Webhook
+
+pytestmark = pytest.mark.usefixtures("translations")
 
 PANEL_PYTHON = [
     "webhooks/panel/views.py",
@@ -44,8 +46,6 @@ PANEL_PYTHON = [
     "webhooks/panel/recovery.py",
     "webhooks/alerts.py",
 ]
-ES = {"HTTP_ACCEPT_LANGUAGE": "es-CL,es;q=0.9"}
-EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
 WHEN = datetime(2024, 4, 5, 14, 3, 7, tzinfo=UTC)
 
 # English UI words that must not appear in a Spanish page (outside data).
@@ -63,13 +63,6 @@ ENGLISH = [
 ENGLISH_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in ENGLISH) + r")(?![\w-])")
 DATA_TAGS = {"code", "pre", "script", "style"}
 TEXT_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "hx-confirm", "data-announce"}
-
-
-@pytest.fixture(autouse=True)
-def compiled_messages():
-    ensure_messages_compiled()
-    yield
-    translation.activate("en")
 
 
 class UiText(HTMLParser):
