@@ -308,12 +308,22 @@ class Task(SavedWithItsEvent, CompanyOwned):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        # Read before SavedWithItsEvent's transaction opens: a plain read, it needs no lock.
-        if not self.serial:
-            last = Task.objects.filter(workflow_id=self.workflow_id).aggregate(Max("serial"))
-            self.serial = (last["serial__max"] or 0) + 1
-        super().save(*args, **kwargs)
+    def save(self, *args, using: str | None = None, **kwargs) -> None:
+        alias = using or router.db_for_write(type(self), instance=self)
+        # SavedWithItsEvent's transaction, opened here (it joins it): the serial is taken and
+        # the row inserted in one transaction.
+        with transaction.atomic(using=alias, savepoint=False):
+            if not self.serial:
+                self.serial = self._serial_next(alias)
+            super().save(*args, using=using, **kwargs)
+
+    def _serial_next(self, alias: str) -> int:
+        """The workflow's next serial. Its row stays locked until this transaction ends, so two
+        concurrent creates in one workflow take turns: the second reads the MAX after the first
+        commits. (On SQLite every write transaction is IMMEDIATE: they already take turns.)"""
+        Workflow.objects.using(alias).select_for_update().filter(pk=self.workflow_id).values_list("pk").first()
+        last = Task.objects.using(alias).filter(workflow_id=self.workflow_id).aggregate(Max("serial"))
+        return (last["serial__max"] or 0) + 1
 
 
 class Note(SavedWithItsEvent, CompanyOwned):

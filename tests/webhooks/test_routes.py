@@ -76,9 +76,10 @@ def test_a_change_no_webhook_can_want_runs_no_webhook_query(
         Task.objects.create(company=company_a, workflow=workflow_a, name="Unwanted")
 
     assert routing_queries(queries.captured_queries) == []
-    # The serial, then the row in the transaction every tracked save runs in (SavedWithItsEvent).
+    # In the transaction every tracked save runs in (SavedWithItsEvent): the workflow's lock and
+    # its last serial, then the row.
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
-    assert statements == ["SELECT", "BEGIN", "INSERT", "COMMIT"]
+    assert statements == ["BEGIN", "SELECT", "SELECT", "INSERT", "COMMIT"]
     assert not Delivery.objects.exists()
 
 
