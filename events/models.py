@@ -321,7 +321,9 @@ class Task(SavedWithItsEvent, CompanyOwned):
         """The workflow's next serial. Its row stays locked until this transaction ends, so two
         concurrent creates in one workflow take turns: the second reads the MAX after the first
         commits. (On SQLite every write transaction is IMMEDIATE: they already take turns.)"""
-        Workflow.objects.using(alias).select_for_update().filter(pk=self.workflow_id).values_list("pk").first()
+        Workflow.objects.using(alias).select_for_update().filter(pk=self.workflow_id).values_list(
+            "pk"
+        ).first()
         last = Task.objects.using(alias).filter(workflow_id=self.workflow_id).aggregate(Max("serial"))
         return (last["serial__max"] or 0) + 1
 

@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
@@ -203,6 +204,15 @@ class WebhookQuerySet(models.QuerySet):
         objs = super().bulk_create(objs, *args, **kwargs)
         routes.routes_written(company_id=None)
         return objs
+
+    def by_name(self) -> "WebhookQuerySet":
+        """By name as people sort names, not by code point ("a_logout" before "Demo: tasks"):
+        PostgreSQL's ICU root collation (case, then accents, weigh less than letters: "Órdenes"
+        next to "ordenes"); elsewhere the lower-cased name (SQLite folds ASCII case only). The
+        name as written, then the id, break ties."""
+        postgresql = connections[self.db].vendor == "postgresql"
+        name = Collate("name", "und-x-icu") if postgresql else Lower("name")
+        return self.order_by(name, "name", "id")
 
     def wakeable(self, now) -> "WebhookQuerySet":
         """Queues the delivery clock must ring: a retry fell due, or a drain's lease expired,

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from webhooks.models import Trigger, Webhook
@@ -85,6 +86,23 @@ def test_the_list_is_an_array_of_the_same_shape_sorted_by_name_and_never_shows_t
     assert all(set(item) == WEBHOOK_KEYS for item in body)
     assert body[1] == api.get(f"{BASE}/{task_hook.pk}").json()
     assert "whsec_" not in response.content.decode()
+
+
+def test_the_list_sorts_names_as_people_do_not_by_code_point(api, company_a):
+    names = ["Zeta", "Demo: tasks", "beta", "a_logout"]
+    if connection.vendor == "postgresql":
+        names += ["orders", "Órdenes"]  # accents weigh less than letters (ICU)
+    for number, name in enumerate(names):
+        Webhook.objects.create(company=company_a, name=name, code=f"c{number}", url="https://example.com/")
+
+    response = api.get(BASE)
+
+    assert response.status_code == 200
+    sorted_names = [item["name"] for item in response.json()]
+    if connection.vendor == "postgresql":
+        assert sorted_names == ["a_logout", "beta", "Demo: tasks", "Órdenes", "orders", "Zeta"]
+    else:
+        assert sorted_names == ["a_logout", "beta", "Demo: tasks", "Zeta"]
 
 
 def test_the_list_includes_inactive_webhooks_unless_filtered(api, task_hook, survey_hook):

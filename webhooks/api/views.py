@@ -202,7 +202,8 @@ class SubscriptionListView(CompanyAPIView):
     @extend_schema(
         operation_id="subscription_list",
         summary="List webhooks (COTWebhook[])",
-        description="Cotalker-compatible. Sorted by name. Paginated with `limit`/`offset`; "
+        description="Cotalker-compatible. Sorted by name as people sort names (case-insensitive). "
+        "Paginated with `limit`/`offset`; "
         "the body stays a JSON array.",
         parameters=[WebhookListQuerySerializer, *PAGE_HEADERS],
         responses={200: WebhookSerializer(many=True), 400: ERROR_400, **AUTH_ERRORS},
@@ -215,7 +216,7 @@ class SubscriptionListView(CompanyAPIView):
             webhooks = webhooks.filter(trigger=query["trigger"])
         if query.get("isActive") is not None:
             webhooks = webhooks.filter(is_active=query["isActive"])
-        return paginated(request, webhooks.order_by("name", "id"), WebhookSerializer, query)
+        return paginated(request, webhooks.by_name(), WebhookSerializer, query)
 
     @extend_schema(
         operation_id="subscription_create",
