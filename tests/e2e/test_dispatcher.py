@@ -14,7 +14,7 @@ from tests.receiver import Reply
 from webhooks.models import Attempt, Delivery, Ordering, Webhook
 
 # Twenty times the workers of the two clusters: many drains per worker process at once.
-HOOKS = 40
+HOOKS = 100
 
 
 def _sent_objects_in_order(requests) -> dict[str, list[str]]:
@@ -31,7 +31,7 @@ def _sent_objects_in_order(requests) -> dict[str, list[str]]:
     return by_object
 
 
-def test_40_webhooks_keep_their_order_per_webhook_and_per_object_through_a_kill_9_of_one_of_two_clusters(
+def test_100_webhooks_keep_their_order_per_webhook_and_per_object_through_a_kill_9_of_one_of_two_clusters(
     start_cluster, receiver, company_a, workflow_a, settings
 ):
     paths = [f"/h{n}" for n in range(HOOKS)]
