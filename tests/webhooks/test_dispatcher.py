@@ -95,7 +95,53 @@ def test_records_that_wait_together_are_committed_in_one_transaction(make_webhoo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_statement_that_raises_is_run_again_alone_and_the_others_are_kept(make_webhook, workflow_a):
+def test_a_record_batched_with_a_ring_that_fails_is_committed_once_not_taken_for_a_takeover(
+    make_webhook, workflow_a, receiver
+):
+    """A ring while Redis is down raised in the batch: rolling the record back and running it
+    again made its fence see its own first run, and the delivery was sent a second time."""
+    import redis
+
+    webhook = make_webhook(receiver.url("/h"))
+    Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="T")
+    lease = engine.queue_lease(webhook_id=webhook.pk)
+    delivery = Delivery.objects.filter(webhook_id=webhook.pk).select_related("event").get()
+    sent = engine.attempt_send(lease=lease, delivery=delivery)
+    database = DatabaseThread().start()
+    holder, gate = hold(database)
+    answers = {}
+
+    def run(name, call):
+        try:
+            answers[name] = database.call(call)
+        except redis.exceptions.ConnectionError:
+            answers[name] = "broker down"
+
+    def ring_while_redis_is_down():
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    threads = [
+        threading.Thread(
+            target=run, args=("record", lambda: engine.delivery_record(delivery=delivery, **sent))
+        ),
+        threading.Thread(target=run, args=("ring", ring_while_redis_is_down)),
+    ]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: database.waiting() == 2, message="the record and the ring queued")
+    gate.set()
+    for thread in threads + [holder]:
+        thread.join()
+    database.stop()
+
+    assert answers["ring"] == "broker down"
+    assert answers["record"].kept is True
+    assert list(Delivery.objects.values_list("state", "attempts")) == [("success", 1)]
+    assert database.commits == 2  # the holder, then the batch: the record committed with it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_raises_gets_its_error_and_the_others_are_kept(make_webhook, workflow_a):
     database = DatabaseThread().start()
     results = {}
 

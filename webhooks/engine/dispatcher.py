@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, transaction
 
 from webhooks.engine import doorbell
 from webhooks.engine.brokers import connection_forget
@@ -176,23 +176,39 @@ class DatabaseThread:
     def _run_together(self, jobs: list[_Job]) -> None:
         """The statements of different drains that waited together, in one transaction: one commit
         for their attempts' records, leases and releases. Each is fenced on its own row and raises
-        nothing when its fence fails; if one raises, the transaction is rolled back and each is run
-        again alone."""
+        nothing when its fence fails. A call that raises something other than a database error (a
+        ring while Redis is down) wrote nothing: it gets its error and the others are committed.
+        A database error rolls the transaction back and each is run again alone; rolling back the
+        others for a ring would make them run twice, and a record run twice finds its own first
+        run in its fence (the attempt count it set in memory) and reports the attempt as taken
+        over, so the delivery would be sent again."""
         try:
             with transaction.atomic():
-                results = [job.call() for job in jobs]
+                outcomes = [self._call_keeping_other_errors(job) for job in jobs]
         except CONNECTION_ERRORS as error:
             connection_forget(DEFAULT_DB_ALIAS)
             for job in jobs:
                 job.done.set_exception(error)
             return
-        except Exception:
+        except DatabaseError:
             for job in jobs:
                 self._run_alone(job)
             return
         self.commits += 1
-        for job, result in zip(jobs, results, strict=True):
-            job.done.set_result(result)
+        for job, (result, error) in zip(jobs, outcomes, strict=True):
+            if error is None:
+                job.done.set_result(result)
+            else:
+                job.done.set_exception(error)
+
+    @staticmethod
+    def _call_keeping_other_errors(job: _Job) -> tuple[Any, Exception | None]:
+        try:
+            return job.call(), None
+        except DatabaseError:
+            raise
+        except Exception as error:
+            return None, error
 
     def _run_alone(self, job: _Job) -> None:
         try:
