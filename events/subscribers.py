@@ -2,7 +2,7 @@
 
 `events` never imports the apps that consume its events. Instead a consumer
 hands `subscribe()` an object with two methods when it starts
-(`webhooks.apps.WebhooksConfig.ready` subscribes `webhooks.routing.router`):
+(`webhooks.apps.WebhooksConfig.ready` subscribes `webhooks.engine.routing.router`):
 
 - `interest(company_id=, type=, context=)` answers, with one cheap query,
   whether an event of this company, type and context (the `data` keys it
