@@ -290,6 +290,20 @@ def test_every_quoted_section_a_doc_points_to_exists(doc: Path) -> None:
     assert broken_section_references(doc) == []
 
 
+def readme_layout() -> str:
+    """The code block under the README's "Layout" heading."""
+    text = doc_text(ROOT / "README.md")
+    block = text.split("## Layout", 1)[1].split("```", 2)[1]
+    return block
+
+
+@pytest.mark.parametrize("folder", ["webhooks/engine", "webhooks/api"])
+def test_the_readme_layout_names_every_module_of_the_engine_and_the_api(folder: str) -> None:
+    modules = sorted(p.stem for p in (ROOT / folder).glob("*.py") if p.stem != "__init__")
+    layout = readme_layout()
+    assert [m for m in modules if not re.search(rf"\b{m}\b", layout)] == []
+
+
 def test_the_checks_catch_what_is_missing(tmp_path: Path) -> None:
     doc = tmp_path / "stale.md"
     doc.write_text(
