@@ -48,6 +48,12 @@ ENV_ASSIGNMENT = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]*)=")
 NOT_OURS = {"SET_NULL", "CLOCK_MONOTONIC"}
 # `events/0002`: an app's migration by its number.
 MIGRATION = re.compile(r"^(\w+)/(\d{4})$")
+# A file named in prose, outside backticks: "(docs/performance.md)", "see bench/fanout.py".
+PROSE_FILE = re.compile(
+    r"(?<![\w/.-])((?:"
+    + "|".join(re.escape(r) for r in OWN_ROOTS)
+    + r")[\w/.-]*\.(?:py|md|html|sh|css|js|po|png))\b"
+)
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
 # `[docs/delivery.md](docs/delivery.md), "Capture without a query"` or
 # `(docs/delivery.md, "Telling people")`: the quoted words name a section of that doc.
@@ -120,6 +126,9 @@ def missing_paths(doc: Path) -> list[str]:
         exists = any(p.exists() for p in found)
         if not exists or (name and not defines(names_defined_in(found[0]), name)):
             missing.append(span)
+    for path in PROSE_FILE.findall(doc_text(doc)):
+        if not (ROOT / path).exists() and path not in missing:
+            missing.append(path)
     return missing
 
 
@@ -312,10 +321,11 @@ def test_the_checks_catch_what_is_missing(tmp_path: Path) -> None:
         '[a link](missing.md), [a section](#gone) and (docs/delivery.md, "Gone"), `events/9999`.\n'
         "`webhooks/engine/http.py`, `webhooks.engine.http`, `manage.py migrate`, `make test`,\n"
         "`python -m bench capture`, `WEBHOOK_TIMEOUT`, `DEBUG=false`, `events/0001`,\n"
+        "as bench/gone.py says and bench/fanout.py does,\n"
         '(docs/delivery.md, "Telling\n people").\n',
         encoding="utf-8",
     )
-    assert missing_paths(doc) == ["webhooks/engine/gone.py", "events/9999"]
+    assert missing_paths(doc) == ["webhooks/engine/gone.py", "events/9999", "bench/gone.py"]
     assert missing_modules(doc) == ["webhooks.engine.gone", "events.services.gone_emit()"]
     assert missing_commands(doc) == ["manage.py gone", "make gone", "python -m bench gone"]
     assert missing_settings(doc) == ["WEBHOOK_GONE", "WEBHOOK_NEVER"]
