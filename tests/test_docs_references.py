@@ -313,6 +313,12 @@ def test_the_readme_layout_names_every_module_of_the_engine_and_the_api(folder: 
     assert [m for m in modules if not re.search(rf"\b{m}\b", layout)] == []
 
 
+def test_the_readme_links_every_page_of_docs() -> None:
+    linked = set(MARKDOWN_LINK.findall(doc_text(ROOT / "README.md")))
+    pages = sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))
+    assert [page for page in pages if page not in linked] == []
+
+
 def test_the_checks_catch_what_is_missing(tmp_path: Path) -> None:
     doc = tmp_path / "stale.md"
     doc.write_text(
