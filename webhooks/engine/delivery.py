@@ -47,7 +47,7 @@ from webhooks.engine import by_object, dispatcher, doorbell, failing, http, shut
 from webhooks.engine.brokers import connection_forget
 from webhooks.engine.dispatcher import db
 from webhooks.engine.signing import signature_header
-from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Webhook, queue_free
+from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Trigger, Webhook, queue_free
 
 logger = logging.getLogger("webhooks.delivery")
 
@@ -605,7 +605,7 @@ def redeliveries_insert(company_id: str, webhook_id: str, originals: list[tuple[
 def test_event_payload(*, webhook: Webhook) -> dict[str, Any]:
     return {
         "company": webhook.company_id,
-        "type": EVENT_TYPE_BY_TRIGGER[webhook.trigger],
+        "type": EVENT_TYPE_BY_TRIGGER[Trigger(webhook.trigger)],
         "event": "test",
         "data": None,
         "diff": {},
