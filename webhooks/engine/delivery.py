@@ -47,7 +47,16 @@ from webhooks.engine import by_object, dispatcher, doorbell, failing, http, shut
 from webhooks.engine.brokers import connection_forget
 from webhooks.engine.dispatcher import db
 from webhooks.engine.signing import signature_header
-from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Trigger, Webhook, queue_free
+from webhooks.models import (
+    EVENT_TYPE_BY_TRIGGER,
+    Attempt,
+    Delivery,
+    Event,
+    Ordering,
+    Trigger,
+    Webhook,
+    queue_free,
+)
 
 logger = logging.getLogger("webhooks.delivery")
 
