@@ -50,6 +50,7 @@ def main(argv: list[str]) -> int:
                 stderr=log,
                 text=True,
             )
+            assert process.stdout is not None  # stdout=PIPE
             for line in process.stdout:
                 print(line, end="", flush=True)
                 if line.startswith("SUMMARY "):

@@ -99,6 +99,7 @@ class ReceiverProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True
         )
+        assert self.process.stdout is not None  # stdout=PIPE
         line = self.process.stdout.readline()
         self.port = int(line.split()[1])
         self.base = f"http://127.0.0.1:{self.port}"

@@ -28,6 +28,7 @@ import os
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from bench.common import (
     ClusterSampler,
@@ -108,7 +109,7 @@ class Healthy:
         # When the slowest arrived in the phase tells which burst they waited behind.
         slowest = sorted(zip((v for v, _ in values), sorted(wanted), strict=True), reverse=True)[:5]
         when = ", ".join(f"{ms:.0f} ms at {commits[seq] - began:.1f}s" for ms, seq in slowest)
-        result = {"count": count, "late": late, "values": values}
+        result: dict[str | int, Any] = {"count": count, "late": late, "values": values}
         for q in (50, 99):
             value = percentile([v for v, _ in values], q)
             lower_bound = any(not ok and v <= value for v, ok in values)

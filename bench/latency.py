@@ -54,7 +54,7 @@ def run(workdir: Path) -> None:
         warmup = 5
         latencies = []
         for n in range(1, SAMPLES + warmup + 1):
-            committed = []
+            committed: list[float] = []
             with transaction.atomic():
                 transaction.on_commit(partial(stamp, committed))
                 Task.objects.create(company=company, workflow=workflow, name=f"task {n}")

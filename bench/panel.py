@@ -193,7 +193,7 @@ def run() -> None:
     parts = []
     print(f"{'page':<15} {'small ms':>9} {'large ms':>9} {'ratio':>6} {'queries small/large':>20}")
     for page, target in pages.items():
-        times = {"small": [], "large": []}
+        times: dict[str, list[float]] = {"small": [], "large": []}
         queries = {}
         for side in times:
             path, extra = target(side)

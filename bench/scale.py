@@ -41,6 +41,7 @@ import re
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.common import django_setup, is_postgres, median, percentile, scratch_database, summary, verdict
 
@@ -117,7 +118,7 @@ def pending_load(company_id: str, queues: int, per_queue: int, prefix: str, now,
             CASE WHEN x < %s AND x %% 10 = 1 THEN 1 ELSE 0 END,
             CASE WHEN x < %s AND x %% 10 = 1 THEN %s ELSE %s END, NULL, '', %s, %s, NULL
         FROM {rows_of}"""
-    params = [prefix, company_id, WEBHOOK_PREFIX, queues, ids[0], queues, queues, queues]
+    params: list[Any] = [prefix, company_id, WEBHOOK_PREFIX, queues, ids[0], queues, queues, queues]
     params += [at(wake_at), at(now), False, at(now), rows]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -166,7 +167,7 @@ class Meter:
             started = time.perf_counter()
             yield
             self.seconds[name] = time.perf_counter() - started
-        if self.capture:
+        if captured is not None:
             self.sql[name] = [
                 q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith(DATA)
             ]
@@ -387,7 +388,9 @@ def scenarios_measure(databases: Databases, samples: list[str]) -> dict[str, dic
     from webhooks.models import Delivery
 
     warmup, timed, explain_wid = samples[:WARMUP], samples[WARMUP:-1], samples[-1]
-    results = {side: {"ticks": [], "ops": {op: [] for op in OPS}} for side in SCENARIOS}
+    results: dict[str, dict[str, Any]] = {
+        side: {"ticks": [], "ops": {op: [] for op in OPS}} for side in SCENARIOS
+    }
     # Every webhook rung just now: the sweep age (a minute) must not pass before the last tick.
     now = timezone.now()
     for side in SCENARIOS:
@@ -464,7 +467,7 @@ def report(sides: dict[str, dict]) -> list[str]:
         side: {**sides[side]["op_us"], "_next_batch": sides[side]["op_us"]["_next_batch"] / rows[side]}
         for side in sides
     }
-    ratios = {}
+    ratios: dict[str, float] = {}
     for op in OPS:
         s, g = small["op_us"][op], large["op_us"][op]
         queries = f"{small['op_queries'][op]}/{large['op_queries'][op]}"
@@ -491,7 +494,7 @@ def report(sides: dict[str, dict]) -> list[str]:
         f"(_next_batch returns min({BATCH}, queue length) rows: {rows['small']} in small, {rows['large']} in "
         "large; the step per delivery counts it per row returned, as a drain pays it once per batch)"
     )
-    worst = max(ratios, key=ratios.get)
+    worst = max(ratios, key=lambda op: ratios[op])
     drain_ok = step_ratio <= TARGET and ratios[worst] <= TARGET
     parts.append(
         f"drain per-delivery queries {step_ratio:.2f}x (target <={TARGET}; "

@@ -8,12 +8,17 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from cotalker_webhooks.env import env_bool, env_float, env_int, env_list, env_str
+
+# Django's generic classes (ModelAdmin[Company], ...) accept the type arguments mypy reads.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -241,7 +246,7 @@ WEBHOOK_ENCRYPTION_KEYS = _encryption_keys()
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": env_str("Q_CLUSTER_NAME", "cotalker_webhooks"),
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": env_int("Q_TIMEOUT", 120, minimum=1),

@@ -120,7 +120,7 @@ def element_to_cot(element: Element, known: dict[str, list[str]] | None = None) 
 
 
 def note_to_cot(note: Note, known: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    context = {"task": {"taskId": note.task_id, "taskGroupId": note.task.workflow_id}} if note.task_id else {}
+    context = {"task": {"taskId": note.task_id, "taskGroupId": note.task.workflow_id}} if note.task else {}
     return {
         "_id": note.pk,
         "company": note.company_id,

@@ -4,6 +4,8 @@ Every row has a 24-hex ObjectId primary key (`_id` in payloads). The COT*
 JSON shape of each model lives in `events/cot.py`.
 """
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
@@ -17,7 +19,7 @@ from events.ids import new_object_id
 code_validator = RegexValidator(r"^[a-z0-9_]{1,60}$", _("Use 1-60 lowercase letters, digits or underscores."))
 
 
-def object_id_field() -> models.CharField:
+def object_id_field() -> "models.CharField[str, str]":
     return models.CharField(
         primary_key=True, max_length=24, default=new_object_id, editable=False, verbose_name="ID"
     )
@@ -47,7 +49,14 @@ class CompanyOwned(models.Model):
         abstract = True
 
 
-class SavedWithItsEvent:
+if TYPE_CHECKING:
+    # A mixin of models, before Model in their MRO: its super().save() is Model.save().
+    _SavedBase = models.Model
+else:
+    _SavedBase = object
+
+
+class SavedWithItsEvent(_SavedBase):
     """A tracked model (`events.cot.KINDS`): its save() and the event capture writes for it
     commit together, or not at all, whatever the caller's transaction state.
 
@@ -63,7 +72,7 @@ class SavedWithItsEvent:
     signals inside `atomic(savepoint=False)` (Collector.delete(), the related managers).
     """
 
-    def save(self, *args, using: str | None = None, **kwargs) -> None:
+    def save(self, *args: Any, using: str | None = None, **kwargs: Any) -> None:
         # The alias Model.save() will write to (positional arguments, deprecated by Django,
         # are passed on as they are).
         alias = using or router.db_for_write(type(self), instance=self)
@@ -71,24 +80,26 @@ class SavedWithItsEvent:
             super().save(*args, using=using, **kwargs)
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         if not email:
             raise ValueError("Users need an email address")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user: User = self.model(email=self.normalize_email(email).lower(), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
         return self.create_user(email, password, **fields)
 
 
-class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
+# The ignore: webhooks.ApiToken (related_name auth_token_set) subclasses django-rest-knox's model,
+# which has no types, so django-stubs cannot build the reverse manager.
+class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     id = object_id_field()
     company = models.ForeignKey(
         Company, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("company")
@@ -103,7 +114,7 @@ class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
     avatar = models.URLField(
         blank=True, help_text=_("URL of the original avatar image."), verbose_name=_("avatar")
     )
-    properties = models.ManyToManyField(
+    properties: "models.ManyToManyField[Element, Any]" = models.ManyToManyField(
         "Element",
         blank=True,
         related_name="users",
@@ -128,7 +139,7 @@ class User(SavedWithItsEvent, AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")
@@ -308,7 +319,7 @@ class Task(SavedWithItsEvent, CompanyOwned):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, using: str | None = None, **kwargs) -> None:
+    def save(self, *args: Any, using: str | None = None, **kwargs: Any) -> None:
         alias = using or router.db_for_write(type(self), instance=self)
         # SavedWithItsEvent's transaction, opened here (it joins it): the serial is taken and
         # the row inserted in one transaction.

@@ -100,7 +100,11 @@ def object_event_emit(
         interests = instance_interests(instance)
     if not interests:
         return None
-    emit = {"company_id": kind.company_id(instance), "type": kind.type, "interests": interests}
+    emit: dict[str, Any] = {
+        "company_id": kind.company_id(instance),
+        "type": kind.type,
+        "interests": interests,
+    }
     if event == DELETE:
         data = previous if previous is not None else kind.to_cot(instance)
         return event_emit(**emit, event=DELETE, data=data)
@@ -197,7 +201,12 @@ def _snapshot_with_lists(instance: models.Model, alias: str, lists: tuple[str, .
 
 
 def m2m_owners(
-    *, instance: models.Model, through: type[models.Model], reverse: bool, model, pk_set
+    *,
+    instance: models.Model,
+    through: type[models.Model],
+    reverse: bool,
+    model: type[models.Model],
+    pk_set: set[Any] | None,
 ) -> list[models.Model]:
     """The tracked objects whose many-to-many list an `m2m_changed` signal is about."""
     if not reverse:

@@ -15,8 +15,8 @@ class AttemptInline(admin.TabularInline):
     model = Attempt
     extra = 0
     can_delete = False
-    fields = ["number", "started_at", "duration_ms", "status_code", "error", "response_truncated"]
-    readonly_fields = fields
+    readonly_fields = ("number", "started_at", "duration_ms", "status_code", "error", "response_truncated")
+    fields = readonly_fields
 
 
 @admin.register(Delivery)

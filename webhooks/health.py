@@ -24,6 +24,7 @@ process sees the clusters' heartbeat wherever they run.
 import logging
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -156,7 +157,7 @@ def deliveries_check() -> dict:
 
 def health_report() -> dict:
     database = database_check()
-    report = {
+    report: dict[str, Any] = {
         "status": "ok",
         "database": database,
         "broker": broker_check(),

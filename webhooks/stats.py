@@ -37,7 +37,7 @@ logger = logging.getLogger("webhooks.stats")
 
 # Upper edges (ms, exclusive) of the response-time buckets, about 1.5x apart: a percentile is
 # known to within its bucket. One more bucket holds 30 s and over (timeouts).
-DURATION_EDGES = (10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700)
+DURATION_EDGES: tuple[int, ...] = (10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700)
 DURATION_EDGES += (1000, 1500, 2000, 3000, 5000, 7000, 10000, 15000, 20000, 30000)
 BUCKETS = len(DURATION_EDGES) + 1
 

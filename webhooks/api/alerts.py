@@ -10,6 +10,7 @@ from webhooks import alerts
 from webhooks.api.serializers import AlertsInputSerializer, AlertsSerializer
 from webhooks.api.views import AUTH_ERRORS, ERROR_400, CompanyAPIView, _api_errors
 from webhooks.models import Webhook
+from webhooks.staff import staff_company
 
 
 def _alerts_body(webhook: Webhook | None) -> dict:
@@ -48,7 +49,9 @@ class AlertsView(CompanyAPIView):
         body = AlertsInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            webhook = alerts.alerts_webhook_set(company=request.user.company, url=body.validated_data["url"])
+            webhook = alerts.alerts_webhook_set(
+                company=staff_company(request.user), url=body.validated_data["url"]
+            )
         except DjangoValidationError as error:
             raise exceptions.ValidationError(_api_errors(error)) from error
         return Response(AlertsSerializer(_alerts_body(webhook)).data)

@@ -29,7 +29,7 @@ def _type_label(schema: dict, node: dict) -> str:
         return _type_label(schema, node["allOf"][0])
     if node.get("type") == "array":
         return escape(_("array of %(type)s")) % {"type": _type_label(schema, node.get("items", {}))}
-    label = escape(node.get("type", "any"))
+    label: str = escape(node.get("type", "any"))
     if node.get("enum"):
         label += " (" + escape(", ".join(str(v) for v in node["enum"] if v not in ("", None))) + ")"
     if node.get("format"):
@@ -112,10 +112,10 @@ def _docs_html(schema: dict) -> str:
             parts.append(f"<p lang='en'>{escape(component['description'])}</p>")
         properties = component.get("properties", {})
         if properties:
-            required = set(component.get("required", []))
+            required_fields = set(component.get("required", []))
             parts.append(_header_row(_("Field"), _("Type"), _("Description")))
             for field, node in properties.items():
-                mark = " *" if field in required else ""
+                mark = " *" if field in required_fields else ""
                 parts.append(
                     f"<tr><td><code>{escape(field)}</code>{mark}</td><td>{_type_label(schema, node)}</td>"
                     f"<td lang='en'>{escape(node.get('description', ''))}</td></tr>"

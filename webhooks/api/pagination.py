@@ -1,6 +1,8 @@
 """Query parameters and pagination of the API's lists: plain JSON arrays paged with
 `limit`/`offset`, described by `X-Total-Count` and an RFC 8288 `Link` header."""
 
+from typing import Any, TypeVar
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -10,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from webhooks.models import PUBLIC_TRIGGERS
+
+_QS = TypeVar("_QS", bound=QuerySet[Any])
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -86,7 +90,7 @@ def query_params(serializer_class, request: Request) -> dict:
     return query.validated_data
 
 
-def created_between(queryset: QuerySet, query: dict) -> QuerySet:
+def created_between(queryset: _QS, query: dict) -> _QS:
     if "createdAtFrom" in query:
         queryset = queryset.filter(created_at__gte=query["createdAtFrom"])
     if "createdAtTo" in query:

@@ -11,7 +11,6 @@ and an RFC 8288 `Link` header describe it.
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -48,7 +47,8 @@ from webhooks.api.serializers import (
     is_object_id,
 )
 from webhooks.engine import delivery as engine
-from webhooks.models import CODE_TAKEN, LOGS_ORDER, Delivery, Webhook
+from webhooks.models import CODE_TAKEN, LOGS_ORDER, Delivery, DeliveryQuerySet, Webhook, WebhookQuerySet
+from webhooks.staff import staff_company_id
 
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
 _CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
@@ -139,9 +139,9 @@ class CompanyAPIView(APIView):
 
     @property
     def company_id(self) -> str:
-        return self.request.user.company_id
+        return staff_company_id(self.request.user)
 
-    def webhooks(self) -> QuerySet:
+    def webhooks(self) -> WebhookQuerySet:
         return Webhook.objects.for_company(self.company_id).regular()
 
     def get_webhook(self, webhook_id: str, *, for_update: bool = False) -> Webhook:
@@ -157,7 +157,7 @@ class CompanyAPIView(APIView):
             raise exceptions.NotFound(WEBHOOK_NOT_FOUND)
         return webhook
 
-    def logs(self) -> QuerySet:
+    def logs(self) -> DeliveryQuerySet:
         return (
             Delivery.objects.filter(company_id=self.company_id)
             .select_related("event")

@@ -13,9 +13,11 @@ in settings (docs/delivery.md, "Faults").
 import contextlib
 import logging
 import time
+from typing import Any
 
 import redis
 from django.db import DatabaseError, connections
+from django_q.brokers import Broker
 from django_q.brokers.orm import ORM
 from django_q.brokers.redis_broker import Redis
 from django_q.conf import Conf
@@ -57,8 +59,9 @@ class _Patience:
             self.logged_at = 0.0
 
 
-class _PatientDequeue:
-    """A broker mixin: `dequeue()` answers "no task yet" while `OUTAGE_ERRORS` are raised."""
+class _PatientDequeue(Broker):
+    """A broker mixin: `dequeue()` answers "no task yet" while `OUTAGE_ERRORS` are raised.
+    A Broker itself only for its `super()` calls' types: before Redis and ORM in their MRO."""
 
     OUTAGE_ERRORS: tuple[type[Exception], ...] = ()
 
@@ -66,9 +69,9 @@ class _PatientDequeue:
         super().__init__(list_key=list_key)
         self._patience = _Patience()
 
-    def dequeue(self):
+    def dequeue(self) -> list[Any] | None:
         try:
-            tasks = super().dequeue()
+            tasks: list[Any] | None = super().dequeue()
         except self.OUTAGE_ERRORS as error:
             self.outage_seen()
             self._patience.failed(error)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -186,23 +187,25 @@ class ObjectQueue:
         return min((head.next_attempt_at for head in self._heads()), default=None)
 
     def _key(self, delivery: Delivery) -> str:
-        # The barrier's key cannot be an object's: an ObjectId has no "#".
-        return "#barrier" if delivery is self.barrier else self.object_of(delivery)
+        # The barrier's key cannot be an object's: an ObjectId has no "#". A delivery other than
+        # the barrier always has an object (read() makes one without it the barrier).
+        subject = None if delivery is self.barrier else self.object_of(delivery)
+        return "#barrier" if subject is None else subject
 
 
 @dataclass
 class InFlight:
     """The attempts sent and not yet recorded."""
 
-    futures: dict[Future, Delivery] = field(default_factory=dict)
+    futures: dict[Future[Any], Delivery] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.futures)
 
-    def add(self, future: Future, delivery: Delivery) -> None:
+    def add(self, future: Future[Any], delivery: Delivery) -> None:
         self.futures[future] = delivery
 
-    def finished(self, timeout: float | None) -> list[tuple[Delivery, Future]]:
+    def finished(self, timeout: float | None) -> list[tuple[Delivery, Future[Any]]]:
         done, _ = wait(self.futures, timeout=timeout, return_when=FIRST_COMPLETED)
         return [(self.futures.pop(future), future) for future in done]
 

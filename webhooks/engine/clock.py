@@ -15,6 +15,8 @@ import multiprocessing
 import random
 import threading
 import time
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -29,7 +31,7 @@ _started = False
 TICK_LIMIT = 500
 
 
-def clock_start(**kwargs) -> None:
+def clock_start(**kwargs: Any) -> None:
     """django-q2 `post_spawn` receiver: runs in each freshly spawned worker process."""
     global _started
     # django-q2's sync mode (tests) runs a worker in the main process: no clock there.
@@ -47,7 +49,7 @@ def _tick_forever() -> None:
         clock_tick()
 
 
-def clock_tick(*, now=None) -> None:
+def clock_tick(*, now: datetime | None = None) -> None:
     """One tick: ring what is due (everything due after a broker outage), then beat. Each part
     fails alone, logged: a broker outage must not stop the rings that need only the database,
     nor the other way round."""
@@ -102,7 +104,7 @@ class _Sweep:
     def start(self) -> None:
         self.after = ""
 
-    def next_ids(self, now) -> list[str]:
+    def next_ids(self, now: datetime) -> list[str]:
         if self.after is None:
             return []
         due = Webhook.objects.idle_with_due_head(now).filter(pk__gt=self.after).order_by("pk")
@@ -116,7 +118,7 @@ _sweep = _Sweep()
 _unsent: set[str] = set()
 
 
-def _claim_wakeable(now) -> list[str]:
+def _claim_wakeable(now: datetime) -> list[str]:
     """The queues to wake (Webhook.objects.wakeable), marked rung in one transaction — one commit
     however many retries fell due at once. Of several clocks ticking at once each claims other
     rows: on PostgreSQL a clock skips the rows another one has locked, and re-checks the rest
@@ -135,7 +137,7 @@ def _claim_wakeable(now) -> list[str]:
     return woken
 
 
-def queues_ring_due(*, now=None) -> list[str]:
+def queues_ring_due(*, now: datetime | None = None) -> list[str]:
     """Ring the queues that need it now; returns the webhook ids rung.
 
     Each ring is a conditional update on the webhook row's own columns, so that of

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, transaction
@@ -47,7 +47,16 @@ from webhooks.engine import by_object, dispatcher, doorbell, failing, http, shut
 from webhooks.engine.brokers import connection_forget
 from webhooks.engine.dispatcher import db
 from webhooks.engine.signing import signature_header
-from webhooks.models import EVENT_TYPE_BY_TRIGGER, Attempt, Delivery, Event, Ordering, Webhook, queue_free
+from webhooks.models import (
+    EVENT_TYPE_BY_TRIGGER,
+    Attempt,
+    Delivery,
+    Event,
+    Ordering,
+    Trigger,
+    Webhook,
+    queue_free,
+)
 
 logger = logging.getLogger("webhooks.delivery")
 
@@ -342,7 +351,7 @@ def _wake_in(queue: by_object.ObjectQueue) -> float | None:
     return min((w for w in waits if w is not None), default=None)
 
 
-def _attempt_send_in_thread(*, lease: Lease, delivery: Delivery) -> dict:
+def _attempt_send_in_thread(*, lease: Lease, delivery: Delivery) -> dict[str, Any]:
     """attempt_send() in a sender thread: an error there is recorded as a failed attempt with no
     status. Raised, it would stop the drain with the other objects' attempts sent and unrecorded
     (sent again after the lease expires) and the lease held, at every drain of the queue."""
@@ -379,7 +388,7 @@ def signed_headers(signing_secrets: list[str], message_id: str, body: bytes) -> 
     }
 
 
-def request_headers(custom: dict[str, str], signed: dict[str, str]) -> tuple[dict, dict]:
+def request_headers(custom: dict[str, str], signed: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The headers to send, and the ones to store with the attempt: custom values are
     credentials, so the stored copy (shown in the logs) has their names only."""
     sent = {**custom, **signed}
@@ -402,7 +411,7 @@ def delivery_attempt(*, lease: Lease, delivery: Delivery) -> Recorded:
     return attempt_record(lease=lease, delivery=delivery, sent=attempt_send(lease=lease, delivery=delivery))
 
 
-def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict) -> Recorded:
+def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict[str, Any]) -> Recorded:
     """Record an attempt that was sent (waiting for the database, within the lease: an attempt
     that was sent is recorded rather than sent again). In a dispatcher's drain thread, with the
     records of other drains that are ready at the same time: one commit for all of them."""
@@ -433,7 +442,7 @@ def _request_slot_give(lease: Lease) -> None:
         running.hosts.release(lease.webhook.url)
 
 
-def attempt_send(*, lease: Lease, delivery: Delivery) -> dict:
+def attempt_send(*, lease: Lease, delivery: Delivery) -> dict[str, Any]:
     """Send the delivery once (no database): delivery_record()'s other arguments."""
     body = delivery.event.body.encode()
     sent, stored = request_headers(lease.headers, signed_headers(lease.secrets, delivery.object_id, body))
@@ -448,7 +457,7 @@ def delivery_record(
     delivery: Delivery,
     started_at: datetime,
     result: http.HttpResult,
-    headers: dict,
+    headers: dict[str, str],
     max_attempts: int = 0,
     after_lost_lease: bool = False,
     webhook: Webhook | None = None,
@@ -602,10 +611,10 @@ def redeliveries_insert(company_id: str, webhook_id: str, originals: list[tuple[
     return again
 
 
-def test_event_payload(*, webhook: Webhook) -> dict:
+def test_event_payload(*, webhook: Webhook) -> dict[str, Any]:
     return {
         "company": webhook.company_id,
-        "type": EVENT_TYPE_BY_TRIGGER[webhook.trigger],
+        "type": EVENT_TYPE_BY_TRIGGER[Trigger(webhook.trigger)],
         "event": "test",
         "data": None,
         "diff": {},

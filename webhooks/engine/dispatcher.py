@@ -79,7 +79,7 @@ def receiver_failing(*, webhook_id: str, failing: bool) -> None:
 @dataclass
 class _Job:
     call: Callable[[], Any]
-    done: Future = field(default_factory=Future)
+    done: Future[Any] = field(default_factory=Future)
 
 
 class DatabaseThread:
@@ -125,7 +125,8 @@ class DatabaseThread:
         with self.ready:
             (self.behind if behind else self.ahead).append(job)
             self.ready.notify()
-        return job.done.result()
+        result: T = job.done.result()
+        return result
 
     def waiting(self) -> int:
         """Statements waiting for a database thread (a test reads it)."""
@@ -195,11 +196,11 @@ class DatabaseThread:
                 self._run_alone(job)
             return
         self.commits += 1
-        for job, (result, error) in zip(jobs, outcomes, strict=True):
-            if error is None:
+        for job, (result, failure) in zip(jobs, outcomes, strict=True):
+            if failure is None:
                 job.done.set_result(result)
             else:
-                job.done.set_exception(error)
+                job.done.set_exception(failure)
 
     @staticmethod
     def _call_keeping_other_errors(job: _Job) -> tuple[Any, Exception | None]:
@@ -339,7 +340,7 @@ class Dispatcher:
     def _start(self, webhook_id: str) -> None:
         threading.Thread(target=self._drain_thread, args=(webhook_id,), name="webhook-drain").start()
 
-    def _drain_thread(self, webhook_id: str) -> None:
+    def _drain_thread(self, webhook_id: str | None) -> None:
         _local.database, _local.dispatcher = self.database, self
         while webhook_id is not None:
             _local.behind = webhook_id in self.failing
@@ -397,7 +398,7 @@ def dispatcher_start(*, drain: Callable[[str], Any]) -> Dispatcher:
     return _dispatcher
 
 
-def dispatcher_spawned(**kwargs) -> None:
+def dispatcher_spawned(**kwargs: Any) -> None:
     """django-q2 `post_spawn` receiver: each cluster worker process runs a dispatcher."""
     import multiprocessing
 

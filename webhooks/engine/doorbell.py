@@ -80,16 +80,16 @@ def ring_on_commit(*, webhook_ids: list[str]) -> None:
     """Ring these webhooks once the caller's transaction commits (call inside it)."""
     if not webhook_ids:
         return
-    if _orm_broker():
+    if alias := _orm_broker():
         # Joins the outbox's transaction (event_store() calls this inside it), with no
         # savepoint, so the doorbell commits with the change; a transaction of its own only if
         # the broker's database is another one (in autocommit the ORM broker would otherwise
         # close the connection before enqueueing).
-        with transaction.atomic(using=_orm_broker(), savepoint=False):
+        with transaction.atomic(using=alias, savepoint=False):
             flagged = _orm_flag_idle(webhook_ids)
             _enqueue(flagged)
             queued_before = [webhook_id for webhook_id in webhook_ids if webhook_id not in flagged]
-            if queued_before and connections[_orm_broker()].vendor != "sqlite":
+            if queued_before and connections[alias].vendor != "sqlite":
                 # The drain queued before may start, and find the queue empty, before this
                 # transaction commits; after the commit, ring again if it has started. (SQLite
                 # has one writer at a time: that drain's lease waits for this commit.)

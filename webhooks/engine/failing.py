@@ -13,6 +13,7 @@ Transitions send `webhooks.alert_signals.webhook_alert` once each, after commit.
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -53,7 +54,7 @@ def changes_health(webhook: Webhook, *, state: str, result: HttpResult) -> bool:
 def pause_thresholds(webhook: Webhook) -> tuple[int, timedelta]:
     """(failed deliveries in a row, shortest span) that pause the webhook: its company's
     DeliveryPolicy where set, else the settings. Read once per drain, on its first failure."""
-    cached = getattr(webhook, "_pause_thresholds", None)
+    cached: tuple[int, timedelta] | None = getattr(webhook, "_pause_thresholds", None)
     if cached is not None:
         return cached
     failures, minutes = settings.WEBHOOK_PAUSE_AFTER_FAILURES, settings.WEBHOOK_PAUSE_AFTER_MINUTES
@@ -65,8 +66,8 @@ def pause_thresholds(webhook: Webhook) -> tuple[int, timedelta]:
     if policy is not None:
         failures = failures if policy[0] is None else policy[0]
         minutes = minutes if policy[1] is None else policy[1]
-    webhook._pause_thresholds = (failures, timedelta(minutes=minutes))
-    return webhook._pause_thresholds
+    thresholds = webhook.__dict__["_pause_thresholds"] = (failures, timedelta(minutes=minutes))
+    return thresholds
 
 
 def health_record(
@@ -108,6 +109,7 @@ def health_record(
         kinds = [kind for kind in kinds if kind != WEBHOOK_PAUSED]
         webhooks.update(**health)
     else:
+        assert reason is not None  # paused: there was a reason
         webhook.is_active, webhook.inactive_reason = False, reason
         logger.warning(
             "webhook %s paused (%s) after %d failed deliveries in a row since %s",
@@ -127,7 +129,8 @@ def _pause_reason(webhook: Webhook, result: HttpResult, now: datetime) -> str | 
     if result.status_code == GONE:  # Standard Webhooks: the receiver asks to stop, at once
         return InactiveReason.PAUSED_GONE
     failures, span = pause_thresholds(webhook)
-    if failures and webhook.failed_in_a_row >= failures and now - webhook.failing_since >= span:
+    since = webhook.failing_since
+    if failures and webhook.failed_in_a_row >= failures and since is not None and now - since >= span:
         return InactiveReason.PAUSED_FAILING
     return None
 
@@ -145,7 +148,7 @@ def _run_end(webhook: Webhook) -> None:
         _alert_on_commit(webhook, WEBHOOK_RECOVERED, details=details)
 
 
-def _details(webhook: Webhook, *, delivery_id: str | None) -> dict:
+def _details(webhook: Webhook, *, delivery_id: str | None) -> dict[str, Any]:
     return {
         "failures": webhook.failed_in_a_row,
         "since": iso(webhook.failing_since) if webhook.failing_since else None,
@@ -155,7 +158,9 @@ def _details(webhook: Webhook, *, delivery_id: str | None) -> dict:
     }
 
 
-def _alert_on_commit(webhook: Webhook, kind: str, *, delivery_id: str | None = None, details=None) -> None:
+def _alert_on_commit(
+    webhook: Webhook, kind: str, *, delivery_id: str | None = None, details: dict[str, Any] | None = None
+) -> None:
     if not alerts_apply_to(webhook):
         return
     details = details if details is not None else _details(webhook, delivery_id=delivery_id)

@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
@@ -209,7 +210,11 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def _resolve(host: str, port: int, deadline: _Deadline) -> list:
+# getaddrinfo's answers: (family, type, proto, canonname, sockaddr).
+_AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def _resolve(host: str, port: int, deadline: _Deadline) -> list[_AddrInfo]:
     """getaddrinfo, given up on at the deadline.
 
     getaddrinfo has no timeout of its own, so it runs in a helper thread; one that hangs
@@ -218,7 +223,7 @@ def _resolve(host: str, port: int, deadline: _Deadline) -> list:
     deadline.doing = Step.RESOLVING
     if _is_ip_literal(host):
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # nothing to look up: no thread
-    outcome: dict[str, object] = {}
+    outcome: dict[str, Any] = {}
 
     def look_up() -> None:
         try:
@@ -234,7 +239,8 @@ def _resolve(host: str, port: int, deadline: _Deadline) -> list:
         raise TimeoutError("timed out")
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["infos"]
+    infos: list[_AddrInfo] = outcome["infos"]
+    return infos
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -256,7 +262,7 @@ class _DeadlineReader(io.RawIOBase):
     def fileno(self) -> int:
         return self._file.fileno()
 
-    def readinto(self, buffer) -> int | None:
+    def readinto(self, buffer: "WriteableBuffer") -> int | None:
         with self._deadline.step(self._sock):
             return self._file.readinto(buffer)
 
@@ -267,7 +273,7 @@ class _DeadlineReader(io.RawIOBase):
 
 
 class _DeadlineResponse(http.client.HTTPResponse):
-    def __init__(self, sock: socket.socket, *args, **kwargs) -> None:
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
         self._deadline = _attempt.get()
         self.fp.close()  # the plain reader http.client opened: replaced before anything is read
@@ -279,7 +285,16 @@ class _DeadlineResponse(http.client.HTTPResponse):
         self._deadline.doing = Step.READING_BODY
 
 
-class _GuardedConnectionMixin:
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+    # A mixin of urllib3's connections, before them in the MRO: its self and super() are theirs.
+    _ConnectionBase = HTTPConnection
+else:
+    _ConnectionBase = object
+
+
+class _GuardedConnectionMixin(_ConnectionBase):
     response_class = _DeadlineResponse
 
     def _new_conn(self) -> socket.socket:
@@ -300,7 +315,7 @@ class _GuardedConnectionMixin:
         family, socktype, proto, _, sockaddr = infos[0]
         return self._dial(socket.socket(family, socktype, proto), sockaddr, deadline)
 
-    def _dial(self, sock: socket.socket, sockaddr: tuple, deadline: _Deadline) -> socket.socket:
+    def _dial(self, sock: socket.socket, sockaddr: tuple[Any, ...], deadline: _Deadline) -> socket.socket:
         limit = self.timeout if isinstance(self.timeout, (int, float)) else math.inf
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -315,7 +330,7 @@ class _GuardedConnectionMixin:
             raise NewConnectionError(self, _connect_failure(error)) from error
         return sock
 
-    def send(self, data) -> None:
+    def send(self, data: Any) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             return super().send(data)
         if self.sock is None:
@@ -344,7 +359,7 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 
 
 class _GuardedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
@@ -367,7 +382,7 @@ def _get_session() -> requests.Session:
     return _session
 
 
-_CONNECT_FAILURES = {
+_CONNECT_FAILURES: dict[int | None, str] = {
     errno.ECONNREFUSED: Reason.REFUSED,
     errno.ENETUNREACH: Reason.NETWORK_UNREACHABLE,
     errno.EHOSTUNREACH: Reason.HOST_UNREACHABLE,
@@ -381,7 +396,7 @@ def _connect_failure(error: OSError) -> str:
     return _CONNECT_FAILURES.get(error.errno, Reason.NOT_CONNECTED)
 
 
-def _causes(error: BaseException) -> Iterator[BaseException]:
+def _causes(error: BaseException | None) -> Iterator[BaseException]:
     """The error and what caused it, through urllib3's and requests' wrappers."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
@@ -431,10 +446,13 @@ def _read_capped(response: requests.Response) -> tuple[bytes, bool]:
 def _prepared_url(url: str) -> str:
     prepared = requests.PreparedRequest()
     prepared.prepare_url(url, None)
+    assert prepared.url is not None  # prepare_url() set it
     return prepared.url
 
 
-def _prepared(session: requests.Session, url: str, body: bytes, headers: dict[str, str]):
+def _prepared(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str]
+) -> requests.PreparedRequest:
     """What `session.prepare_request()` makes of a POST of bytes with no cookies, auth or hooks,
     without its cost (a fifth of an attempt's CPU): the URL is prepared once per URL."""
     request = requests.PreparedRequest()
@@ -455,7 +473,7 @@ def _send(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
     timeout = (settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_TIMEOUT)
     # Straight to the adapter: Session.send reads a redirect's whole body, uncapped, even when it
     # is not going to follow it.
-    return session.get_adapter(request.url).send(request, stream=True, timeout=timeout, proxies={})
+    return session.get_adapter(_prepared_url(url)).send(request, stream=True, timeout=timeout, proxies={})
 
 
 HEADER_ERRORS = (requests.exceptions.InvalidHeader, UnicodeError)

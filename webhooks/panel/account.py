@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +16,12 @@ from webhooks.models import ApiToken
 from webhooks.panel import timezones
 from webhooks.panel.forms import ApiTokenForm, TimeZoneForm
 from webhooks.panel.views import _fragment, staff_required
+from webhooks.staff import PanelRequest
 
 # --- API tokens ------------------------------------------------------------
 
 
-def _tokens_page(request: HttpRequest, form: ApiTokenForm, created: str = "") -> HttpResponse:
+def _tokens_page(request: PanelRequest, form: ApiTokenForm, created: str = "") -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user)
     context = {"tokens": tokens, "form": form, "created_token": created}
     template = "webhooks/token.html#tokens" if _fragment(request) else "webhooks/token.html"
@@ -30,7 +31,7 @@ def _tokens_page(request: HttpRequest, form: ApiTokenForm, created: str = "") ->
 @never_cache  # a created token is in the page: keep it out of every cache
 @require_http_methods(["GET", "POST"])
 @staff_required
-def api_token(request: HttpRequest) -> HttpResponse:
+def api_token(request: PanelRequest) -> HttpResponse:
     """The user's named API tokens; a POST creates one and shows it, once (never a redirect:
     the token is stored nowhere it could be shown from again)."""
     if request.method == "GET":
@@ -47,7 +48,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
-def api_token_revoke(request: HttpRequest, key: str) -> HttpResponse:
+def api_token_revoke(request: PanelRequest, key: str) -> HttpResponse:
     revoked, _by_model = ApiToken.objects.filter(user=request.user, token_key=key).delete()
     if not revoked:
         raise Http404
@@ -62,7 +63,7 @@ def api_token_revoke(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def time_zone(request: HttpRequest) -> HttpResponse:
+def time_zone(request: PanelRequest) -> HttpResponse:
     """Choose the zone the panel shows dates in; an empty choice lets the browser detect it."""
     back = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):

@@ -110,7 +110,8 @@ def _time_y(bucket: int) -> float:
 
 def _lines(bars: list[dict], name: str) -> list[str]:
     """The polylines of one percentile: a line through consecutive hours that have one."""
-    lines, points = [], []
+    lines: list[str] = []
+    points: list[str] = []
     for bar in bars:
         if bar[name] is None:
             if points:

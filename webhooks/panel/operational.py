@@ -4,7 +4,7 @@ Set, change or clear it; its signing secret on demand. A plain page, with no JS 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -13,12 +13,13 @@ from webhooks import alerts
 from webhooks.panel import queries
 from webhooks.panel.forms import AlertsUrlForm
 from webhooks.panel.views import staff_required
+from webhooks.staff import PanelRequest, staff_company, staff_company_id
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def alerts_settings(request: HttpRequest) -> HttpResponse:
-    company_id = request.user.company_id
+def alerts_settings(request: PanelRequest) -> HttpResponse:
+    company_id = staff_company_id(request.user)
     webhook = alerts.alerts_webhook(company_id=company_id)
     if request.method == "POST":
         form = AlertsUrlForm(request.POST)
@@ -27,7 +28,7 @@ def alerts_settings(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 webhook = alerts.alerts_webhook_set(
-                    company=request.user.company, url=form.cleaned_data["url"]
+                    company=staff_company(request.user), url=form.cleaned_data["url"]
                 )
             except ValidationError as error:
                 for message in error.message_dict.get("url", error.messages):

@@ -9,6 +9,7 @@ import json
 import re
 import unicodedata
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.paginator import Paginator
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
@@ -16,16 +17,26 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from webhooks.failure_reasons import failure_reason_display
-from webhooks.models import LOGS_ORDER, Delivery, HealthState, InactiveReason, Ordering, Webhook, routed
+from webhooks.models import (
+    LOGS_ORDER,
+    Delivery,
+    DeliveryQuerySet,
+    HealthState,
+    InactiveReason,
+    Ordering,
+    Webhook,
+    routed,
+)
 
 HEALTH_WINDOW = timedelta(hours=24)
 HEALTH_SAMPLE = 1000
 CODE_MAX_LENGTH = 60
 
 # Shown in the panel in the active language; the stored values (and the API) stay as they are.
-KIND_LABELS = {
+KIND_LABELS: dict[str, StrOrPromise] = {
     Delivery.Kind.EVENT: _("Event"),
     Delivery.Kind.REDELIVERY: _("Redelivery"),
     Delivery.Kind.TEST: _("Test"),
@@ -45,7 +56,22 @@ def code_suggest(name: str) -> str:
     return code[:CODE_MAX_LENGTH].rstrip("_")
 
 
-def webhooks_with_health(queryset: QuerySet[Webhook], *, now=None) -> QuerySet[Webhook]:
+class _Health(TypedDict):
+    last_state: str | None
+    last_status: int | None
+    last_attempts: int | None
+    recent_total: int
+    recent_ok: int
+
+
+if TYPE_CHECKING:  # WithAnnotations takes its second argument for the type checker only
+    from django_stubs_ext import WithAnnotations
+
+    # A webhook of `webhooks_with_health`.
+    WebhookWithHealth = WithAnnotations[Webhook, _Health]
+
+
+def webhooks_with_health(queryset: QuerySet[Webhook], *, now=None) -> "QuerySet[WebhookWithHealth]":
     """Annotate each webhook with its last result and its success counts, both over the last 24 h.
 
     Annotations: last_state, last_status, last_attempts, recent_total
@@ -80,7 +106,7 @@ def webhooks_with_health(queryset: QuerySet[Webhook], *, now=None) -> QuerySet[W
     )
 
 
-def health(webhook: Webhook) -> dict:
+def health(webhook: "WebhookWithHealth") -> dict:
     """Presentation of the annotations of `webhooks_with_health` for one row."""
     rate = None
     if webhook.recent_total:
@@ -111,12 +137,12 @@ def result_of(state: str, attempts: int) -> dict:
     return {"label": _("PENDING"), "css": "pending"}
 
 
-def kind_label(kind: str) -> str:
+def kind_label(kind: str) -> StrOrPromise:
     """What started a delivery (Event, Redelivery, Test), in the active language."""
     return KIND_LABELS.get(kind, kind)
 
 
-def deliveries_for(webhook: Webhook) -> QuerySet[Delivery]:
+def deliveries_for(webhook: Webhook) -> DeliveryQuerySet:
     """A webhook's log rows, newest first (served by the (webhook, created_at) index)."""
     return Delivery.objects.filter(webhook=webhook).order_by(*LOGS_ORDER)
 
@@ -231,6 +257,7 @@ class CappedPaginator(Paginator):
     """
 
     cap = 10_000
+    object_list: QuerySet[Any]  # what the panel pages: a QuerySet, counted with a LIMIT
 
     @cached_property
     def _counted(self) -> int:

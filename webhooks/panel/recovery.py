@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +16,12 @@ from webhooks import services
 from webhooks.models import Delivery
 from webhooks.panel.forms import RedeliverFailedForm, local_midnight
 from webhooks.panel.views import _company_webhook, _fragment, staff_required
+from webhooks.staff import PanelRequest
 
 TEMPLATE = "webhooks/redeliver_failed.html"
 
 
-def _initial_range(request: HttpRequest) -> dict:
+def _initial_range(request: PanelRequest) -> dict:
     """The Logs filter's days (`from`, `to`, both included) when given, else the last 24 hours."""
     zone, now = timezone.get_current_timezone(), timezone.now()
     # Computed in UTC (24 real hours, never a local time a DST change skips), to the minute,
@@ -56,7 +57,7 @@ def _queued_notice(batch: services.RedeliveryBatch) -> str:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def logs_redeliver_failed(request: HttpRequest, pk: str) -> HttpResponse:
+def logs_redeliver_failed(request: PanelRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
     bound = (
         request.POST if request.method == "POST" else (request.GET if "created_from" in request.GET else None)

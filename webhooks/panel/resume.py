@@ -5,7 +5,7 @@ is loaded into a <dialog> of the settings page or the list. The resume itself is
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,13 +17,14 @@ from webhooks.models import Webhook
 from webhooks.panel import queries
 from webhooks.panel.forms import ResumeForm
 from webhooks.panel.views import _company_webhook, _fragment, staff_required
+from webhooks.staff import PanelRequest
 
 TEMPLATE = "webhooks/resume.html"
 # Where the dialog was opened from, and so where the resume returns to.
 ORIGINS = ("edit", "list")
 
 
-def _origin(request: HttpRequest) -> str:
+def _origin(request: PanelRequest) -> str:
     origin = request.POST.get("from") or request.GET.get("from")
     return origin if origin in ORIGINS else "edit"
 
@@ -55,7 +56,7 @@ def _resumed_notice(skipped: int, backlog: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def webhook_resume(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_resume(request: PanelRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
     origin = _origin(request)
     form = ResumeForm(request.POST if request.method == "POST" else None)

@@ -8,6 +8,8 @@ partial) for an HTMX request, so each interaction also works without JS.
 import contextlib
 import functools
 import json
+from collections.abc import Callable, MutableMapping
+from typing import Any, Concatenate, ParamSpec, cast
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -34,6 +36,7 @@ from webhooks.failure_reasons import failure_reason_display
 from webhooks.models import Delivery, Webhook
 from webhooks.panel import charts, destinations, queries
 from webhooks.panel.forms import LIST_FIELDS, LogFilterForm, WebhookForm, WebhookSelectionForm, posted_initial
+from webhooks.staff import PanelRequest, staff_company_id
 
 DEMO_RECEIVED_KEY = "webhooks:demo-receiver"
 DEMO_KEEP = 20
@@ -41,30 +44,35 @@ DEMO_KEEP = 20
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 LOGS_PER_PAGE = 10
 
+P = ParamSpec("P")
+
 
 # --- helpers ---------------------------------------------------------------
 
 
-def staff_required(view):
+def staff_required(
+    view: Callable[Concatenate[PanelRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Signed-in staff of a company only: others are sent to log in, or refused (403)."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             login_url = reverse("login")
-            if request.htmx:
+            if cast(PanelRequest, request).htmx:
                 return HttpResponseClientRedirect(f"{login_url}?{urlencode({'next': request.path})}")
             return redirect_to_login(request.get_full_path(), login_url)
         if not (request.user.is_staff and request.user.company_id):
             raise PermissionDenied(_("The panel is for staff of a company."))
-        response = view(request, *args, **kwargs)
+        # What PanelRequest promises holds from here on: a signed-in user (and HtmxMiddleware's `htmx`).
+        response = view(cast(PanelRequest, request), *args, **kwargs)
         patch_vary_headers(response, ["HX-Request"])
         return response
 
     return never_cache(wrapper)
 
 
-def _fragment(request: HttpRequest) -> bool:
+def _fragment(request: PanelRequest) -> bool:
     """True when HTMX asks for a fragment (not when it restores history, which needs a page)."""
     return bool(request.htmx) and not request.htmx.history_restore_request
 
@@ -106,22 +114,22 @@ def _redeliver_failed_url(webhook: Webhook, query: dict) -> str:
     return f"{url}?{urlencode(days)}" if days else url
 
 
-def _company_webhook(request: HttpRequest, pk: str, *, regular: bool = False) -> Webhook:
+def _company_webhook(request: PanelRequest, pk: str, *, regular: bool = False) -> Webhook:
     """A webhook of the user's company, or 404. `regular`: not the operational (alerts) webhook,
     whose URL only the alerts settings change (webhooks.alerts); its logs and secret are reachable."""
-    webhooks = Webhook.objects.for_company(request.user.company_id)
+    webhooks = Webhook.objects.for_company(staff_company_id(request.user))
     return get_object_or_404(webhooks.regular() if regular else webhooks, pk=pk)
 
 
 # --- list ------------------------------------------------------------------
 
 
-def _list_context(request: HttpRequest, params, notice: str = "") -> dict:
+def _list_context(request: PanelRequest, params, notice: str = "") -> dict:
     show_disabled = params.get("disabled") == "1"
     per_page = _int(params.get("per_page"), 10, choices=PER_PAGE_CHOICES)
-    webhooks = queries.webhooks_in_company(request.user.company_id, show_disabled=show_disabled)
+    webhooks = queries.webhooks_in_company(staff_company_id(request.user), show_disabled=show_disabled)
     page = Paginator(queries.webhooks_with_health(webhooks), per_page).get_page(params.get("page"))
-    state = {"disabled": "1"} if show_disabled else {}
+    state: dict[str, str | int] = {"disabled": "1"} if show_disabled else {}
     if per_page != 10:
         state["per_page"] = per_page
     list_url = reverse("webhooks:list")
@@ -150,7 +158,7 @@ def _list_context(request: HttpRequest, params, notice: str = "") -> dict:
 
 @require_GET
 @staff_required
-def webhook_list(request: HttpRequest) -> HttpResponse:
+def webhook_list(request: PanelRequest) -> HttpResponse:
     context = _list_context(request, request.GET)
     if _fragment(request):
         return render(request, "webhooks/list.html#table", context)
@@ -159,10 +167,10 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
-def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
+def webhooks_deactivate(request: PanelRequest) -> HttpResponse:
     form = WebhookSelectionForm(request.POST)
     ids = form.cleaned_data["ids"] if form.is_valid() else []
-    count = services.webhooks_deactivate(company_id=request.user.company_id, webhook_ids=ids)
+    count = services.webhooks_deactivate(company_id=staff_company_id(request.user), webhook_ids=ids)
     if not ids:
         notice = _("Select the webhooks to deactivate.")
     elif not count:
@@ -183,7 +191,7 @@ def webhooks_deactivate(request: HttpRequest) -> HttpResponse:
 
 
 def _logs_context(
-    request: HttpRequest,
+    request: PanelRequest,
     webhook: Webhook,
     page_number,
     *,
@@ -239,7 +247,7 @@ def _logs_context(
     }
 
 
-def _shown_filters(request: HttpRequest) -> LogFilterForm:
+def _shown_filters(request: PanelRequest) -> LogFilterForm:
     """The filters of the Logs table the browser shows: those of the page's URL for an HTMX
     request (a redelivery or test event from a filtered view keeps its filters)."""
     params = request.GET
@@ -251,7 +259,7 @@ def _shown_filters(request: HttpRequest) -> LogFilterForm:
 
 
 def _settings_page(
-    request: HttpRequest,
+    request: PanelRequest,
     webhook: Webhook | None,
     form: WebhookForm,
     *,
@@ -261,7 +269,7 @@ def _settings_page(
     chart_range: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {"webhook": webhook, "form": form, "secret_revealed": secret_revealed}
+    context: dict[str, object] = {"webhook": webhook, "form": form, "secret_revealed": secret_revealed}
     if webhook is not None:
         context["banner"] = queries.health_banner(webhook)
         context.update(_logs_context(request, webhook, logs_page, filters=filters))
@@ -269,15 +277,15 @@ def _settings_page(
     return render(request, "webhooks/settings.html", context, status=status)
 
 
-def _form_fragment(request: HttpRequest, webhook: Webhook | None, form: WebhookForm) -> HttpResponse:
+def _form_fragment(request: PanelRequest, webhook: Webhook | None, form: WebhookForm) -> HttpResponse:
     return render(request, "webhooks/settings.html#general", {"webhook": webhook, "form": form})
 
 
-def _trigger_preview(request: HttpRequest, webhook: Webhook | None) -> WebhookForm:
+def _trigger_preview(request: PanelRequest, webhook: Webhook | None) -> WebhookForm:
     """An unsaved form laid out for the trigger in the query string (trigger change)."""
-    initial = {}
+    initial: MutableMapping[str, Any] = {}
     if webhook is not None:
-        initial = WebhookForm(company_id=request.user.company_id, webhook=webhook).initial
+        initial = WebhookForm(company_id=staff_company_id(request.user), webhook=webhook).initial
     names = ["name", "url", "description", "trigger", "workflow", "survey", "group"]
     if webhook is None:
         names.append("code")  # a saved webhook's code is never taken from the request
@@ -287,10 +295,12 @@ def _trigger_preview(request: HttpRequest, webhook: Webhook | None) -> WebhookFo
     if "subscription_shown" in request.GET:  # the checkboxes the form showed, as they were ticked
         initial.update({name: request.GET.getlist(name) for name in LIST_FIELDS})
     unsaved = any(name in request.GET for name in names)
-    return WebhookForm(company_id=request.user.company_id, webhook=webhook, initial=initial, unsaved=unsaved)
+    return WebhookForm(
+        company_id=staff_company_id(request.user), webhook=webhook, initial=initial, unsaved=unsaved
+    )
 
 
-def _warn_about_the_url(request: HttpRequest, url: str) -> None:
+def _warn_about_the_url(request: PanelRequest, url: str) -> None:
     """A URL to localhost or a private address is saved (development allows it), with a warning."""
     host = destinations.private_host(url)
     if host is None:
@@ -307,8 +317,8 @@ def _warn_about_the_url(request: HttpRequest, url: str) -> None:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def webhook_create(request: HttpRequest) -> HttpResponse:
-    company_id = request.user.company_id
+def webhook_create(request: PanelRequest) -> HttpResponse:
+    company_id = staff_company_id(request.user)
     if request.method == "GET":
         form = _trigger_preview(request, None)
         if _fragment(request):
@@ -338,9 +348,9 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_edit(request: PanelRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk, regular=True)
-    company_id = request.user.company_id
+    company_id = staff_company_id(request.user)
     if request.method == "GET":
         form = _trigger_preview(request, webhook)
         if _fragment(request):
@@ -369,7 +379,7 @@ def webhook_edit(request: HttpRequest, pk: str) -> HttpResponse:
     return _settings_page(request, webhook, form)
 
 
-def _header_fragment(request: HttpRequest, context: dict) -> HttpResponse:
+def _header_fragment(request: PanelRequest, context: dict) -> HttpResponse:
     """The page's header, and out of band its health banner (a paused webhook's, say) and its
     messages emptied: an earlier "Saved." is stale once the webhook's state changed."""
     header = render_to_string("webhooks/settings.html#header", context, request=request)
@@ -384,7 +394,7 @@ def _header_fragment(request: HttpRequest, context: dict) -> HttpResponse:
 
 @require_POST
 @staff_required
-def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_set_active(request: PanelRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk, regular=True)
     active = request.POST.get("active") == "1"
     if active and webhook.is_paused:
@@ -408,7 +418,7 @@ def webhook_set_active(request: HttpRequest, pk: str) -> HttpResponse:
 
 @require_GET
 @staff_required
-def webhook_logs(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_logs(request: PanelRequest, pk: str) -> HttpResponse:
     """The Logs table, filtered by the query string (LogFilterForm): the whole settings page,
     the Logs section (a filter or a page change), or only its table (the live refresh)."""
     webhook = _company_webhook(request, pk)
@@ -428,24 +438,24 @@ def webhook_logs(request: HttpRequest, pk: str) -> HttpResponse:
         # which read the same for an administrator of the other language.
         query = {**filters.query(), **({"page": request.GET["page"]} if request.GET.get("page") else {})}
         return redirect(f"{reverse('webhooks:logs', args=[webhook.pk])}?{urlencode(query)}#logs")
-    form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
+    form = WebhookForm(company_id=staff_company_id(request.user), webhook=webhook)
     return _settings_page(request, webhook, form, logs_page=request.GET.get("page"), filters=filters)
 
 
 @require_GET
 @staff_required
-def webhook_charts(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_charts(request: PanelRequest, pk: str) -> HttpResponse:
     """The delivery charts for `?range=24h|7d`: the whole settings page, or only the charts."""
     webhook = _company_webhook(request, pk)
     key = charts.range_of(request.GET.get("range"))
     if _fragment(request):
         context = {"webhook": webhook, "charts": charts.webhook_charts(webhook_id=webhook.pk, key=key)}
         return render(request, "webhooks/settings.html#charts", context)
-    form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
+    form = WebhookForm(company_id=staff_company_id(request.user), webhook=webhook)
     return _settings_page(request, webhook, form, chart_range=key)
 
 
-def _company_delivery(request: HttpRequest, pk: str, delivery_id: str) -> Delivery:
+def _company_delivery(request: PanelRequest, pk: str, delivery_id: str) -> Delivery:
     webhook = _company_webhook(request, pk)
     return get_object_or_404(
         Delivery.objects.select_related("event", "webhook").prefetch_related("attempt_set"),
@@ -456,7 +466,7 @@ def _company_delivery(request: HttpRequest, pk: str, delivery_id: str) -> Delive
 
 @require_GET
 @staff_required
-def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
+def delivery_detail(request: PanelRequest, pk: str, delivery_id: str) -> HttpResponse:
     delivery = _company_delivery(request, pk, delivery_id)
     context = {
         "webhook": delivery.webhook,
@@ -475,7 +485,7 @@ def delivery_detail(request: HttpRequest, pk: str, delivery_id: str) -> HttpResp
 
 @require_POST
 @staff_required
-def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpResponse:
+def delivery_redeliver(request: PanelRequest, pk: str, delivery_id: str) -> HttpResponse:
     delivery = _company_delivery(request, pk, delivery_id)
     try:
         services.delivery_redeliver(delivery=delivery)
@@ -502,7 +512,7 @@ def delivery_redeliver(request: HttpRequest, pk: str, delivery_id: str) -> HttpR
 
 @require_POST
 @staff_required
-def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_send_test(request: PanelRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
     to_resume = request.POST.get("next") == "resume"  # sent from the resume dialog
     wait = limits.send_test_wait(webhook=webhook)
@@ -528,7 +538,7 @@ def webhook_send_test(request: HttpRequest, pk: str) -> HttpResponse:
     return HttpResponse(result + logs)
 
 
-def _resume_test_result(request: HttpRequest, webhook: Webhook, delivery: Delivery) -> HttpResponse:
+def _resume_test_result(request: PanelRequest, webhook: Webhook, delivery: Delivery) -> HttpResponse:
     """A test event sent from the resume dialog: its result in the dialog (the receiver is back,
     or not yet), or without JS on the resume page again, as a message."""
     result = queries.result_of(delivery.state, delivery.attempts)
@@ -550,7 +560,7 @@ def _resume_test_result(request: HttpRequest, webhook: Webhook, delivery: Delive
 
 
 def _send_test_limited(
-    request: HttpRequest, webhook: Webhook, wait: int, *, to_resume: bool = False
+    request: PanelRequest, webhook: Webhook, wait: int, *, to_resume: bool = False
 ) -> HttpResponse:
     notice = _("Too many test events for now. Try again in %(seconds)s s.") % {"seconds": wait}
     if to_resume and _fragment(request):
@@ -574,20 +584,20 @@ def _send_test_limited(
 
 @require_GET
 @staff_required
-def webhook_secret(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_secret(request: PanelRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
     revealed = request.GET.get("reveal", "1") == "1"
     if _fragment(request):
         return render(
             request, "webhooks/settings.html#secret", {"webhook": webhook, "secret_revealed": revealed}
         )
-    form = WebhookForm(company_id=request.user.company_id, webhook=webhook)
+    form = WebhookForm(company_id=staff_company_id(request.user), webhook=webhook)
     return _settings_page(request, webhook, form, secret_revealed=revealed)
 
 
 @require_POST
 @staff_required
-def webhook_rotate_secret(request: HttpRequest, pk: str) -> HttpResponse:
+def webhook_rotate_secret(request: PanelRequest, pk: str) -> HttpResponse:
     webhook = _company_webhook(request, pk)
     services.webhook_rotate_secret(webhook=webhook)
     if _fragment(request):
@@ -629,7 +639,7 @@ def demo_receiver(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def _demo_received(request: HttpRequest) -> HttpResponse:
-    company_id = request.user.company_id
+def _demo_received(request: PanelRequest) -> HttpResponse:
+    company_id = staff_company_id(request.user)
     received = [entry for entry in cache.get(DEMO_RECEIVED_KEY, []) if entry.get("company") == company_id]
     return render(request, "webhooks/demo_receiver.html", {"received": received})

@@ -25,7 +25,8 @@ def zone_label(value: datetime | None) -> str:
     name = local.tzname() or ""
     if name.isalpha():
         return name
-    minutes = int(local.utcoffset().total_seconds() // 60)
+    offset = local.utcoffset()  # an aware datetime's: never None
+    minutes = int(offset.total_seconds() // 60) if offset else 0
     sign = "-" if minutes < 0 else "+"
     hours, rest = divmod(abs(minutes), 60)
     return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
