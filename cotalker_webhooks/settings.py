@@ -156,6 +156,14 @@ else:
     # A persistent connection is checked before a request (or a task) reuses it, so that after
     # a database restart no request pays for a connection the server has closed (a 500).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", default=True)
+    # Server-side parameters and prepared statements (psycopg prepares a statement on its fifth
+    # run on a connection): the delivery engine runs the same few statements for every attempt,
+    # and planning them anew cost PostgreSQL about as much as running them (docs/performance.md).
+    # Off behind a transaction-pooling PgBouncer older than 1.21 (docs/production.md).
+    if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "events.User"
