@@ -41,15 +41,14 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, transa
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from events.compiled import row_insert_and_update
 from events.cot import iso
 from webhooks.engine import by_object, dispatcher, doorbell, failing, http, shutdown
 from webhooks.engine.brokers import connection_forget
 from webhooks.engine.dispatcher import db
+from webhooks.engine.record import attempt_record_write
 from webhooks.engine.signing import signature_header
 from webhooks.models import (
     EVENT_TYPE_BY_TRIGGER,
-    Attempt,
     Delivery,
     Event,
     Ordering,
@@ -503,7 +502,7 @@ def delivery_record(
         "after_lost_lease": after_lost_lease,
         "retry_after": retry_after,
     }
-    # Plain statements (events.compiled): the ORM's create() and update() cost more than
+    # Written by hand (webhooks.engine.record): the ORM's create() and update() cost more than
     # the statements themselves on the path every delivery takes.
     fence = {"id": delivery.pk, "state": Delivery.State.PENDING, "attempts": delivery.attempts}
     paused = False
@@ -511,17 +510,13 @@ def delivery_record(
         # The record and the health it changes commit together (savepoint=False: inside the
         # dispatcher's grouped transaction it only joins).
         with transaction.atomic(savepoint=False):
-            active = row_insert_and_update(
-                (Attempt, attempt), (Delivery, changes), returning=_WEBHOOK_ACTIVE, **fence
-            )
+            active = attempt_record_write(attempt=attempt, changes=changes, fence=fence)
             if active:
                 paused = failing.health_record(
                     webhook=webhook, delivery=delivery, state=state, result=result, now=now
                 )
     else:
-        active = row_insert_and_update(
-            (Attempt, attempt), (Delivery, changes), returning=_WEBHOOK_ACTIVE, **fence
-        )
+        active = attempt_record_write(attempt=attempt, changes=changes, fence=fence)
     _log_attempt(delivery, number, result, state, retry_after)
     if not active:
         logger.warning("delivery %s: attempt %d recorded by another drain first", delivery.object_id, number)
@@ -542,12 +537,6 @@ def retry_delay(result: http.HttpResult) -> tuple[float, int | None]:
         return settings.WEBHOOK_RETRY_DELAY, None
     delay = max(settings.WEBHOOK_RETRY_DELAY, min(result.retry_after, settings.WEBHOOK_RETRY_AFTER_MAX))
     return delay, math.ceil(delay)
-
-
-# The recorded delivery's webhook's `is_active`, read in the record's UPDATE ... RETURNING.
-_WEBHOOK_ACTIVE = (
-    f"(SELECT w.is_active FROM {Webhook._meta.db_table} w WHERE w.id = {Delivery._meta.db_table}.webhook_id)"
-)
 
 
 def _log_attempt(
