@@ -148,7 +148,9 @@ def stored_row(instance: models.Model) -> models.Model | None:
         return None
     model = type(instance)
     alias = instance._state.db or router.db_for_read(model)
-    return model._base_manager.using(alias).filter(pk=instance.pk).order_by().first()
+    # A slice, not first(): no ordering to add, one clone less (an edit's snapshot pays it).
+    rows = list(model._base_manager.using(alias).filter(pk=instance.pk).order_by()[:1])
+    return rows[0] if rows else None
 
 
 def stored_snapshot(instance: models.Model) -> dict[str, Any] | None:
@@ -178,9 +180,10 @@ def _snapshot_with_lists(instance: models.Model, alias: str, lists: tuple[str, .
             **{field.m2m_field_name(): OuterRef("pk")}
         ).values(f"{field.m2m_reverse_field_name()}_id")
         arrays[f"cot_{key}"] = ArraySubquery(links)
-    stored = model._base_manager.using(alias).filter(pk=instance.pk).order_by().annotate(**arrays).first()
-    if stored is None:
+    rows = list(model._base_manager.using(alias).filter(pk=instance.pk).order_by().annotate(**arrays)[:1])
+    if not rows:
         return None
+    stored = rows[0]
     known = {key: sorted(str(pk) for pk in getattr(stored, f"cot_{key}")) for key in lists}
     return KINDS[model].to_cot(stored, known)
 
