@@ -354,3 +354,61 @@ def test_a_paused_webhook_keeps_its_route_and_a_deactivation_of_it_drops_the_rou
     )
     Task.objects.create(company=company_a, workflow=workflow_a, name="After deactivation")
     assert Delivery.objects.count() == 1
+
+
+# --- SQLite: the version the webhook table's triggers change
+
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's version triggers")
+
+
+@sqlite_only
+def test_a_webhook_committed_by_another_connection_is_routed_at_the_next_change(
+    transactional_db, company_a, workflow_a
+):
+    context = {"taskGroup": workflow_a.pk}
+    assert table_ids(company_id=company_a.pk, type="COTTask", context=context) == ()  # kept
+    created = []
+
+    in_another_thread(lambda: created.append(task_webhook(company_a, workflow_a, "elsewhere")))
+
+    assert table_ids(company_id=company_a.pk, type="COTTask", context=context) == (created[0].pk,)
+
+
+@sqlite_only
+def test_a_webhook_written_and_rolled_back_in_the_callers_transaction_is_routed_only_in_it(
+    transactional_db, company_a, workflow_a
+):
+    context = {"taskGroup": workflow_a.pk}
+    assert table_ids(company_id=company_a.pk, type="COTTask", context=context) == ()
+    with transaction.atomic():
+        hook = task_webhook(company_a, workflow_a, "mine")
+        assert table_ids(company_id=company_a.pk, type="COTTask", context=context) == (hook.pk,)
+        transaction.set_rollback(True)
+
+    assert table_ids(company_id=company_a.pk, type="COTTask", context=context) == ()
+
+
+@sqlite_only
+def test_a_capture_with_no_route_reads_only_the_version(db, company_a, workflow_a, other_workflow):
+    task_webhook(company_a, other_workflow, "elsewhere")
+    Task.objects.create(company=company_a, workflow=workflow_a, name="Warm")
+
+    with CaptureQueriesContext(connection) as queries:
+        Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
+
+    reads = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("INSERT", "SAVEPOINT"))]
+    assert reads == [routes.ROUTES_VERSION_READ]
+    assert not Event.objects.exists()
+
+
+@sqlite_only
+def test_the_version_triggers_come_back_after_a_migration_drops_them(db, company_a, workflow_a):
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER webhooks_routes_version_insert")
+    routes.sqlite_version_install(using=connection.alias)  # what post_migrate runs
+    context = {"taskGroup": workflow_a.pk}
+    assert table_ids(company_id=company_a.pk, type="COTTask", context=context) == ()
+
+    hook = task_webhook(company_a, workflow_a, "new")
+
+    assert table_ids(company_id=company_a.pk, type="COTTask", context=context) == (hook.pk,)
