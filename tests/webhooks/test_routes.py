@@ -396,8 +396,8 @@ def test_a_capture_with_no_route_reads_only_the_version(db, company_a, workflow_
     with CaptureQueriesContext(connection) as queries:
         Task.objects.create(company=company_a, workflow=workflow_a, name="Pump")
 
-    reads = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("INSERT", "SAVEPOINT"))]
-    assert reads == [routes.ROUTES_VERSION_READ]
+    capture = [q["sql"] for q in queries.captured_queries if "webhooks_" in q["sql"]]
+    assert capture == [routes.ROUTES_VERSION_READ]  # the task's own statements aside
     assert not Event.objects.exists()
 
 
