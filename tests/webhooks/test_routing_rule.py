@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (the table of cases reads best one case a line)
 """One table of cases for the one routing rule (webhooks.engine.routing): which webhooks an
 event goes to. Every way the rule is asked must agree with the table:
 
