@@ -54,7 +54,6 @@ def run() -> None:
 
     from events import receivers
     from events.models import Company, Task, User, Workflow
-    from webhooks.engine import routes
     from webhooks.models import Delivery, Event, InactiveReason, Trigger, Webhook
 
     company = Company.objects.create(name="Bench")
@@ -92,9 +91,6 @@ def run() -> None:
         reason = InactiveReason.PAUSED_FAILING if mode == "3-paused" else ""
         chosen = Webhook.objects.filter(pk__in=[w.pk for w in matching])
         chosen.update(is_active=active, inactive_reason=reason)
-        # As the services do: the route table hears of this process's own write at once, not
-        # when its NOTIFY arrives (PostgreSQL; SQLite's version needs nothing).
-        routes.routes_written(company_id=company.pk)
 
     per_round = N // ROUNDS
     times = {mode: {"create": 0.0, "edit": 0.0} for mode in MODES}

@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from events.admin import CompanyScopedAdmin
-from webhooks.engine import routes
 from webhooks.models import Attempt, Delivery, DeliveryPolicy, Webhook
 
 
@@ -10,19 +9,6 @@ class WebhookAdmin(CompanyScopedAdmin):
     list_display = ["name", "trigger", "url", "is_active", "id"]
     list_filter = ["trigger", "is_active"]
     search_fields = ["name", "code", "url", "id"]
-
-    # Writes of a webhook's routes tell this thread's route table (webhooks.engine.routes).
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        routes.routes_written(company_id=obj.company_id)
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        routes.routes_written(company_id=obj.company_id)
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        routes.routes_written(company_id=None)
 
 
 class AttemptInline(admin.TabularInline):

@@ -40,7 +40,6 @@ from webhooks.alert_signals import (
     WEBHOOK_PAUSED,
     WEBHOOK_RECOVERED,
 )
-from webhooks.engine import routes
 from webhooks.engine.http import url_host
 from webhooks.failure_reasons import failure_reason_display
 from webhooks.models import ALERTS_CODE, Trigger, Webhook
@@ -88,7 +87,6 @@ def alerts_webhook_set(*, company: Company, url: str | None) -> Webhook | None:
         if not url:
             if webhook is not None:
                 webhook.delete()
-                routes.routes_written(company_id=company.pk)
             return None
         if webhook is not None:
             webhook.url = url
@@ -109,7 +107,6 @@ def alerts_webhook_set(*, company: Company, url: str | None) -> Webhook | None:
         try:
             with transaction.atomic():
                 webhook.save()
-                routes.routes_written(company_id=company.pk)
         except IntegrityError:
             webhook = None  # a concurrent call created it first
     if webhook is None:

@@ -20,20 +20,24 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import post_migrate, pre_delete
+        from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
         from django_q.signals import post_spawn
 
         from events import subscribers
         from events.models import Group, Survey, Workflow
         from webhooks import alerts, checks
         from webhooks.alert_signals import webhook_alert
-        from webhooks.engine import clock, dispatcher, routing
+        from webhooks.engine import clock, dispatcher, routes, routing
+        from webhooks.models import Webhook
         from webhooks.panel.middleware import user_language_signed_in
 
         checks.register()
 
         # Capture asks the router which webhooks want each change and hands it the event.
         subscribers.subscribe(routing.router)
+        # PostgreSQL: a webhook written in this thread's open transaction is not notified yet.
+        post_save.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.save")
+        post_delete.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.delete")
         # SQLite: the triggers behind the route table's version (a table rebuild drops them).
         post_migrate.connect(_routes_version_install, sender=self, dispatch_uid="webhooks.routes.sqlite")
         # Deleting a webhook's workflow, survey or group deactivates it, with the reason.

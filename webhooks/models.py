@@ -189,6 +189,22 @@ class WebhookQuerySet(models.QuerySet):
         lists leave out and the alerts settings manage (docs/api.md, "Operational webhooks")."""
         return self.exclude(trigger=Trigger.ALERTS)
 
+    # Writes that send no post_save still tell the route table (webhooks.engine.routes).
+    def update(self, **kwargs) -> int:
+        from webhooks.engine import routes
+
+        updated = super().update(**kwargs)
+        if routes.ROUTE_FIELDS.intersection(kwargs):
+            routes.routes_written(company_id=None)
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs) -> list:
+        from webhooks.engine import routes
+
+        objs = super().bulk_create(objs, *args, **kwargs)
+        routes.routes_written(company_id=None)
+        return objs
+
     def by_name(self) -> "WebhookQuerySet":
         """By name as people sort names, not by code point ("a_logout" before "Demo: tasks"):
         PostgreSQL's ICU root collation (case, then accents, weigh less than letters: "Órdenes"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from webhooks.engine import delivery as engine
-from webhooks.engine import doorbell, routes
+from webhooks.engine import doorbell
 from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, Delivery, InactiveReason, Webhook, routed
 
 REDELIVERY_QUEUED = _(
@@ -46,7 +46,6 @@ def webhook_create(*, company_id: str, code: str, headers: dict | None = None, *
     try:
         with transaction.atomic():
             webhook.save()
-            routes.routes_written(company_id=company_id)
     except IntegrityError:
         raise ValidationError({"code": CODE_TAKEN}) from None
     return webhook
@@ -68,7 +67,6 @@ def webhook_update(
         webhook.replace_receiver_headers(headers)
     webhook.full_clean()
     webhook.save()
-    routes.routes_written(company_id=webhook.company_id)
     return webhook
 
 
@@ -86,7 +84,6 @@ def webhook_set_active(*, webhook: Webhook, active: bool) -> Webhook:
         doorbell.ring_on_commit(webhook_ids=[webhook.pk])
     else:
         webhook.deactivate()
-    routes.routes_written(company_id=webhook.company_id)
     return webhook
 
 
@@ -131,16 +128,14 @@ def webhooks_orphan(*, field: str, target) -> int:
     reason = {"workflow": InactiveReason.WORKFLOW_DELETED, "survey": InactiveReason.SURVEY_DELETED}.get(
         field, InactiveReason.GROUP_DELETED
     )
-    orphaned = Webhook.objects.filter(**{field: target})
-    for company_id in set(orphaned.values_list("company_id", flat=True)):
-        routes.routes_written(company_id=company_id)
-    return orphaned.update(is_active=False, inactive_reason=reason, modified_at=timezone.now())
+    return Webhook.objects.filter(**{field: target}).update(
+        is_active=False, inactive_reason=reason, modified_at=timezone.now()
+    )
 
 
 def webhooks_deactivate(*, company_id: str, webhook_ids: list[str]) -> int:
     """Bulk deactivation from the list; only the company's own webhooks are touched."""
     # A paused one too: deactivated by hand, it stops queuing.
-    routes.routes_written(company_id=company_id)
     return (
         Webhook.objects.for_company(company_id)
         .regular()

@@ -11,9 +11,10 @@ of the change depends on the database:
   trip, and forgets the companies they name. A notification arrives after its commit, so the table
   may be a little behind another process: `behind_possible()` is then True and the outbox statement
   re-checks its candidates (webhooks.engine.outbox). A webhook written in this thread's own,
-  uncommitted transaction is not notified yet: the services that write webhook routes call
-  `routes_written()`, which marks the company "dirty" for the thread until its transaction commits
-  (the entry is then dropped) or ends otherwise; a dirty company is always asked of the database.
+  uncommitted transaction is not notified yet: a webhook's post_save/post_delete and
+  `WebhookQuerySet.update()`/`bulk_create()` call `routes_written()`, which marks the company
+  "dirty" for the thread until its transaction commits (the entry is then dropped) or ends
+  otherwise; a dirty company is always asked of the database.
 - SQLite (development): triggers (installed by `sqlite_version_install()` after every migrate)
   set `webhooks_routes_version.version` to a new random number in every transaction that writes a
   webhook's routing columns. Capture reads it (ROUTES_VERSION_READ, a primary-key read in the
@@ -42,6 +43,9 @@ from webhooks.models import Webhook
 log = logging.getLogger(__name__)
 
 CHANNEL = "webhook_routes"
+ROUTE_FIELDS = frozenset({"company", "company_id", "trigger", "is_active", "inactive_reason",
+                          "workflow", "workflow_id", "survey", "survey_id", "group", "group_id",
+                          "events", "fields"})  # fmt: skip
 RECONNECT_AFTER = 5.0  # seconds between attempts to reopen a lost LISTEN connection
 ALL = "*"
 
@@ -250,8 +254,9 @@ def routes_of(company_id: str, read: Reader) -> Routes | None:
 
 
 def routes_written(*, company_id: str | None) -> None:
-    """This thread wrote webhook routes of the company (None: of any company). The services
-    that write a webhook's routing columns call it (PostgreSQL; SQLite's triggers need no call)."""
+    """This thread wrote webhook routes of the company (None: of any company): a webhook's
+    post_save and post_delete, and `WebhookQuerySet.update()`/`bulk_create()`, which send none,
+    call it (PostgreSQL; SQLite's version needs no call)."""
     if not enabled() or _database_vendor() != "postgresql":
         return
     company = company_id or ALL
@@ -262,6 +267,11 @@ def routes_written(*, company_id: str | None) -> None:
     mark = dirty.get(company) or _Uncommitted(company)
     dirty[company] = mark
     transaction.on_commit(mark.forget_on_commit, using=Webhook.objects.db)
+
+
+def webhook_written(sender, instance: Webhook, **kwargs) -> None:
+    """post_save / post_delete of a webhook."""
+    routes_written(company_id=instance.company_id)
 
 
 def _forget(company: str) -> None:

@@ -223,12 +223,15 @@ def event_store(*, event: dict[str, Any], interest: Interest) -> list[str]:
             body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
             created_at=timezone.now(),
         )
+        route = event_route_key(interest.type, interest.context) if interest.recheck else None
+        if interest.recheck and route is None:
+            return []  # nothing can match such an event any more
         if connections[Webhook.objects.db].vendor == "postgresql":
             # One statement: the event, and a delivery for each webhook that still matches.
             stored = outbox.outbox_insert(
                 event=row,
                 webhook_ids=webhook_ids,
-                route=event_route_key(interest.type, interest.context) if interest.recheck else None,
+                route=route,
                 prefixes=diff_prefixes(event.get("diff")) if event["event"] == EDIT else set(),
             )
         else:
