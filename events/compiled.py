@@ -46,11 +46,11 @@ class _SQLiteCursor:
 
 @contextlib.contextmanager
 def hot_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
-    """A cursor for the hot paths' statements (capture's reads, the outbox, the doorbell, the
-    record): Django's own, except on SQLite when nobody watches the queries.
+    """A cursor for the attempt record's statements: Django's own, except on SQLite when
+    nobody watches the queries.
 
-    On SQLite Django's cursor layers cost four times the statement itself (16 us against
-    3.4 us for capture's interest query, docs/performance.md); there the statement runs on
+    On SQLite Django's cursor layers cost four times a short statement itself (16 us against
+    3.4 us for an indexed read); there the statement runs on
     the sqlite3 connection of the same transaction, with Django's error mapping. Query
     logging (DEBUG, `CaptureQueriesContext`) and `execute_wrapper()`s see every statement:
     with either in use, Django's cursor runs it.
