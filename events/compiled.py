@@ -1,27 +1,18 @@
-"""The hot paths' SQL without the ORM's per-call cost: capture's reads, the outbox and records.
+"""What is left of the hot paths' plain SQL: `row_insert_and_update()`, the delivery engine's
+record of an attempt (webhooks.engine.delivery), until that statement moves into the engine.
 
-Building and compiling a queryset costs Django several times more than
-SQLite or PostgreSQL take to run it; capture runs the same few queries on
-every save. `compiled()` builds a queryset once, with `placeholder()` strings
-where the values go, keeps its SQL and converters, and `Compiled.rows()`
-runs that SQL with the real values. Only for string values (our ids).
-`rows_insert()`, `row_and_children_insert()` and `row_insert_and_update()` write plain INSERT/UPDATE
-statements, with the columns and value adaptation of the models' own fields.
-All of them run through `hot_cursor()`.
+Capture no longer uses this module (webhooks.engine.routing, webhooks.engine.outbox); it goes
+once the record does.
 """
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
-from django.db.models import CharField, Field, ForeignKey, Model, QuerySet, TextField
-from django.db.models.sql.compiler import SQLCompiler
-
-_MARK = "\x00compiled:"
+from django.db.models import CharField, Field, ForeignKey, Model, TextField
 
 # Our few statements in SQLite's qmark style, converted once (Django converts each time).
 _qmark: dict[str, str] = {}
@@ -55,11 +46,11 @@ class _SQLiteCursor:
 
 @contextlib.contextmanager
 def hot_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
-    """A cursor for the hot paths' statements (capture's reads, the outbox, the doorbell, the
-    record): Django's own, except on SQLite when nobody watches the queries.
+    """A cursor for the attempt record's statements: Django's own, except on SQLite when
+    nobody watches the queries.
 
-    On SQLite Django's cursor layers cost four times the statement itself (16 us against
-    3.4 us for capture's interest query, docs/performance.md); there the statement runs on
+    On SQLite Django's cursor layers cost four times a short statement itself (16 us against
+    3.4 us for an indexed read); there the statement runs on
     the sqlite3 connection of the same transaction, with Django's error mapping. Query
     logging (DEBUG, `CaptureQueriesContext`) and `execute_wrapper()`s see every statement:
     with either in use, Django's cursor runs it.
@@ -76,50 +67,6 @@ def hot_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
             yield cursor
         finally:
             cursor._cursor.close()
-
-
-def placeholder(name: str) -> str:
-    return _MARK + name
-
-
-@dataclass(frozen=True)
-class Compiled:
-    sql: str
-    params: tuple
-    alias: str
-    compiler: SQLCompiler
-    converters: dict
-    columns: list[str]
-
-    def bind(self, **values: Any) -> list:
-        """The parameters of `sql` with these values in place of the placeholders."""
-        return [
-            values[p[len(_MARK) :]] if isinstance(p, str) and p.startswith(_MARK) else p for p in self.params
-        ]
-
-    def rows(self, **values: Any) -> list[tuple]:
-        params = self.bind(**values)
-        with hot_cursor(connections[self.alias]) as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        if self.converters:
-            rows = [tuple(row) for row in self.compiler.apply_converters(rows, self.converters)]
-        return rows
-
-
-_cache: dict[tuple[str, Any], Compiled] = {}
-
-
-def compiled(key: Any, alias: str, build: Callable[[], QuerySet]) -> Compiled:
-    """The queryset `build()` makes (with placeholders), compiled once per database and key."""
-    if (alias, key) not in _cache:
-        compiler = build().using(alias).query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        expressions = [expression for expression, _, _ in compiler.select]
-        columns = [getattr(getattr(e, "target", None), "attname", None) for e in expressions]
-        converters = compiler.get_converters(expressions)
-        _cache[alias, key] = Compiled(sql, params, alias, compiler, converters, columns)
-    return _cache[alias, key]
 
 
 _sql_cache: dict[tuple, tuple[str, list]] = {}
@@ -179,11 +126,6 @@ def insert_sql(
     return sql, params
 
 
-def prepared_values(connection, model: type[Model], row: dict[str, Any]) -> list:
-    """The row's values as its fields would send them to this database."""
-    return [model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in row.items()]
-
-
 def _update_sql(connection, model: type[Model], changes: dict[str, Any], where: dict[str, Any]):
     key = ("update", connection.alias, model, tuple(changes), tuple(where))
     if key not in _sql_cache:
@@ -200,63 +142,6 @@ def _update_sql(connection, model: type[Model], changes: dict[str, Any], where: 
     return sql, [
         field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)
     ]
-
-
-def rows_insert(
-    model: type[Model],
-    rows: list[dict[str, Any]],
-    *,
-    shared: dict[str, Any] | None = None,
-    returning: str | None = None,
-) -> list:
-    """One INSERT of these rows (all with the same keys, plus the `shared` ones, every column
-    without a default given), values adapted by their fields as the ORM would; returns
-    `returning` values."""
-    connection = connections[router.db_for_write(model)]
-    sql, params = insert_sql(connection, model, rows, shared)
-    if returning:
-        sql += f" RETURNING {connection.ops.quote_name(model._meta.get_field(returning).column)}"
-    with hot_cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()] if returning else []
-
-
-def row_and_children_insert(
-    parent: tuple[type[Model], dict[str, Any]],
-    children: tuple[type[Model], list[dict[str, Any]]],
-    *,
-    link: str,
-    shared: dict[str, Any] | None = None,
-) -> int:
-    """INSERT one parent row, then child rows (each with the `shared` columns too) whose
-    `link` foreign key is the parent's new (auto) id; returns that id.
-
-    On PostgreSQL it is one statement (the parent's INSERT in a WITH clause, each child
-    reading its id from there); elsewhere two.
-    """
-    (parent_model, row), (child_model, rows) = parent, children
-    connection = connections[router.db_for_write(child_model)]
-    if connection.vendor != "postgresql" or not rows:
-        (parent_id,) = rows_insert(parent_model, [row], returning="id")
-        if rows:
-            rows_insert(child_model, rows, shared={**(shared or {}), link: parent_id})
-        return parent_id
-    parent_sql, parent_params = insert_sql(connection, parent_model, [row])
-    child_sql, child_params = insert_sql(connection, child_model, rows, shared)
-    quote = connection.ops.quote_name
-    parent_id = f"(SELECT {quote(parent_model._meta.pk.column)} FROM parent)"
-    # Each child row's values end with the link column's, read from the parent's INSERT.
-    child_sql = child_sql.replace(
-        ") VALUES (", f", {quote(child_model._meta.get_field(link).column)}) VALUES (", 1
-    )
-    child_sql = child_sql.replace("%s)", f"%s, {parent_id})")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH parent AS ({parent_sql} RETURNING {quote(parent_model._meta.pk.column)}) {child_sql} "
-            f"RETURNING {parent_id}",
-            parent_params + child_params,
-        )
-        return cursor.fetchone()[0]
 
 
 def row_insert_and_update(

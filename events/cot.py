@@ -13,7 +13,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from events.compiled import compiled, placeholder
 from events.models import Element, Note, SurveyAnswer, Task, User
 
 
@@ -36,18 +35,12 @@ def iso(moment: datetime | str | None) -> str | None:
 
 def _ids(manager: models.Manager, known: dict[str, list[str]] | None, key: str) -> list[str]:
     """A many-to-many list: from `known` when the caller already has it, else one query
-    on the link table (compiled once)."""
+    on the link table."""
     if known is not None and key in known:
         return known[key]
     through, source, target = manager.through, manager.source_field_name, manager.target_field_name
-    query = compiled(
-        ("links", through, source),
-        manager.db,
-        lambda: through._default_manager.filter(**{f"{source}_id": placeholder("owner")}).values_list(
-            f"{target}_id"
-        ),
-    )
-    return sorted(str(row[0]) for row in query.rows(owner=manager.instance.pk))
+    links = through._default_manager.using(manager.db).filter(**{f"{source}_id": manager.instance.pk})
+    return sorted(str(pk) for pk in links.values_list(f"{target}_id", flat=True))
 
 
 def user_to_cot(user: User, known: dict[str, list[str]] | None = None) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from django.db.models import OuterRef
 from django.utils import timezone
 
 from events import subscribers
-from events.compiled import compiled, placeholder
 from events.cot import KINDS, iso
 from events.diff import changed_top_level_keys, json_diff
 from events.models import User
@@ -34,9 +33,9 @@ def instance_interests(instance: models.Model) -> Interests:
 
 
 def interests_wanting(interests: Interests, action: str) -> Interests:
-    """The answers that may want this action: an answer with an `actions` attribute (a
-    subscriber whose every listener skips some actions) is dropped when it lacks it, so
-    that capture does no work (no snapshot) for a change nobody will store."""
+    """The answers that may want this action: an answer that says which `actions` its
+    subscriber wants (events.subscribers) is dropped when it lacks this one, so that capture
+    does no work (no snapshot) for a change nobody will store."""
     return [
         (subscriber, answer) for subscriber, answer in interests if action in getattr(answer, "actions", ALL)
     ]
@@ -153,11 +152,9 @@ def stored_row(instance: models.Model) -> models.Model | None:
         return None
     model = type(instance)
     alias = instance._state.db or router.db_for_read(model)
-    query = compiled(
-        ("row", model), alias, lambda: model._base_manager.filter(pk=placeholder("pk")).order_by()[:1]
-    )
-    rows = query.rows(pk=instance.pk)
-    return model.from_db(alias, query.columns, rows[0]) if rows else None
+    # A slice, not first(): no ordering to add, one clone less (an edit's snapshot pays it).
+    rows = list(model._base_manager.using(alias).filter(pk=instance.pk).order_by()[:1])
+    return rows[0] if rows else None
 
 
 def stored_snapshot(instance: models.Model) -> dict[str, Any] | None:
@@ -178,25 +175,20 @@ def _snapshot_with_lists(instance: models.Model, alias: str, lists: tuple[str, .
     statements every wanted edit pays; docs/performance.md)."""
     model = type(instance)
 
-    def build() -> models.QuerySet:
-        from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL only
+    from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL only
 
-        arrays = {}
-        for key in lists:
-            field = model._meta.get_field(key)
-            links = field.remote_field.through._default_manager.filter(
-                **{field.m2m_field_name(): OuterRef("pk")}
-            ).values(f"{field.m2m_reverse_field_name()}_id")
-            arrays[f"cot_{key}"] = ArraySubquery(links)
-        return model._base_manager.filter(pk=placeholder("pk")).order_by().annotate(**arrays)[:1]
-
-    query = compiled(("row+lists", model), alias, build)
-    rows = query.rows(pk=instance.pk)
+    arrays = {}
+    for key in lists:
+        field = model._meta.get_field(key)
+        links = field.remote_field.through._default_manager.filter(
+            **{field.m2m_field_name(): OuterRef("pk")}
+        ).values(f"{field.m2m_reverse_field_name()}_id")
+        arrays[f"cot_{key}"] = ArraySubquery(links)
+    rows = list(model._base_manager.using(alias).filter(pk=instance.pk).order_by().annotate(**arrays)[:1])
     if not rows:
         return None
-    fields = len(query.columns) - len(lists)
-    stored = model.from_db(alias, query.columns[:fields], rows[0][:fields])
-    known = {key: sorted(str(pk) for pk in links) for key, links in zip(lists, rows[0][fields:], strict=True)}
+    stored = rows[0]
+    known = {key: sorted(str(pk) for pk in getattr(stored, f"cot_{key}")) for key in lists}
     return KINDS[model].to_cot(stored, known)
 
 

@@ -7,8 +7,9 @@ hands `subscribe()` an object with two methods when it starts
 - `interest(company_id=, type=, context=)` answers, with one cheap query,
   whether an event of this company, type and context (the `data` keys it
   filters on, such as `taskGroup`) matters to it, and if so what it needs to
-  remember about that (for webhooks: the ids of the matching webhooks). A
-  falsy answer means "not interested".
+  remember about that (for webhooks: a `routing.Interest`, the matching
+  webhooks). A falsy answer means "not interested". An answer may say which
+  `actions` its subscriber may want (events.services.interests_wanting()).
 - `receive(event=, interest=)` stores the COTEvent, inside the transaction
   that made the change (an outbox): a rollback drops it, a commit keeps it.
   It gets back the `interest` answer, so it does not ask the same question

@@ -9,12 +9,18 @@ def _context_deleted(field: str, sender, instance, **kwargs) -> None:
     services.webhooks_orphan(field=field, target=instance)
 
 
+def _routes_version_install(sender, using: str, **kwargs) -> None:
+    from webhooks.engine import routes
+
+    routes.sqlite_version_install(using=using)
+
+
 class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import post_delete, post_save, pre_delete
+        from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
         from django_q.signals import post_spawn
 
         from events import subscribers
@@ -29,9 +35,11 @@ class WebhooksConfig(AppConfig):
 
         # Capture asks the router which webhooks want each change and hands it the event.
         subscribers.subscribe(routing.router)
-        # A webhook written in this thread's open transaction is unknown to the route table.
+        # PostgreSQL: a webhook written in this thread's open transaction is not notified yet.
         post_save.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.save")
         post_delete.connect(routes.webhook_written, sender=Webhook, dispatch_uid="webhooks.routes.delete")
+        # SQLite: the triggers behind the route table's version (a table rebuild drops them).
+        post_migrate.connect(_routes_version_install, sender=self, dispatch_uid="webhooks.routes.sqlite")
         # Deleting a webhook's workflow, survey or group deactivates it, with the reason.
         for field, model in (("workflow", Workflow), ("survey", Survey), ("group", Group)):
             pre_delete.connect(

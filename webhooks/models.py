@@ -255,17 +255,12 @@ class WebhookQuerySet(models.QuerySet):
             Q(rung_at__isnull=True) | Q(rung_at__lt=lost)
         )
 
-    def matching(self, event: dict) -> "WebhookQuerySet":
-        """Webhooks of the event's company whose trigger and context match it: the active ones
-        and the paused ones (a pause stops the requests, never the queue: docs/delivery.md)."""
-        trigger = TRIGGER_BY_EVENT_TYPE.get(event["type"])
-        matches = self.filter(routed(), company_id=event["company"], trigger=trigger)
-        data = event.get("data") or {}
-        if trigger == Trigger.TASK:
-            matches = matches.filter(workflow_id=data.get("taskGroup"))
-        elif trigger == Trigger.SURVEY:
-            matches = matches.filter(survey_id=data.get("surveyId"), group_id=data.get("group"))
-        return matches
+    def routed(self, event: dict) -> "WebhookQuerySet":
+        """The webhooks this event goes to: its route and their subscriptions
+        (webhooks.engine.routing, where the rule is written)."""
+        from webhooks.engine.routing import routed_webhooks  # the engine imports the models
+
+        return routed_webhooks(self, event)
 
 
 class Ordering(models.TextChoices):

@@ -31,7 +31,6 @@ from django.db import connections, transaction
 from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
-from events.compiled import hot_cursor
 from webhooks.models import Webhook
 
 DRAIN_TASK = "webhooks.tasks.webhook_drain"
@@ -110,7 +109,7 @@ def _orm_flag_idle(webhook_ids: list[str]) -> list[str]:
     table = Webhook._meta.db_table
     marks = ", ".join(["%s"] * len(webhook_ids))
     sql = f"UPDATE {table} SET ring_queued = %s WHERE id IN ({marks}) AND ring_queued = %s RETURNING id"
-    with hot_cursor(connections[Webhook.objects.db]) as cursor:
+    with connections[Webhook.objects.db].cursor() as cursor:
         cursor.execute(sql, [True, *webhook_ids, False])
         return [row[0] for row in cursor.fetchall()]
 

@@ -1,39 +1,44 @@
 """The route table: each process knows which webhooks have which route, so that capture
 needs no query to find them (docs/delivery.md, "Capture without a query").
 
-On PostgreSQL a trigger (migration 0005) sends `NOTIFY webhook_routes, '<company id>'`
-in every transaction that writes a webhook's routing columns (company, trigger, active,
-workflow, survey, group), `'*'` on TRUNCATE. Each process keeps one LISTEN connection and,
-per company, the ids of its active webhooks by route key, read on that connection (so
-only committed webhooks). Before every answer it reads what notifications arrived, without
-a round trip, and forgets the companies they name.
+Per company, the routes of its active and paused webhooks as `routing.company_routes()` reads
+them (one indexed ORM query), kept until a webhook of the company changes. How a process learns
+of the change depends on the database:
 
-`candidates()` answers with the webhooks that had the change's route when this process
-last heard (an empty tuple: none, capture stops), or None: "ask the database". The outbox
-INSERT keeps only candidates that still match (webhooks.engine.routing), so a table a
-little behind can never deliver to a deleted, deactivated or re-routed webhook; what it
-can miss is a route created in another process whose notification has not arrived yet,
-a window docs/delivery.md describes.
+- PostgreSQL: a trigger (migration 0005, 0014) sends `NOTIFY webhook_routes, '<company id>'` in
+  every transaction that writes a webhook's routing columns, `'*'` on TRUNCATE. Each process keeps
+  one LISTEN connection and, before every answer, reads what notifications arrived, without a round
+  trip, and forgets the companies they name. A notification arrives after its commit, so the table
+  may be a little behind another process: `behind_possible()` is then True and the outbox statement
+  re-checks its candidates (webhooks.engine.outbox). A webhook written in this thread's own,
+  uncommitted transaction is not notified yet: a webhook's post_save/post_delete and
+  `WebhookQuerySet.update()`/`bulk_create()` call `routes_written()`, which marks the company
+  "dirty" for the thread until its transaction commits (the entry is then dropped) or ends
+  otherwise; a dirty company is always asked of the database.
+- SQLite (development): triggers (installed by `sqlite_version_install()` after every migrate)
+  set `webhooks_routes_version.version` to a new random number in every transaction that writes a
+  webhook's routing columns. Capture reads it (ROUTES_VERSION_READ, a primary-key read in the
+  caller's transaction, which sees its own uncommitted writes too) and uses an entry only when it
+  was read at that version: never behind, even for a write made in the same transaction or by
+  another process.
 
-A webhook written in the caller's own, uncommitted transaction is invisible to the LISTEN
-connection: such companies are "dirty" for the thread until its transaction commits (the
-table entry is then dropped) or ends otherwise, and are always asked of the database.
+`routes_of()` answers a company's routes, or None: "ask the database" (no table: the setting
+`WEBHOOK_ROUTE_TABLE` is off, the LISTEN connection is lost, the company is dirty).
 """
 
 import contextlib
-import json
 import logging
 import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 
-from webhooks.models import PAUSED_REASONS, TRIGGER_BY_EVENT_TYPE, Trigger, Webhook
-from webhooks.subscription import wants_everything
+from webhooks.models import Webhook
 
 log = logging.getLogger(__name__)
 
@@ -44,48 +49,40 @@ ROUTE_FIELDS = frozenset({"company", "company_id", "trigger", "is_active", "inac
 RECONNECT_AFTER = 5.0  # seconds between attempts to reopen a lost LISTEN connection
 ALL = "*"
 
-
-# A route's webhooks, and the subscriptions of those that want only some changes.
-Routed = tuple[tuple[str, ...], dict[str, tuple[list[str], list[str]]]]
-NOWHERE: Routed = ((), {})
-
-
-def route_key(trigger: str | None, workflow_id: Any, survey_id: Any, group_id: Any) -> tuple:
-    """What `Webhook.objects.matching()` compares, for a webhook or for an event."""
-    if trigger == Trigger.TASK:
-        return (trigger, workflow_id)
-    if trigger == Trigger.SURVEY:
-        return (trigger, survey_id, group_id)
-    return (trigger,)
-
-
-def event_route_key(type: str, context: dict[str, Any]) -> tuple:
-    trigger = TRIGGER_BY_EVENT_TYPE.get(type)
-    return route_key(trigger, context.get("taskGroup"), context.get("surveyId"), context.get("group"))
+# A company's routes (webhooks.engine.routing.Routes) and the function that reads them.
+Routes = dict[tuple, Any]
+Reader = Callable[[str], Routes]
 
 
 class _Table:
-    """The LISTEN connection and what it has read, for one process (see the module docstring)."""
+    """PostgreSQL: the LISTEN connection and what was read, for one process (module docstring)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.connection = None
         self.pid: int | None = None
-        # company -> route key -> (webhook ids, the subscriptions of those that want only some
-        # changes: id -> (events, fields); empty when all want everything)
-        self.routes: dict[str, dict[tuple, Routed]] = {}
+        self.routes: dict[str, Routes] = {}  # company -> its routes
         self.generation = 0  # bumped by every notification: a read that overlaps one is not kept
         self.retry_at = 0.0
         self.inherited: list = []  # a parent's connection after fork: never used, never closed
 
-    def routed(self, company_id: str, key: tuple) -> Routed | None:
+    def routes_of(self, company_id: str, read: Reader) -> Routes | None:
         with self.lock:
             if not self._listening():
                 return None
-            routes = self.routes.get(company_id)
-            if routes is None:
-                routes = self._read(company_id)
-            return None if routes is None else routes.get(key, NOWHERE)
+            known = self.routes.get(company_id)
+            if known is not None:
+                return known
+            generation = self.generation
+        # Read outside the lock, on this thread's connection (READ COMMITTED: each statement sees
+        # what was committed before it; the company is not dirty, so this transaction wrote none
+        # of its webhooks). A notification read meanwhile may be about this company: then the
+        # answer is used once and not kept.
+        known = read(company_id)
+        with self.lock:
+            if generation == self.generation and self.connection is not None:
+                self.routes[company_id] = known
+        return known
 
     def forget(self, company_id: str) -> None:
         """Drop a company's routes (ALL: every company's), as a notification would."""
@@ -135,6 +132,7 @@ class _Table:
             with contextlib.suppress(Exception):  # already broken
                 self.connection.close()
         self.connection, self.routes = None, {}
+        self.generation += 1
         self.retry_at = time.monotonic() + RECONNECT_AFTER
 
     def _notified(self, company_id: str) -> None:
@@ -143,32 +141,6 @@ class _Table:
             self.routes.clear()
         else:
             self.routes.pop(company_id, None)
-
-    def _read(self, company_id: str) -> dict[tuple, Routed] | None:
-        generation = self.generation
-        table = Webhook._meta.db_table
-        try:
-            # Active and paused webhooks (Webhook.objects.matching(): a paused one keeps queuing).
-            rows = self.connection.execute(
-                "SELECT id, trigger, workflow_id, survey_id, group_id, events::text, fields::text "
-                f"FROM {table} WHERE company_id = %s AND (is_active OR inactive_reason = ANY(%s))",
-                [company_id, [str(reason) for reason in PAUSED_REASONS]],
-            ).fetchall()
-        except Exception as error:
-            log.warning("webhook routes: read failed (%s); asking the database", error)
-            self._drop()
-            return None
-        routes: dict[tuple, Routed] = {}
-        for webhook_id, *route, events, fields in rows:
-            key = route_key(*route)
-            ids, selective = routes.get(key, NOWHERE)
-            subscription = (json.loads(events), json.loads(fields))
-            if not wants_everything(*subscription):
-                selective = {**selective, webhook_id: subscription}
-            routes[key] = ((*ids, webhook_id), selective)
-        if generation == self.generation:  # no notification arrived while reading
-            self.routes[company_id] = routes
-        return routes
 
 
 _table = _Table()
@@ -181,41 +153,111 @@ def close() -> None:
         _table.retry_at = 0.0
 
 
-_dirty = threading.local()
+# --- SQLite: a version the webhook table's triggers change --------------------------------------
 
+ROUTES_VERSION_READ = "SELECT version FROM webhooks_routes_version WHERE id = 1"
+"""The routes' version as the caller's transaction sees it (SQLite; a primary-key read)."""
+
+SQLITE_VERSION_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS webhooks_routes_version (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO webhooks_routes_version (id, version) VALUES (1, random())",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS webhooks_routes_version_{name} AFTER {when} ON webhooks_webhook "
+        "BEGIN UPDATE webhooks_routes_version SET version = random() WHERE id = 1; END"
+        for name, when in (
+            ("insert", "INSERT"),
+            ("delete", "DELETE"),
+            (
+                "update",
+                "UPDATE OF company_id, trigger, is_active, inactive_reason, workflow_id, survey_id, "
+                "group_id, events, fields",
+            ),
+        )
+    ),
+]
+"""A random number, not a counter: a value a rolled-back transaction held is never seen again."""
+
+
+def sqlite_version_install(*, using: str) -> None:
+    """Create the version row and the triggers that change it, where missing (post_migrate: a
+    migration that rebuilds the webhook table on SQLite drops its triggers)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for statement in SQLITE_VERSION_SCHEMA:
+            cursor.execute(statement)
+
+
+# Process-wide: a version is the same number for every connection that can see it.
+_versioned: dict[str, tuple[int, Routes]] = {}
+
+
+def _sqlite_routes_of(company_id: str, read: Reader) -> Routes | None:
+    try:
+        with connections[Webhook.objects.db].cursor() as cursor:
+            cursor.execute(ROUTES_VERSION_READ)
+            row = cursor.fetchone()
+    except DatabaseError:  # not migrated yet
+        return None
+    if row is None:
+        return None
+    known = _versioned.get(company_id)
+    if known is not None and known[0] == row[0]:
+        return known[1]
+    # Read after the version, in the same transaction: at worst newer than it (one more read
+    # later), never older.
+    routes = read(company_id)
+    if len(_versioned) > 10_000:
+        _versioned.clear()
+    _versioned[company_id] = (row[0], routes)
+    return routes
+
+
+# --- Which to use -----------------------------------------------------------------------------
+
+_dirty = threading.local()
 
 _vendor: str | None = None
 
 
-def enabled() -> bool:
+def _database_vendor() -> str:
     global _vendor
-    if _vendor is None:  # looking the connection up costs more than the rest of candidates()
+    if _vendor is None:  # looking the connection up costs more than the rest of routes_of()
         _vendor = connections[Webhook.objects.db].vendor
-    return settings.WEBHOOK_ROUTE_TABLE and _vendor == "postgresql"
+    return _vendor
 
 
-def candidates(*, company_id: str, type: str, context: dict[str, Any]) -> tuple[str, ...] | None:
-    """The active webhooks of the company that had such a change's route when this process
-    last heard (no query run), or None when the database must be asked."""
-    known = routed(company_id=company_id, type=type, context=context)
-    return None if known is None else known[0]
+def enabled() -> bool:
+    return bool(settings.WEBHOOK_ROUTE_TABLE) and _database_vendor() in ("postgresql", "sqlite")
 
 
-def routed(*, company_id: str, type: str, context: dict[str, Any]) -> Routed | None:
-    """`candidates()` with the subscriptions of those that want only some changes."""
-    if not enabled() or company_id is None:
+def behind_possible() -> bool:
+    """Whether an answer of the table may be behind the database (PostgreSQL's: notifications
+    arrive after their commit); the outbox statement then re-checks the webhooks."""
+    return _database_vendor() == "postgresql"
+
+
+def routes_of(company_id: str, read: Reader) -> Routes | None:
+    """The company's routes, from the table or read with `read(company_id)` and kept; None when
+    the database must be asked (the caller runs `read` itself)."""
+    if not enabled() or not company_id:
         return None
+    if _database_vendor() == "sqlite":
+        return _sqlite_routes_of(company_id, read)
     dirty = _dirty_companies()
     if dirty and not transaction.get_connection(Webhook.objects.db).in_atomic_block:
         dirty.clear()  # left by transactions that rolled back: none is open now
     if ALL in dirty or company_id in dirty:
         return None
-    return _table.routed(company_id, event_route_key(type, context))
+    return _table.routes_of(company_id, read)
 
 
 def routes_written(*, company_id: str | None) -> None:
-    """This thread wrote webhook routes of the company (None: of any company)."""
-    if not enabled():
+    """This thread wrote webhook routes of the company (None: of any company): a webhook's
+    post_save and post_delete, and `WebhookQuerySet.update()`/`bulk_create()`, which send none,
+    call it (PostgreSQL; SQLite's version needs no call)."""
+    if not enabled() or _database_vendor() != "postgresql":
         return
     company = company_id or ALL
     if not transaction.get_connection(Webhook.objects.db).in_atomic_block:
@@ -241,8 +283,7 @@ class _Uncommitted:
     """A company's "dirty" mark, held only by the on_commit callbacks of the transaction that
     wrote its routes. Django drops those callbacks when that transaction (or the savepoint
     that wrote them) rolls back, and the mark goes with them: a rolled-back write leaves no
-    company dirty. (Every tracked save runs inside a transaction, even in autocommit, so the
-    "no transaction open" clean-up in routed() alone would rarely run.)"""
+    company dirty."""
 
     def __init__(self, company: str) -> None:
         self.company = company
