@@ -33,7 +33,9 @@ def iso(moment: datetime | str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _ids(manager: models.Manager, known: dict[str, list[str]] | None, key: str) -> list[str]:
+# `manager`: a many-to-many related manager, whose source_field_name, target_field_name and
+# instance django-stubs does not declare.
+def _ids(manager: Any, known: dict[str, list[str]] | None, key: str) -> list[str]:
     """A many-to-many list: from `known` when the caller already has it, else one query
     on the link table."""
     if known is not None and key in known:

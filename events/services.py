@@ -180,6 +180,8 @@ def _snapshot_with_lists(instance: models.Model, alias: str, lists: tuple[str, .
     arrays = {}
     for key in lists:
         field = model._meta.get_field(key)
+        # `lists` name many-to-many fields, whose link model Django has set up by now.
+        assert isinstance(field, models.ManyToManyField) and field.remote_field.through is not None
         links = field.remote_field.through._default_manager.filter(
             **{field.m2m_field_name(): OuterRef("pk")}
         ).values(f"{field.m2m_reverse_field_name()}_id")

@@ -63,7 +63,11 @@ that got a delivery."""
 
 
 def outbox_insert(
-    *, event: Event, webhook_ids: tuple[str, ...] | list[str], route: tuple | None, prefixes: set[str]
+    *,
+    event: Event,
+    webhook_ids: tuple[str, ...] | list[str],
+    route: tuple[Any, ...] | None,
+    prefixes: set[str],
 ) -> list[str]:
     """Run OUTBOX_INSERT for this unsaved event (`route`: the event's route key, to re-check the
     webhooks against; None: they are known to match, as read in this transaction)."""

@@ -33,12 +33,15 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 
 from webhooks.models import Webhook
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ RECONNECT_AFTER = 5.0  # seconds between attempts to reopen a lost LISTEN connec
 ALL = "*"
 
 # A company's routes (webhooks.engine.routing.Routes) and the function that reads them.
-Routes = dict[tuple, Any]
+Routes = dict[tuple[Any, ...], Any]
 Reader = Callable[[str], Routes]
 
 
@@ -59,12 +62,13 @@ class _Table:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.connection = None
+        self.connection: psycopg.Connection[Any] | None = None
         self.pid: int | None = None
         self.routes: dict[str, Routes] = {}  # company -> its routes
         self.generation = 0  # bumped by every notification: a read that overlaps one is not kept
         self.retry_at = 0.0
-        self.inherited: list = []  # a parent's connection after fork: never used, never closed
+        # A parent's connection after fork: never used, never closed.
+        self.inherited: list[psycopg.Connection[Any]] = []
 
     def routes_of(self, company_id: str, read: Reader) -> Routes | None:
         with self.lock:
@@ -95,6 +99,7 @@ class _Table:
             self.connection = None
         if self.connection is None and not self._connect():
             return False
+        assert self.connection is not None  # _connect() opened it
         from psycopg import pq
 
         try:
@@ -269,7 +274,7 @@ def routes_written(*, company_id: str | None) -> None:
     transaction.on_commit(mark.forget_on_commit, using=Webhook.objects.db)
 
 
-def webhook_written(sender, instance: Webhook, **kwargs) -> None:
+def webhook_written(sender: type[Webhook], instance: Webhook, **kwargs: Any) -> None:
     """post_save / post_delete of a webhook."""
     routes_written(company_id=instance.company_id)
 
@@ -296,4 +301,5 @@ def _dirty_companies() -> "weakref.WeakValueDictionary[str, _Uncommitted]":
     """The companies whose routes this thread wrote in its open transaction, with their marks."""
     if not hasattr(_dirty, "companies"):
         _dirty.companies = weakref.WeakValueDictionary()
-    return _dirty.companies
+    companies: weakref.WeakValueDictionary[str, _Uncommitted] = _dirty.companies
+    return companies

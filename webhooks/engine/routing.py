@@ -55,7 +55,7 @@ Subscriptions = dict[str, tuple[list[str], list[str]]]
 # --- The rule -------------------------------------------------------------------------------
 
 
-def route_key(trigger: str | None, workflow_id: Any, survey_id: Any, group_id: Any) -> tuple:
+def route_key(trigger: str | None, workflow_id: Any, survey_id: Any, group_id: Any) -> tuple[Any, ...]:
     """What routing compares, for a webhook (its columns) or an event (`event_route_key()`)."""
     if trigger == Trigger.TASK:
         return (trigger, workflow_id)
@@ -64,7 +64,7 @@ def route_key(trigger: str | None, workflow_id: Any, survey_id: Any, group_id: A
     return (trigger,)
 
 
-def event_route_key(type: str, context: dict[str, Any]) -> tuple | None:
+def event_route_key(type: str, context: dict[str, Any]) -> tuple[Any, ...] | None:
     """The route an event of this type and context takes; None when nothing can match it (an
     unknown type, or a task with no workflow yet)."""
     trigger = TRIGGER_BY_EVENT_TYPE.get(type)
@@ -107,11 +107,12 @@ def routed_webhooks(queryset: "WebhookQuerySet", event: dict[str, Any]) -> "Webh
         return queryset.none()
     action = event["event"]
     prefixes = diff_prefixes(event.get("diff")) if action == EDIT else set()
-    return (
+    routed: WebhookQuerySet = (
         queryset.filter(match)
         .alias(events_text=Cast("events", TextField()), fields_text=Cast("fields", TextField()))
         .filter(_subscription_q(action, prefixes))
     )
+    return routed
 
 
 def webhook_routed(webhook: Webhook, event: dict[str, Any]) -> bool:
@@ -134,7 +135,7 @@ def webhook_routed(webhook: Webhook, event: dict[str, Any]) -> bool:
 
 # A company's routes: route key -> (its webhooks' ids, the subscriptions of those that want only
 # some changes).
-Routes = dict[tuple, tuple[tuple[str, ...], Subscriptions]]
+Routes = dict[tuple[Any, ...], tuple[tuple[str, ...], Subscriptions]]
 
 
 def company_routes(company_id: str) -> Routes:
