@@ -60,7 +60,7 @@ def test_an_attempt_whose_record_meets_a_lost_connection_is_recorded_when_the_da
 ):
     webhook = make_webhook(receiver.url("/hook"))
     tasks = create_tasks(workflow_a, 3)
-    monkeypatch.setattr(engine, "row_insert_and_update", failing(engine.row_insert_and_update, times=3))
+    monkeypatch.setattr(engine, "attempt_record_write", failing(engine.attempt_record_write, times=3))
 
     assert engine.webhook_drain(webhook_id=webhook.pk) == 3
 
