@@ -33,7 +33,6 @@ from webhooks.engine import doorbell, outbox, routes
 from webhooks.models import (
     CONTEXT_KEYS,
     TRIGGER_BY_EVENT_TYPE,
-    Delivery,
     Event,
     Trigger,
     Webhook,
@@ -236,27 +235,9 @@ def event_store(*, event: dict[str, Any], interest: Interest) -> list[str]:
                 prefixes=diff_prefixes(event.get("diff")) if event["event"] == EDIT else set(),
             )
         else:
-            stored = outbox_create(event=row, webhook_ids=webhook_ids)
+            stored = outbox.outbox_insert_two_statements(event=row, webhook_ids=webhook_ids)
         doorbell.ring_on_commit(webhook_ids=stored)
         return stored
-
-
-def outbox_create(*, event: Event, webhook_ids: tuple[str, ...] | list[str]) -> list[str]:
-    """The event and its deliveries through the ORM: two INSERTs (SQLite)."""
-    event.save(force_insert=True)
-    Delivery.objects.bulk_create(
-        [
-            Delivery(
-                company_id=event.company_id,
-                webhook_id=pk,
-                event=event,
-                next_attempt_at=event.created_at,
-                created_at=event.created_at,
-            )
-            for pk in webhook_ids
-        ]
-    )
-    return list(webhook_ids)
 
 
 # --- The events subscriber ---------------------------------------------------------------------
