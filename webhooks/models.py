@@ -1,11 +1,9 @@
 import json
-import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Collate, Lower
@@ -15,146 +13,22 @@ from knox.models import AbstractAuthToken
 from knox.models import AuthTokenManager as ApiTokenManager
 
 from events.ids import new_object_id
-from events.models import Company, Group, Survey, Workflow, code_validator
-from webhooks import subscription
+from events.models import Company, Group, Survey, Workflow
+from webhooks import rules, subscription
 from webhooks.alert_signals import ALERT_KINDS
+from webhooks.choices import (  # noqa: F401 (re-exported: `from webhooks.models import Trigger`)
+    ALERTS_CODE,
+    PAUSED_REASONS,
+    PUBLIC_TRIGGER_CHOICES,
+    PUBLIC_TRIGGERS,
+    HealthState,
+    InactiveReason,
+    Ordering,
+    Trigger,
+)
 from webhooks.engine.signing import secret_generate
 from webhooks.fields import EncryptedTextField
-
-
-class Trigger(models.TextChoices):
-    USER = "create-edit-delete-user", _("Create/Edit/Remove User")
-    TASK = "create-edit-delete-task", _("Create/Edit/Remove Task")
-    SURVEY = "create-edit-delete-survey", _("Create/Edit/Remove Survey")
-    PROPERTY = "create-edit-delete-property", _("Create/Edit/Remove Element")
-    NOTE = "create-edit-delete-note", _("Create/Edit/Remove Note")
-    LOGOUT = "logout-user", _("User Logout")
-    # The company's operational webhook (webhooks.alerts): a system webhook, one per company,
-    # that gets the alerts about its other webhooks and nothing else. Never offered in a form.
-    ALERTS = "alerts", _("Operational alerts")
-
-
-# What an administrator may choose for a webhook (the panel's form, the API): all but the system's.
-PUBLIC_TRIGGERS = [trigger for trigger in Trigger if trigger != Trigger.ALERTS]
-PUBLIC_TRIGGER_CHOICES = [(trigger.value, trigger.label) for trigger in PUBLIC_TRIGGERS]
-# The operational webhook's code: not a valid code of a webhook an administrator creates
-# (code_validator refuses the hyphen), so it can never collide with one.
-ALERTS_CODE = "system-alerts"
-
-
-# The webhook rules' messages, written once: the model, the services, the panel's forms and the
-# API's serializers all use these (translated in the panel, English in the API).
-CODE_TAKEN = _("A webhook with this code already exists.")
-CODE_IMMUTABLE = _("The code cannot be changed once the webhook is saved.")
-INVALID_URL = _("Enter a valid URL.")
-# The context each trigger needs (a task webhook its workflow; a survey one its survey and group).
-REQUIRED_CONTEXT = {Trigger.TASK: ("workflow",), Trigger.SURVEY: ("survey", "group")}
-CONTEXT_REQUIRED = {
-    "workflow": _("A workflow is required for this trigger."),
-    "survey": _("A survey is required for this trigger."),
-    "group": _("A group is required for this trigger."),
-}
-HTTP_URL = _("Enter an http(s) URL.")
-URL_CREDENTIALS = _(
-    "Credentials in the URL (user:password@) are not accepted: "
-    "send them in a custom request header, such as Authorization."
-)
-
-
-def http_url_validator(value: str) -> None:
-    """A webhook URL: a valid URL, http or https, and no user:password@ (they would be stored,
-    shown and logged like the rest of the URL; custom headers keep credentials write-only)."""
-    URLValidator(message=INVALID_URL)(value)
-    if value.split(":", 1)[0].lower() not in ("http", "https"):
-        raise ValidationError(HTTP_URL, code="invalid")
-    if "@" in urlsplit(value).netloc:
-        raise ValidationError(URL_CREDENTIALS, code="credentials")
-
-
-# Custom request headers (receiver authentication). Names are shown; values are write-only.
-HEADERS_MAX = 20
-HEADER_VALUE_MAX = 4096
-HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token (fullmatch)
-# What the product sets itself (the signature, the body's framing) or what only a hop may set.
-RESERVED_HEADERS = frozenset(
-    {
-        "host",
-        "content-length",
-        "content-type",
-        "content-encoding",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-    }
-)
-HEADER_NAME_INVALID = _("“%(name)s” is not a valid header name.")
-HEADER_RESERVED = _("“%(name)s” is set by the product and cannot be sent as a custom header.")
-HEADER_DUPLICATE = _("The header “%(name)s” is given twice.")
-HEADER_VALUE_INVALID = _(
-    "The value of “%(name)s” must be 1 to %(max)s printable ASCII characters, on one line, "
-    "with no space at either end."
-)
-HEADER_VALUE_REQUIRED = _("Give a value for the header “%(name)s”.")
-HEADERS_TOO_MANY = _("At most %(max)s custom headers.")
-HEADERS_NEW_RECEIVER = _(
-    "The URL now points to another receiver (scheme, host or port): give the value of %(names)s "
-    "again, or remove them. Stored values are never sent to a new receiver."
-)
-
-
-def url_origin(url: str) -> tuple | str:
-    """Scheme, host and port (the scheme's default filled in): who receives what is sent to `url`."""
-    try:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:
-        return url  # not a URL (the URL's own validator says so): compared as written
-
-
-def header_name_errors(name: str) -> list[ValidationError]:
-    if not HEADER_NAME.fullmatch(name):
-        return [ValidationError(HEADER_NAME_INVALID, code="invalid", params={"name": name[:100]})]
-    lowered = name.lower()
-    if lowered in RESERVED_HEADERS or lowered.startswith(("webhook-", "proxy-")):
-        return [ValidationError(HEADER_RESERVED, code="reserved", params={"name": name})]
-    return []
-
-
-def header_value_is_valid(value: object) -> bool:
-    """Printable ASCII on one line, with no space at either end: what every HTTP stack sends
-    as given (anything else fails at send time, in a message that would quote the value)."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= HEADER_VALUE_MAX
-        and value == value.strip()
-        and all(32 <= ord(char) < 127 or char == "\t" for char in value)
-    )
-
-
-def receiver_headers_validator(headers: dict[str, str]) -> None:
-    """The rules for a webhook's custom headers, for the panel's form and the API alike."""
-    errors: list[ValidationError] = []
-    if len(headers) > HEADERS_MAX:
-        errors.append(ValidationError(HEADERS_TOO_MANY, code="max", params={"max": HEADERS_MAX}))
-    seen: set[str] = set()
-    for name, value in headers.items():
-        errors += header_name_errors(name)
-        if name.lower() in seen:
-            errors.append(ValidationError(HEADER_DUPLICATE, code="duplicate", params={"name": name}))
-        seen.add(name.lower())
-        params = {"name": name[:100], "max": HEADER_VALUE_MAX}
-        if value == "":
-            errors.append(ValidationError(HEADER_VALUE_REQUIRED, code="required", params=params))
-        elif not header_value_is_valid(value):
-            errors.append(ValidationError(HEADER_VALUE_INVALID, code="invalid", params=params))
-    if errors:
-        raise ValidationError(errors)
-
+from webhooks.rules import http_url_validator  # noqa: F401 (the migrations name it here)
 
 TRIGGER_BY_EVENT_TYPE = {
     "COTUser": Trigger.USER,
@@ -263,40 +137,9 @@ class WebhookQuerySet(models.QuerySet):
         return routed_webhooks(self, event)
 
 
-class Ordering(models.TextChoices):
-    """What a webhook's deliveries are ordered by (docs/delivery.md, "Ordered per object")."""
-
-    WEBHOOK = "webhook", _("Webhook: one at a time, in order")
-    OBJECT = "object", _("Object: in order per object, several objects at once")
-
-
-MAX_IN_FLIGHT_LIMIT = 16
-
-
-class InactiveReason(models.TextChoices):
-    WORKFLOW_DELETED = "workflow_deleted", _("Its workflow was deleted.")
-    SURVEY_DELETED = "survey_deleted", _("Its survey was deleted.")
-    GROUP_DELETED = "group_deleted", _("Its group was deleted.")
-    # Paused by the engine (docs/delivery.md, "When a webhook keeps failing"): no requests, and
-    # its events keep queuing, in order, for the resume.
-    PAUSED_FAILING = "paused_failing", _("Paused: its deliveries kept failing.")
-    PAUSED_GONE = "paused_gone", _("Paused: the receiver answered 410 Gone.")
-
-
-PAUSED_REASONS = (InactiveReason.PAUSED_FAILING, InactiveReason.PAUSED_GONE)
-
-
 def routed() -> Q:
     """Webhooks that get new events: the active ones and the paused ones (whose queue waits)."""
     return Q(is_active=True) | Q(inactive_reason__in=PAUSED_REASONS)
-
-
-class HealthState(models.TextChoices):
-    """A webhook's health (docs/delivery.md, "When a webhook keeps failing")."""
-
-    HEALTHY = "healthy", _("Healthy")
-    FAILING = "failing", _("Failing")
-    PAUSED = "paused", _("Paused")
 
 
 # Webhook columns that only the delivery engine writes (docs/delivery.md): its queue's state, and
@@ -311,10 +154,17 @@ class Webhook(models.Model):
     company = models.ForeignKey(
         Company, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("company")
     )
-    name = models.CharField(max_length=200, verbose_name=_("name"))
-    code = models.CharField(max_length=60, validators=[code_validator], verbose_name=_("code"))
-    url = models.URLField(max_length=2000, validators=[http_url_validator], verbose_name=_("url"))
-    description = models.TextField(blank=True, max_length=2000, verbose_name=_("description"))
+    # The rules of each field are webhooks.rules' (lengths, validators, messages: clean_fields()).
+    name = models.CharField(max_length=rules.NAME_MAX, verbose_name=_("name"))
+    code = models.CharField(
+        max_length=rules.CODE_MAX, validators=[rules.code_validator], verbose_name=_("code")
+    )
+    url = models.URLField(
+        max_length=rules.URL_MAX, validators=[rules.http_url_validator], verbose_name=_("url")
+    )
+    description = models.TextField(
+        blank=True, max_length=rules.DESCRIPTION_MAX, verbose_name=_("description")
+    )
     trigger = models.CharField(
         max_length=40, choices=Trigger.choices, default=Trigger.USER, verbose_name=_("trigger")
     )
@@ -353,8 +203,8 @@ class Webhook(models.Model):
         max_length=10, choices=Ordering.choices, default=Ordering.WEBHOOK, verbose_name=_("ordering")
     )
     max_in_flight = models.PositiveSmallIntegerField(
-        default=4,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_IN_FLIGHT_LIMIT)],
+        default=rules.MAX_IN_FLIGHT_DEFAULT,
+        validators=[MinValueValidator(1), MaxValueValidator(rules.MAX_IN_FLIGHT_LIMIT)],
         verbose_name=_("max in flight"),
     )
     # Deliveries up to this id were queued before the webhook last switched to `object` mode:
@@ -463,8 +313,27 @@ class Webhook(models.Model):
             return Delivery.objects.order_by("-id").values_list("id", flat=True).first() or 0
         return stored[1]
 
+    def clean_fields(self, exclude=None) -> None:
+        """Each field's own rules (its length, its validators), said in the rules' words."""
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = {
+                field: rules.field_errors_worded(field, found) for field, found in error.error_dict.items()
+            }
+        for name in rules.EXTRA_VALIDATORS:
+            if name not in errors and name not in (exclude or ()):
+                try:
+                    rules.field_check(self._meta.get_field(name), getattr(self, name))
+                except ValidationError as error:
+                    errors[name] = error.error_list
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
-        """Context fields: required for their trigger, of the same company, cleared otherwise."""
+        """The rules between fields: the context its trigger needs (of its company; cleared for
+        other triggers), a code unique in the company, the custom headers, the subscription."""
         if self.trigger != Trigger.TASK:
             self.workflow = None
         if self.trigger != Trigger.SURVEY:
@@ -474,20 +343,18 @@ class Webhook(models.Model):
         errors = self.missing_context() if self.is_active else {}
         duplicate = Webhook.objects.for_company(self.company_id).filter(code=self.code).exclude(pk=self.pk)
         if self.code and duplicate.exists():
-            errors["code"] = CODE_TAKEN
+            errors["code"] = ValidationError(rules.CODE_TAKEN, code="unique")
         for name in ("workflow", "survey", "group"):
             related = getattr(self, name)
             if related is not None and related.company_id != self.company_id:
-                errors[name] = f"Select a {name} of your company."
+                errors[name] = rules.CONTEXT_OF_ANOTHER_COMPANY[name]
         try:
-            receiver_headers_validator(self.receiver_headers())
+            rules.receiver_headers_validator(self.receiver_headers())
         except ValidationError as error:
             errors["headers"] = error.error_list
         carried = self.header_values_carried_to_a_new_receiver()
         if carried:
-            names = ", ".join(f"“{name}”" for name in carried)
-            error = ValidationError(HEADERS_NEW_RECEIVER, code="new_receiver", params={"names": names})
-            errors.setdefault("headers", []).append(error)
+            errors.setdefault("headers", []).append(rules.header_values_carried(carried))
         errors.update(self._clean_subscription())
         if errors:
             raise ValidationError(errors)
@@ -518,8 +385,10 @@ class Webhook(models.Model):
 
     def missing_context(self) -> dict[str, str]:
         """The context fields its trigger requires and it lacks, with their messages."""
-        required = REQUIRED_CONTEXT.get(self.trigger, ())
-        return {name: CONTEXT_REQUIRED[name] for name in required if getattr(self, f"{name}_id") is None}
+        required = rules.REQUIRED_CONTEXT.get(self.trigger, ())
+        return {
+            name: rules.CONTEXT_REQUIRED[name] for name in required if getattr(self, f"{name}_id") is None
+        }
 
     def activate(self) -> None:
         """ValidationError (field errors) when its trigger's context is missing."""
@@ -564,7 +433,7 @@ class Webhook(models.Model):
         given for: the URL's scheme, host or port changed and no new value came with the change.
         A staff user who may edit the URL must not be able to send the credential to themselves."""
         saved_url = getattr(self, "_saved_url", None)
-        if saved_url is None or url_origin(saved_url) == url_origin(self.url):
+        if saved_url is None or rules.url_origin(saved_url) == rules.url_origin(self.url):
             return []
         given = getattr(self, "_header_values_given", set())
         return [name for name in self.receiver_headers() if name.lower() not in given]

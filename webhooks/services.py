@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from webhooks.engine import delivery as engine
 from webhooks.engine import doorbell
-from webhooks.models import CODE_IMMUTABLE, CODE_TAKEN, Delivery, InactiveReason, Webhook, routed
+from webhooks.models import Delivery, InactiveReason, Webhook, routed
+from webhooks.rules import CODE_IMMUTABLE
 
 REDELIVERY_QUEUED = _(
     "This event is already queued to this webhook; redeliver it once that delivery has succeeded or failed."
@@ -41,13 +42,14 @@ def webhook_create(*, company_id: str, code: str, headers: dict | None = None, *
     if headers:
         webhook.replace_receiver_headers(headers)
     # Webhook.clean() reports a taken code on the `code` field; the constraint still
-    # guards the race of two concurrent creates.
+    # guards the race of two concurrent creates, whose loser asks the rule again (now it says so).
     webhook.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             webhook.save()
     except IntegrityError:
-        raise ValidationError({"code": CODE_TAKEN}) from None
+        webhook.full_clean(validate_constraints=False)
+        raise
     return webhook
 
 
@@ -57,7 +59,7 @@ def webhook_update(
     """Change editable fields; the code is immutable once saved. `headers` (None: unchanged)
     replaces the custom headers; a None value in it keeps that header's stored value."""
     if code is not None and code != webhook.code:
-        raise ValidationError({"code": CODE_IMMUTABLE})
+        raise ValidationError({"code": ValidationError(CODE_IMMUTABLE, code="immutable")})
     unknown = set(fields) - set(WEBHOOK_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")

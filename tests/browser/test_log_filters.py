@@ -16,10 +16,14 @@ from webhooks.models import Delivery, Trigger, Webhook
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXT = {
-    "en": {"failed": "FAILED", "bad id": "Enter a 24-character hexadecimal id.", "none": "No logs match"},
+    "en": {
+        "failed": "FAILED",
+        "bad id": "Enter a 24-character lowercase hexadecimal id.",
+        "none": "No logs match",
+    },
     "es": {
         "failed": "FALLIDO",
-        "bad id": "Ingrese un id hexadecimal de 24 caracteres.",
+        "bad id": "Ingrese un id hexadecimal en minúsculas de 24 caracteres.",
         "none": "Ningún registro",
     },
 }

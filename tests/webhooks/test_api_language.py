@@ -99,8 +99,8 @@ def test_400_field_errors_from_drf_django_and_the_project(api, company_a):
 def test_400_for_a_bad_log_filter(api, webhook):
     english, spanish = in_both(lambda **h: api.get(f"{B}/logs/{webhook.pk}", {"objectId": "x"}, **h))
 
-    assert english.json() == {"objectId": ["Enter a 24-character hexadecimal object id."]}
-    assert spanish.json() == {"objectId": ["Ingrese un id de objeto hexadecimal de 24 caracteres."]}
+    assert english.json() == {"objectId": ["Enter a 24-character lowercase hexadecimal id."]}
+    assert spanish.json() == {"objectId": ["Ingrese un id hexadecimal en minúsculas de 24 caracteres."]}
 
 
 def test_without_accept_language_or_with_an_unoffered_one_it_is_english(db):

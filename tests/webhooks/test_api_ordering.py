@@ -145,7 +145,7 @@ def test_bad_values_on_create_are_a_400_naming_both_keys(api, task_body):
     body = response.json()
     assert set(body) == {"ordering", "maxInFlight"}
     assert body["ordering"] == ['"subject" is not a valid choice.']
-    assert body["maxInFlight"] == ["Ensure this value is less than or equal to 16."]
+    assert body["maxInFlight"] == ["Enter a whole number from 1 to 16."]  # the panel's words
     assert not Webhook.objects.filter(code="orders_api").exists()
 
 

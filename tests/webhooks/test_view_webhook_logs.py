@@ -266,7 +266,7 @@ def test_a_filtered_view_is_a_page_of_its_own(staff_client, webhook, event):
         ({"result": "retrying"}, "result", "Select a valid choice."),
         ({"status": "abc"}, "status", "Enter an HTTP status code (100-599)."),
         ({"status": "99999999999999999999999"}, "status", "less than or equal to 599"),
-        ({"objectId": "not-an-id"}, "objectId", "Enter a 24-character hexadecimal id."),
+        ({"objectId": "not-an-id"}, "objectId", "Enter a 24-character lowercase hexadecimal id."),
         ({"from": "2026-13-40"}, "from", "Enter a valid date."),
         ({"from": "2026-11-12", "to": "2026-11-10"}, "to", "The end date must not be before the start date."),
     ],

@@ -12,13 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from webhooks.models import PUBLIC_TRIGGERS
+from webhooks.rules import object_id_validator
 
 _QS = TypeVar("_QS", bound=QuerySet[Any])
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000_000
-OBJECT_ID_PATTERN = r"^[0-9a-fA-F]{24}$"
 
 
 class PageQuerySerializer(serializers.Serializer):
@@ -53,6 +53,17 @@ class WebhookListQuerySerializer(PageQuerySerializer):
     )
 
 
+class ObjectIdSearchField(serializers.CharField):
+    """An object id to search by: any case (a pasted id), folded to the ObjectId rule's lower
+    case before the rule (webhooks.rules) is applied, as the panel's Logs filter does."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validators=[object_id_validator], **kwargs)
+
+    def to_internal_value(self, data) -> str:
+        return super().to_internal_value(data).lower()
+
+
 class LogListQuerySerializer(PageQuerySerializer):
     result = serializers.ChoiceField(
         choices=["success", "failed", "pending", "skipped"],
@@ -63,12 +74,10 @@ class LogListQuerySerializer(PageQuerySerializer):
     status = serializers.IntegerField(
         required=False, min_value=100, max_value=599, help_text="Only logs with this HTTP status code."
     )
-    objectId = serializers.RegexField(
-        OBJECT_ID_PATTERN,
+    objectId = ObjectIdSearchField(
         required=False,
         help_text="Only logs of events about this object: the `_id` of the task, user, survey answer, "
-        "element or note whose change triggered the event (a user's, for a logout).",
-        error_messages={"invalid": _("Enter a 24-character hexadecimal object id.")},
+        "element or note whose change triggered the event (a user's, for a logout); either case.",
     )
 
     def to_internal_value(self, data):

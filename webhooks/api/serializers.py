@@ -7,23 +7,21 @@ boolean, so a wrong type is a 400 rather than a silent conversion.
 """
 
 import json
-import re
 
-from django.core.validators import RegexValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.cot import iso
-from events.models import Group, Survey, Workflow, code_validator
-from webhooks.models import (
+from events.models import Group, Survey, Workflow
+from webhooks.models import PUBLIC_TRIGGER_CHOICES, Delivery, HealthState, Ordering, Webhook
+from webhooks.rules import (
+    MAX_IN_FLIGHT_DEFAULT,
     MAX_IN_FLIGHT_LIMIT,
-    PUBLIC_TRIGGER_CHOICES,
-    Delivery,
-    HealthState,
-    Ordering,
-    Webhook,
-    http_url_validator,
+    OBJECT_ID_PATTERN,
+    field_check,
+    field_validators,
+    object_id_validator,
 )
 from webhooks.services import Backlog
 from webhooks.subscription import ACTIONS, FIELDS_MAX
@@ -45,10 +43,8 @@ ORDERING_HELP = (
 )
 MAX_IN_FLIGHT_HELP = (
     "Our extension: in `object` ordering, how many deliveries may be in flight at once "
-    f"(1-{MAX_IN_FLIGHT_LIMIT}, 4 by default); unused in `webhook` ordering."
+    f"(1-{MAX_IN_FLIGHT_LIMIT}, {MAX_IN_FLIGHT_DEFAULT} by default); unused in `webhook` ordering."
 )
-OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
-OBJECT_ID_RE = re.compile(OBJECT_ID_PATTERN)
 
 RESULT_BY_STATE = {
     Delivery.State.SUCCESS: "SUCCESS",
@@ -56,10 +52,6 @@ RESULT_BY_STATE = {
     Delivery.State.PENDING: "PENDING",
     Delivery.State.SKIPPED: "SKIPPED",
 }
-
-
-def is_object_id(value: object) -> bool:
-    return isinstance(value, str) and OBJECT_ID_RE.fullmatch(value) is not None
 
 
 class StrictCharField(serializers.CharField):
@@ -71,18 +63,44 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2000})
-class StrictURLField(serializers.URLField):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        # The webhook URL rule of the model (a valid URL, http or https) instead of DRF's own.
-        self.validators = [v for v in self.validators if not isinstance(v, URLValidator)]
-        self.validators.append(http_url_validator)
+class ModelRuleMixin:
+    """A field whose rules are those of a Webhook model field (webhooks.rules): the schema shows
+    its validators, and they run as Webhook.full_clean() runs them, in the same words, so the API
+    says what the panel says, and says it along with the body's other errors. Parsing the JSON
+    type stays the field's own work."""
 
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+    def __init__(self, *, model_field: str, **kwargs):
+        super().__init__(**kwargs)
+        self.model_field = Webhook._meta.get_field(model_field)
+        # The field's own (no NUL character in a string: the parsing), then the model's rules.
+        self.parse_validators = list(self.validators)
+        self.validators = [*self.parse_validators, *field_validators(self.model_field)]
+
+    def run_validators(self, value) -> None:
+        for validator in self.parse_validators:
+            validator(value)
+        field_check(self.model_field, value)
+
+
+class ModelRuleCharField(ModelRuleMixin, StrictCharField):
+    pass
+
+
+class ActionListField(serializers.ListField):
+    """A list whose length rules (at least one action, at most FIELDS_MAX fields) are the
+    subscription's (webhooks.subscription, applied by Webhook.full_clean()): shown in the
+    schema, not checked twice."""
+
+    def run_validators(self, value) -> None:
+        pass
+
+
+@extend_schema_field({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2000})
+class StrictURLField(ModelRuleCharField):
+    """The webhook URL: a JSON string; its rules are the model's (an http(s) URL, no credentials)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(model_field="url", **kwargs)
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -92,6 +110,10 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class ModelRuleIntegerField(ModelRuleMixin, StrictIntegerField):
+    pass
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -115,9 +137,7 @@ class ObjectIdOrBlankField(StrictCharField):
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("max_length", 24)
         super().__init__(**kwargs)
-        self.validators.append(
-            RegexValidator(r"^[0-9a-f]{24}$", _("Enter a 24-character lowercase hexadecimal ObjectId."))
-        )
+        self.validators.append(object_id_validator)
 
 
 @extend_schema_field(
@@ -410,14 +430,12 @@ class WebhookInputSerializer(serializers.Serializer):
         {"_id", "company", "createdAt", "modifiedAt", "inactiveReason", "health", "__v"}
     )
 
-    name = StrictCharField(max_length=200, help_text="Free text, up to 200 characters.")
-    code = StrictCharField(
-        max_length=60,
-        validators=[code_validator],
-        help_text="Unique per company, [a-z0-9_]{1,60}. Cannot change once saved.",
+    name = ModelRuleCharField(model_field="name", help_text="Free text, up to 200 characters.")
+    code = ModelRuleCharField(
+        model_field="code", help_text="Unique per company, [a-z0-9_]{1,60}. Cannot change once saved."
     )
-    url = StrictURLField(max_length=2000, help_text="http(s) URL receiving the POSTed events.")
-    description = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
+    url = StrictURLField(help_text="http(s) URL receiving the POSTed events.")
+    description = ModelRuleCharField(model_field="description", allow_blank=True, required=False, default="")
     trigger = serializers.ChoiceField(choices=PUBLIC_TRIGGER_CHOICES)
     isActive = StrictBooleanField(required=False, default=True)
     context = WebhookContextInputSerializer(
@@ -432,13 +450,13 @@ class WebhookInputSerializer(serializers.Serializer):
         "of that name (so a read can be sent back); omitted (also on PUT), they are kept. Refused: "
         "Host, Content-Type, Content-Length, hop-by-hop headers and webhook-*.",
     )
-    events = serializers.ListField(
+    events = ActionListField(
         child=serializers.ChoiceField(choices=ACTIONS),
         min_length=1,
         required=False,
         help_text=EVENTS_HELP + " Omitted: all on create, kept on PUT and PATCH.",
     )
-    fields = serializers.ListField(
+    fields = ActionListField(
         child=StrictCharField(max_length=300),
         max_length=FIELDS_MAX,
         required=False,
@@ -449,9 +467,8 @@ class WebhookInputSerializer(serializers.Serializer):
         required=False,
         help_text=ORDERING_HELP + " Omitted: `webhook` on create, kept on PUT and PATCH.",
     )
-    maxInFlight = StrictIntegerField(
-        min_value=1,
-        max_value=MAX_IN_FLIGHT_LIMIT,
+    maxInFlight = ModelRuleIntegerField(
+        model_field="max_in_flight",
         required=False,
         help_text=MAX_IN_FLIGHT_HELP + " Omitted: 4 on create, kept on PUT and PATCH.",
     )
@@ -571,7 +588,6 @@ class AlertsSerializer(serializers.Serializer):
 
 class AlertsInputSerializer(serializers.Serializer):
     url = StrictURLField(
-        max_length=2000,
         allow_null=True,
         allow_blank=True,
         help_text='An http(s) URL, under the same rules as a webhook\'s; null or "" removes it '

@@ -10,7 +10,7 @@ and an RFC 8288 `Link` header describe it.
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -35,7 +35,6 @@ from webhooks.api.pagination import (
     query_params,
 )
 from webhooks.api.serializers import (
-    OBJECT_ID_PATTERN,
     ErrorSerializer,
     QueuedSerializer,
     RedeliverFailedSerializer,
@@ -44,10 +43,10 @@ from webhooks.api.serializers import (
     WebhookLogSerializer,
     WebhookSecretSerializer,
     WebhookSerializer,
-    is_object_id,
 )
 from webhooks.engine import delivery as engine
-from webhooks.models import CODE_TAKEN, LOGS_ORDER, Delivery, DeliveryQuerySet, Webhook, WebhookQuerySet
+from webhooks.models import LOGS_ORDER, Delivery, DeliveryQuerySet, Webhook, WebhookQuerySet
+from webhooks.rules import OBJECT_ID_PATTERN, is_object_id
 from webhooks.staff import staff_company_id
 
 # Model field -> API field, for errors raised by Webhook.full_clean / services.
@@ -230,21 +229,16 @@ class SubscriptionListView(CompanyAPIView):
     )
     def post(self, request: Request) -> Response:
         body = _validated_input(request, mode="create", company_id=self.company_id)
-        code = body.validated_data["code"]
-        if self.webhooks().filter(code=code).exists():
-            raise exceptions.ValidationError({"code": [CODE_TAKEN]})
         try:
             with transaction.atomic():
                 webhook = services.webhook_create(
                     company_id=self.company_id,
-                    code=code,
+                    code=body.validated_data["code"],
                     is_active=body.validated_data["isActive"],
                     **body.model_fields(),
                 )
-        except DjangoValidationError as error:
+        except DjangoValidationError as error:  # Webhook.full_clean()'s rules (webhooks.rules)
             raise exceptions.ValidationError(_api_errors(error)) from error
-        except IntegrityError as error:  # a concurrent create with the same code
-            raise exceptions.ValidationError({"code": [CODE_TAKEN]}) from error
         url = reverse("api:subscription-detail", args=[webhook.pk])
         return Response(
             WebhookSerializer(webhook).data,

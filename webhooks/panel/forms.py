@@ -1,8 +1,9 @@
-"""Forms of the staff panel: they parse input; the services validate and save.
+"""Forms of the staff panel: they parse input and show the rules' errors.
 
-The rules (the code pattern, a taken code, the URL, the trigger labels) and their
-messages are written once in the models and shown here as they are, translated
-(locale/es); this module marks the panel's own labels. Trigger values themselves
+The rules (the code pattern, a taken code, the URL, the lengths, the in-flight range, the
+headers) and their messages are written once, in webhooks.rules, and applied by
+Webhook.full_clean(): the webhook's form is a ModelForm, whose errors come from the model's,
+translated (locale/es); this module marks the panel's own labels. Trigger values themselves
 are never translated.
 """
 
@@ -12,31 +13,34 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import RegexValidator
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy, pgettext
+from django.utils.translation import pgettext
 
-from events.models import Group, Survey, Workflow, code_validator
+from events.models import Group, Survey, Workflow
 from webhooks import subscription
 from webhooks.models import (
-    CODE_TAKEN,
-    CONTEXT_REQUIRED,
     EVENT_TYPE_BY_TRIGGER,
-    HEADERS_MAX,
-    MAX_IN_FLIGHT_LIMIT,
     PUBLIC_TRIGGER_CHOICES,
     PUBLIC_TRIGGERS,
-    REQUIRED_CONTEXT,
     Delivery,
     Ordering,
     Trigger,
     Webhook,
-    http_url_validator,
 )
 from webhooks.panel import timezones
 from webhooks.panel.queries import code_suggest
+from webhooks.rules import (
+    HEADERS_MAX,
+    IN_FLIGHT_ERROR,
+    MAX_IN_FLIGHT_LIMIT,
+    MAX_LENGTH,
+    REQUIRED,
+    REQUIRED_CONTEXT,
+    object_id_validator,
+)
 from webhooks.services import Backlog
 
 TRIGGER_CHOICES = PUBLIC_TRIGGER_CHOICES  # the operational webhook's is the system's own
@@ -44,18 +48,11 @@ CONTEXT_FIELDS = REQUIRED_CONTEXT
 # Shown with a "*" (aria-required): the code is suggested from the Name when left
 # empty, and the context fields are required only for their trigger.
 MARKED_REQUIRED = ("name", "code", "url", "trigger", "workflow", "survey", "group", "max_in_flight")
-REQUIRED = _("This field is required.")
 HEADER_NAME_REQUIRED = _("Give the header's name.")
 # Blank rows offered for new custom headers, below the stored ones.
 HEADER_BLANK_ROWS = 2
 HEADER_ROW = re.compile(r"^header_name_(\d+)$")
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
-# Django's own Spanish says "menos de 200 caracteres" where 200 are allowed: the panel says it right.
-MAX_LENGTH = ngettext_lazy(
-    "Enter at most %(limit_value)d character (it has %(show_value)d).",
-    "Enter at most %(limit_value)d characters (it has %(show_value)d).",
-    "limit_value",
-)
 ACTION_CHOICES = [
     (subscription.CREATE, _("Creates")),
     (subscription.EDIT, _("Edits")),
@@ -69,12 +66,10 @@ ORDERING_HELP = {
         "events about different ones are sent at the same time."
     ),
 }
-DEFAULT_MAX_IN_FLIGHT = 4
-IN_FLIGHT_ERROR = format_lazy(_("Enter a whole number from 1 to {limit}."), limit=MAX_IN_FLIGHT_LIMIT)
 # The subscription's form fields (the model's `events` and `fields`), posted as lists.
 LIST_FIELDS = ("events", "field_paths")
-# Model field -> form field, for the services' errors.
-SERVICE_ERROR_FIELDS = {"fields": "field_paths"}
+# Model field -> form field, for the model's errors; the headers' go above the form.
+FORM_FIELD_OF = {"fields": "field_paths", "headers": NON_FIELD_ERRORS}
 
 
 def posted_initial(data) -> dict:
@@ -85,32 +80,107 @@ def posted_initial(data) -> dict:
     return initial
 
 
-class WebhookForm(forms.Form):
-    """General information of a webhook, for create (`webhook=None`) and edit.
+# --- custom request headers: a row each (name, value, and "remove" once stored)
+
+
+class HeaderForm(forms.Form):
+    """One row of custom request headers. Its fields are posted as header_name_N, header_value_N
+    and header_remove_N, the names the panel has always used (no management form to forge)."""
+
+    name = forms.CharField(
+        label=_("Header name"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    # Never rendered back: a value is write-only once saved.
+    value = forms.CharField(label=_("Header value"), required=False, strip=False, widget=forms.PasswordInput)
+    remove = forms.BooleanField(label=_("Remove"), required=False)
+
+    def __init__(self, *args, index: int, stored: bool, **kwargs):
+        self.index, self.stored = index, stored
+        super().__init__(*args, **kwargs)
+        self.fields["value"].widget.attrs.update(
+            {"autocomplete": "new-password", "placeholder": _("Unchanged") if stored else _("Value")}
+        )
+        if not stored:
+            del self.fields["remove"]
+
+    def add_prefix(self, field_name: str) -> str:
+        return f"header_{field_name}_{self.index}"
+
+    def header(self) -> tuple[str, str | None] | None:
+        """(name, value) of the row, the value None to keep a stored one; None for no header."""
+        data = self.cleaned_data
+        name, value = (data.get("name") or "").strip(), data.get("value") or ""
+        if data.get("remove") or not (name or value):
+            return None
+        if not name:
+            self.add_error("name", ValidationError(HEADER_NAME_REQUIRED, code="required"))
+            return None
+        return name, value.strip() or None
+
+
+class HeaderFormSet(forms.BaseFormSet):
+    """The rows: the stored headers (by name), two blank ones, and any a browser added. The row
+    count comes from the posted names, so a post needs no management form."""
+
+    def __init__(self, data=None, *, stored_names: list[str], **kwargs):
+        self.stored_names = stored_names
+        rows = len(stored_names) + HEADER_BLANK_ROWS
+        if data is not None:  # rows a browser added beyond the usual ones
+            posted = [int(m.group(1)) for key in data if (m := HEADER_ROW.match(key))]
+            rows = min(max([rows, *(index + 1 for index in posted)]), HEADERS_MAX + HEADER_BLANK_ROWS)
+        self.rows = rows
+        initial = [{"name": name} for name in stored_names]
+        super().__init__(data, initial=initial, prefix="header", **kwargs)
+
+    @property
+    def management_form(self) -> ManagementForm:
+        counts = {TOTAL_FORM_COUNT: self.rows, INITIAL_FORM_COUNT: len(self.stored_names)}
+        form = ManagementForm(
+            {f"{self.prefix}-{key}": value for key, value in counts.items()}, prefix=self.prefix
+        )
+        form.full_clean()
+        return form
+
+    def get_form_kwargs(self, index: int) -> dict:
+        return {"index": index, "stored": index < len(self.stored_names)}
+
+    def headers(self) -> dict[str, str | None]:
+        """name → value; an empty value keeps a stored header's value (None). Call after is_valid()."""
+        rows = (form.header() for form in self.forms if hasattr(form, "cleaned_data"))
+        return dict(row for row in rows if row is not None)
+
+
+HeaderRows = forms.formset_factory(HeaderForm, formset=HeaderFormSet, extra=0)
+
+
+@dataclass
+class HeaderRow:
+    number: int
+    name: forms.BoundField
+    value: forms.BoundField
+    remove: forms.BoundField | None
+
+
+class WebhookForm(forms.ModelForm):
+    """General information of a webhook, for create (`webhook=None`) and edit: a ModelForm whose
+    errors are Webhook.full_clean()'s (webhooks.rules), next to their fields.
 
     On edit the Code is disabled: Django ignores whatever is posted for it,
     and the view hands the posted value to `webhook_update`, which rejects a
     change.
     """
 
-    name = forms.CharField(label=_("Name"), max_length=200, error_messages={"required": REQUIRED})
     code = forms.CharField(
         label=_("Code"),
-        max_length=60,
         required=False,
-        validators=[code_validator],
         help_text=_("Lowercase letters, digits and underscores. It cannot be changed once saved."),
     )
-    url = forms.CharField(
-        label=_("Url"), max_length=2000, widget=forms.URLInput, error_messages={"required": REQUIRED}
-    )
-    description = forms.CharField(
-        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    url = forms.CharField(label=_("Url"), widget=forms.URLInput, error_messages={"required": REQUIRED})
     trigger = forms.ChoiceField(
         label=_("Trigger"),
         choices=TRIGGER_CHOICES,
-        initial=Trigger.USER,
         error_messages={"required": REQUIRED, "invalid_choice": INVALID_CHOICE},
     )
     workflow = forms.ModelChoiceField(
@@ -155,11 +225,10 @@ class WebhookForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": INVALID_CHOICE},
     )
+    # Parsed here (a whole number); its range is the model's rule.
     max_in_flight = forms.IntegerField(
         label=_("Deliveries in flight at once"),
         required=False,
-        min_value=1,
-        max_value=MAX_IN_FLIGHT_LIMIT,
         help_text=format_lazy(
             _(
                 "With the order per object: how many events about different objects may be sent "
@@ -167,13 +236,30 @@ class WebhookForm(forms.Form):
             ),
             limit=MAX_IN_FLIGHT_LIMIT,
         ),
-        error_messages={
-            "invalid": IN_FLIGHT_ERROR,
-            "min_value": IN_FLIGHT_ERROR,
-            "max_value": IN_FLIGHT_ERROR,
-        },
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "narrow"}),
+        error_messages={"invalid": IN_FLIGHT_ERROR},
+        widget=forms.NumberInput(
+            attrs={"inputmode": "numeric", "class": "narrow", "min": 1, "max": MAX_IN_FLIGHT_LIMIT}
+        ),
     )
+
+    class Meta:
+        model = Webhook
+        fields = [
+            "name",
+            "code",
+            "url",
+            "description",
+            "trigger",
+            "workflow",
+            "survey",
+            "group",
+            "events",
+            "ordering",
+            "max_in_flight",
+        ]
+        labels = {"name": _("Name"), "description": _("Description")}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {"name": {"required": REQUIRED}}
 
     def __init__(
         self, *args, company_id: str, webhook: Webhook | None = None, unsaved: bool = False, **kwargs
@@ -181,26 +267,15 @@ class WebhookForm(forms.Form):
         # Drawn with values that are not the stored ones (a trigger change, "Show the fields of
         # this trigger"), or bound (a post with errors): the page has unsaved edits to lose.
         self.unsaved = unsaved
-        if webhook is not None and "initial" not in kwargs:
-            kwargs["initial"] = {
-                "name": webhook.name,
-                "code": webhook.code,
-                "url": webhook.url,
-                "description": webhook.description,
-                "trigger": webhook.trigger,
-                "workflow": webhook.workflow_id,
-                "survey": webhook.survey_id,
-                "group": webhook.group_id,
-                "events": list(webhook.events),
-                "field_paths": list(webhook.fields),
-                "ordering": webhook.ordering,
-                "max_in_flight": webhook.max_in_flight,
-            }
         initial = kwargs.setdefault("initial", {})
-        initial.setdefault("events", subscription.default_events())
-        initial.setdefault("ordering", webhook.ordering if webhook else Ordering.WEBHOOK)
-        initial.setdefault("max_in_flight", webhook.max_in_flight if webhook else DEFAULT_MAX_IN_FLIGHT)
-        super().__init__(*args, **kwargs)
+        if webhook is not None:
+            initial.setdefault("field_paths", list(webhook.fields))
+            instance = webhook
+        else:
+            data = args[0] if args else kwargs.get("data")
+            active = data is None or data.get("is_active", "1") == "1"
+            instance = Webhook(company_id=company_id, is_active=active)
+        super().__init__(*args, instance=instance, **kwargs)
         self.company_id = company_id
         self.webhook = webhook
         self.fields["workflow"].queryset = Workflow.objects.filter(company_id=company_id, is_active=True)
@@ -211,7 +286,6 @@ class WebhookForm(forms.Form):
             self.fields[name].widget.attrs["aria-required"] = "true"
         if webhook is not None:
             self.fields["code"].disabled = True
-            self.fields["code"].validators = []
             self.fields["code"].widget.attrs["readonly"] = True
             del self.fields["code"].widget.attrs["aria-required"]
         else:
@@ -219,70 +293,27 @@ class WebhookForm(forms.Form):
             self.fields["name"].widget.attrs["data-code-source"] = "true"
         self.fields["trigger"].widget.attrs["data-trigger"] = "true"
         self.fields["field_paths"].choices = [(path, path) for path in self.offered_paths]
-        self._add_header_fields()
+        self.header_formset = HeaderRows(
+            self.data if self.is_bound else None,
+            stored_names=webhook.header_names() if webhook else [],
+        )
         # No maxlength in the HTML: a browser cuts a longer paste silently; the server's
         # "at most N characters" error says what happened instead.
         for field in self.fields.values():
             field.widget.attrs.pop("maxlength", None)
             field.error_messages["max_length"] = MAX_LENGTH
 
-    # --- custom request headers: a row of fields each (name, value, and "remove" once stored)
-
-    def _add_header_fields(self) -> None:
-        self.stored_header_names = self.webhook.header_names() if self.webhook else []
-        rows = len(self.stored_header_names) + HEADER_BLANK_ROWS
-        if self.is_bound:  # rows a browser added beyond the usual ones
-            posted = [int(m.group(1)) for key in self.data if (m := HEADER_ROW.match(key))]
-            rows = min(max([rows, *(index + 1 for index in posted)]), HEADERS_MAX + HEADER_BLANK_ROWS)
-        for index in range(rows):
-            stored = index < len(self.stored_header_names)
-            self.fields[f"header_name_{index}"] = forms.CharField(
-                label=_("Header name"),
-                required=False,
-                initial=self.stored_header_names[index] if stored else "",
-                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-            )
-            self.fields[f"header_value_{index}"] = forms.CharField(
-                label=_("Header value"),
-                required=False,
-                strip=False,
-                # Never rendered back: a value is write-only once saved.
-                widget=forms.PasswordInput(
-                    attrs={
-                        "autocomplete": "new-password",
-                        "placeholder": _("Unchanged") if stored else _("Value"),
-                    }
-                ),
-            )
-            if stored:
-                self.fields[f"header_remove_{index}"] = forms.BooleanField(label=_("Remove"), required=False)
-        self.header_row_count = rows
-
     @property
-    def header_rows(self) -> list["HeaderRow"]:
+    def header_rows(self) -> list[HeaderRow]:
         return [
             HeaderRow(
-                number=index + 1,
-                name=self[f"header_name_{index}"],
-                value=self[f"header_value_{index}"],
-                remove=self[f"header_remove_{index}"] if f"header_remove_{index}" in self.fields else None,
+                number=form.index + 1,
+                name=form["name"],
+                value=form["value"],
+                remove=form["remove"] if "remove" in form.fields else None,
             )
-            for index in range(self.header_row_count)
+            for form in self.header_formset
         ]
-
-    def _clean_headers(self, data: dict) -> dict[str, str | None]:
-        """name → value; an empty value keeps a stored header's value (None)."""
-        headers: dict[str, str | None] = {}
-        for index in range(self.header_row_count):
-            name = (data.get(f"header_name_{index}") or "").strip()
-            value = data.get(f"header_value_{index}") or ""
-            if data.get(f"header_remove_{index}") or not (name or value):
-                continue
-            if not name:
-                self.add_error(f"header_name_{index}", ValidationError(HEADER_NAME_REQUIRED, code="required"))
-                continue
-            headers[name] = value.strip() or None
-        return headers
 
     @property
     def shows_unsaved_values(self) -> bool:
@@ -291,7 +322,10 @@ class WebhookForm(forms.Form):
     @property
     def trigger_value(self) -> str:
         """The trigger to lay the context fields out for: posted, else initial."""
-        value = self.data.get(self.add_prefix("trigger")) if self.is_bound else self.initial.get("trigger")
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("trigger"))
+        else:
+            value = self.initial.get("trigger", self.instance.trigger)
         return value if value in {trigger.value for trigger in PUBLIC_TRIGGERS} else Trigger.USER
 
     @property
@@ -322,6 +356,7 @@ class WebhookForm(forms.Form):
         return self.trigger_value == Trigger.LOGOUT
 
     def clean_code(self) -> str:
+        """Left empty: suggested from the Name (its rules are the model's)."""
         code = self.cleaned_data.get("code", "")
         if self.webhook is not None:
             return self.webhook.code
@@ -329,21 +364,15 @@ class WebhookForm(forms.Form):
             code = code_suggest(self.data.get(self.add_prefix("name"), ""))
             if not code:
                 raise ValidationError(REQUIRED, code="required")
-        if Webhook.objects.for_company(self.company_id).filter(code=code).exists():
-            raise ValidationError(CODE_TAKEN, code="unique")
         return code
 
     def clean_url(self) -> str:
-        url = self.cleaned_data.get("url", "").strip()
-        http_url_validator(url)
-        return url
+        return self.cleaned_data.get("url", "").strip()
 
     def clean(self) -> dict:
         data = super().clean()
-        for name in CONTEXT_FIELDS.get(data.get("trigger"), ()):
-            if not data.get(name) and name not in self.errors:
-                self.add_error(name, ValidationError(CONTEXT_REQUIRED[name], code="required"))
-        data["headers"] = self._clean_headers(data)
+        self.header_formset.is_valid()
+        data["headers"] = self.header_formset.headers()
         self._clean_subscription(data)
         self._clean_ordering(data)
         return data
@@ -351,12 +380,12 @@ class WebhookForm(forms.Form):
     def _clean_ordering(self, data: dict) -> None:
         """Not posted: as stored (the defaults on create). Posted empty: an error, in either mode."""
         if not data.get("ordering") and "ordering" not in self.errors:
-            data["ordering"] = self.webhook.ordering if self.webhook else Ordering.WEBHOOK
+            data["ordering"] = self.instance.ordering
         if data.get("max_in_flight") is None and "max_in_flight" not in self.errors:
             if self.add_prefix("max_in_flight") in self.data:
                 self.add_error("max_in_flight", ValidationError(IN_FLIGHT_ERROR, code="required"))
             else:
-                data["max_in_flight"] = self.webhook.max_in_flight if self.webhook else DEFAULT_MAX_IN_FLIGHT
+                data["max_in_flight"] = self.instance.max_in_flight
 
     def _clean_subscription(self, data: dict) -> None:
         """A logout webhook sends every logout: its actions are kept as they are, unseen. A post
@@ -367,8 +396,18 @@ class WebhookForm(forms.Form):
         elif "subscription_shown" not in self.data:
             data["events"] = stored_events
             data["field_paths"] = self.webhook.fields if self.webhook else []
-        elif not data.get("events") and "events" not in self.errors:
-            self.add_error("events", ValidationError(subscription.EVENTS_EMPTY, code="required"))
+
+    def _post_clean(self) -> None:
+        """The instance as posted, then Webhook.full_clean(): the rules, in one place."""
+        data = self.cleaned_data
+        if "field_paths" in data:
+            self.instance.fields = data["field_paths"]
+        if not self.header_formset.total_error_count():
+            self.instance.replace_receiver_headers(data["headers"])
+        super()._post_clean()
+
+    def is_valid(self) -> bool:
+        return super().is_valid() and not self.header_formset.total_error_count()
 
     def service_fields(self) -> dict:
         """cleaned_data as the keyword arguments of webhook_create/webhook_update."""
@@ -388,28 +427,24 @@ class WebhookForm(forms.Form):
             "max_in_flight": data["max_in_flight"],
         }
 
+    def _update_errors(self, errors: ValidationError) -> None:
+        """The model's errors, in its words (not the form fields' messages for the same codes),
+        next to this form's fields: the subscription's fields as `field_paths`; the headers',
+        and any field the form lacks, above the form."""
+        if not hasattr(errors, "error_dict"):
+            self.add_error(None, errors)
+            return
+        mapped: dict[str, list] = {}
+        for field, field_errors in errors.error_dict.items():
+            field = FORM_FIELD_OF.get(field, field)
+            if field != NON_FIELD_ERRORS and field not in self.fields:
+                field = NON_FIELD_ERRORS
+            mapped.setdefault(field, []).extend(field_errors)
+        self.add_error(None, ValidationError(mapped))
+
     def add_service_errors(self, error: ValidationError) -> None:
         """Show a service's ValidationError next to the fields it names, in the active language."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            field = SERVICE_ERROR_FIELDS.get(field, field)
-            if field == NON_FIELD_ERRORS and any(e.code == "unique" for e in errors):
-                # The (company, code) unique constraint: a concurrent create won the code.
-                self.add_error("code", CODE_TAKEN)
-            elif field in self.fields:
-                self.add_error(field, ValidationError(errors))
-            else:
-                self.add_error(None, ValidationError(errors))
-
-
-@dataclass
-class HeaderRow:
-    number: int
-    name: forms.BoundField
-    value: forms.BoundField
-    remove: forms.BoundField | None
+        self._update_errors(error)
 
 
 class WebhookSelectionForm(forms.Form):
@@ -503,7 +538,16 @@ RESULT_CHOICES = [
     (Delivery.State.PENDING, _("PENDING")),
     (Delivery.State.SKIPPED, _("SKIPPED")),
 ]
-OBJECT_ID = RegexValidator(r"^[0-9a-fA-F]{24}\Z", _("Enter a 24-character hexadecimal id."))
+
+
+class ObjectIdSearchField(forms.CharField):
+    """An object id typed to search by: any case (a pasted id), folded to the ObjectId rule's
+    lower case before the rule (webhooks.rules) is applied, as the API's objectId filter does."""
+
+    default_validators = [object_id_validator]
+
+    def to_python(self, value) -> str:
+        return super().to_python(value).lower()
 
 
 class LogFilterForm(forms.Form):
@@ -526,10 +570,9 @@ class LogFilterForm(forms.Form):
         error_messages={"invalid": _("Enter an HTTP status code (100-599).")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
     )
-    object_id = forms.CharField(
+    object_id = ObjectIdSearchField(
         label=_("Object id"),
         required=False,
-        validators=[OBJECT_ID],
         help_text=_("The _id of the task, user, survey answer, element or note."),
         widget=forms.TextInput(attrs={"class": "mono", "spellcheck": "false", "autocomplete": "off"}),
     )
@@ -705,7 +748,6 @@ class AlertsUrlForm(forms.Form):
     url = forms.CharField(
         label=_("Alerts URL"),
         required=False,
-        max_length=2000,
         help_text=_(
             "Alerts about this company's webhooks (failing, paused, delivering again, a delivery that "
             "used up its attempts) are POSTed here, signed, in order and retried like any delivery."

@@ -369,11 +369,12 @@ def webhook_edit(request: PanelRequest, pk: str) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_service_errors(error)
-            webhook.refresh_from_db()
         else:
             messages.success(request, _("Saved."))
             _warn_about_the_url(request, webhook.url)
             return redirect("webhooks:edit", pk=webhook.pk)
+    if form.is_bound:  # the form wrote its values on the webhook to validate them: draw it as stored
+        webhook.refresh_from_db()
     if _fragment(request):
         return _form_fragment(request, webhook, form)
     return _settings_page(request, webhook, form)
