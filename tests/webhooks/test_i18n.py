@@ -29,7 +29,9 @@ pytestmark = pytest.mark.usefixtures("translations")
 
 PANEL_PYTHON = [
     "webhooks/panel/views.py",
-    "webhooks/panel/forms.py",
+    "webhooks/panel/forms/*.py",
+    "webhooks/rules.py",
+    "webhooks/choices.py",
     "webhooks/panel/queries.py",
     "webhooks/failure_reasons.py",
     "webhooks/api/auth.py",
@@ -129,9 +131,10 @@ def english_words(html: str, *data: str, lang: str = "es") -> list[str]:
 def test_every_panel_string_has_a_spanish_translation(tmp_path, monkeypatch):
     """makemessages over a copy of the panel's files, merged into our .po: nothing new, empty or fuzzy."""
     shutil.copytree(BASE_DIR / "templates", tmp_path / "templates")
-    for name in PANEL_PYTHON:
+    for path in (path for pattern in PANEL_PYTHON for path in sorted(BASE_DIR.glob(pattern))):
+        name = path.relative_to(BASE_DIR)
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(BASE_DIR / name, tmp_path / name)
+        shutil.copy(path, tmp_path / name)
     po = Path("locale/es/LC_MESSAGES/django.po")
     (tmp_path / po).parent.mkdir(parents=True)
     shutil.copy(BASE_DIR / po, tmp_path / po)
