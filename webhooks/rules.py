@@ -87,10 +87,10 @@ IN_FLIGHT_ERROR = format_lazy(_("Enter a whole number from 1 to {limit}."), limi
 
 # --- an ObjectId: 24 lowercase hexadecimal digits. A search (the logs' object id, panel and API)
 # folds the case of what is typed first; an id that is stored (a context's) must be written so.
-OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
-OBJECT_ID_INVALID = _("Enter a 24-character lowercase hexadecimal id.")
-object_id_validator = RegexValidator(r"^[0-9a-f]{24}\Z", OBJECT_ID_INVALID, code="invalid")
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+OBJECT_ID_PATTERN = f"^{_OBJECT_ID.pattern}$"  # as OpenAPI writes it
+OBJECT_ID_INVALID = _("Enter a 24-character lowercase hexadecimal id.")
+object_id_validator = RegexValidator(rf"^{_OBJECT_ID.pattern}\Z", OBJECT_ID_INVALID, code="invalid")
 
 
 def is_object_id(value: object) -> bool:

@@ -240,9 +240,7 @@ class WebhookSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS), help_text=EVENTS_HELP)
     fields = serializers.ListField(child=serializers.CharField(), help_text=FIELDS_HELP)
     ordering = serializers.ChoiceField(choices=Ordering.values, help_text=ORDERING_HELP)
-    maxInFlight = serializers.IntegerField(
-        min_value=1, max_value=MAX_IN_FLIGHT_LIMIT, help_text=MAX_IN_FLIGHT_HELP
-    )
+    maxInFlight = ModelRuleIntegerField(model_field="max_in_flight", help_text=MAX_IN_FLIGHT_HELP)
 
     def to_representation(self, webhook: Webhook) -> dict:
         return {

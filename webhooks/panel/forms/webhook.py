@@ -26,6 +26,7 @@ from webhooks.rules import (
     REQUIRED,
     REQUIRED_CONTEXT,
 )
+from webhooks.services import WEBHOOK_EDITABLE_FIELDS
 
 TRIGGER_CHOICES = PUBLIC_TRIGGER_CHOICES  # the operational webhook's is the system's own
 CONTEXT_FIELDS = REQUIRED_CONTEXT
@@ -140,19 +141,8 @@ class WebhookForm(forms.ModelForm):
 
     class Meta:
         model = Webhook
-        fields = [
-            "name",
-            "code",
-            "url",
-            "description",
-            "trigger",
-            "workflow",
-            "survey",
-            "group",
-            "events",
-            "ordering",
-            "max_in_flight",
-        ]
+        # What the services let a form change (the subscription's `fields` are `field_paths`).
+        fields = ["code", *(name for name in WEBHOOK_EDITABLE_FIELDS if name != "fields")]
         labels = {"name": _("Name"), "description": _("Description")}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         error_messages = {"name": {"required": REQUIRED}}
