@@ -40,7 +40,7 @@ PANEL_PYTHON = [
     "webhooks/api/serializers.py",
     "webhooks/api/views.py",
     "webhooks/management/commands/seed_demo.py",
-    "webhooks/models.py",
+    "webhooks/models/*.py",
     "events/models.py",
     "events/admin.py",
     "events/apps.py",
