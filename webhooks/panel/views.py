@@ -330,7 +330,7 @@ def webhook_create(request: PanelRequest) -> HttpResponse:
             webhook = services.webhook_create(
                 company_id=company_id,
                 code=form.cleaned_data["code"],
-                is_active=request.POST.get("is_active", "1") == "1",
+                is_active=form.instance.is_active,  # the Active checkbox, read by the form
                 **form.service_fields(),
             )
         except ValidationError as error:
