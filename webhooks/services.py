@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from webhooks.engine import delivery as engine
 from webhooks.engine import doorbell
 from webhooks.models import Delivery, InactiveReason, Webhook, routed
-from webhooks.rules import CODE_IMMUTABLE
 
 REDELIVERY_QUEUED = _(
     "This event is already queued to this webhook; redeliver it once that delivery has succeeded or failed."
@@ -58,11 +57,11 @@ def webhook_update(
 ) -> Webhook:
     """Change editable fields; the code is immutable once saved. `headers` (None: unchanged)
     replaces the custom headers; a None value in it keeps that header's stored value."""
-    if code is not None and code != webhook.code:
-        raise ValidationError({"code": ValidationError(CODE_IMMUTABLE, code="immutable")})
     unknown = set(fields) - set(WEBHOOK_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if code is not None:
+        webhook.code = code  # Webhook.clean() refuses a change
     for name, value in fields.items():
         setattr(webhook, name, value)
     if headers is not None:

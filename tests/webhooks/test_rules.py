@@ -255,3 +255,21 @@ def test_the_loser_of_two_concurrent_creates_is_told_the_code_is_taken(company_a
 
     assert refused.value.message_dict == {"code": ["A webhook with this code already exists."]}
     assert list(Webhook.objects.values_list("name", flat=True)) == ["Winner"]
+
+
+def test_a_changed_code_is_refused_in_the_same_words_by_the_api_and_the_panel(api, staff_client, hook):
+    """The panel's Code is read-only once saved; a forged post is refused like the API's PUT."""
+    body = {"name": "Orders", "code": "renamed", "url": hook.url, "trigger": hook.trigger}
+    body["context"] = {"taskGroup": hook.workflow_id}
+    post = {"name": "Orders", "code": "renamed", "url": hook.url, "trigger": hook.trigger}
+    post["workflow"] = hook.workflow_id
+
+    api_response = api.put(f"{B}/{hook.pk}", body, format="json")
+    panel_response = staff_client.post(reverse("webhooks:edit", args=[hook.pk]), post)
+
+    message = "The code cannot be changed once the webhook is saved."
+    assert api_response.status_code == 400 and api_response.json() == {"code": [message]}
+    assert panel_response.status_code == 200
+    assert list(panel_response.context["form"].errors["code"]) == [message]
+    hook.refresh_from_db()
+    assert hook.code == "orders"

@@ -292,13 +292,15 @@ class Webhook(models.Model):
             if update_fields is not None and "per_object_after" not in update_fields:
                 kwargs["update_fields"] = [*update_fields, "per_object_after"]
         super().save(*args, **kwargs)
-        self._saved_url, self._header_values_given = self.url, set()
+        self._saved_url, self._saved_code, self._header_values_given = self.url, self.code, set()
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         # The receiver the stored header values were given for (clean(): a new one needs them again).
         instance._saved_url = instance.__dict__.get("url")
+        # The code it was saved with (clean(): a code never changes once saved).
+        instance._saved_code = instance.__dict__.get("code")
         return instance
 
     def _per_object_boundary(self) -> int:
@@ -331,7 +333,8 @@ class Webhook(models.Model):
 
     def clean(self) -> None:
         """The rules between fields: the context its trigger needs (of its company; cleared for
-        other triggers), a code unique in the company, the custom headers, the subscription."""
+        other triggers), a code unique in the company and fixed once saved, the custom headers,
+        the subscription."""
         if self.trigger != Trigger.TASK:
             self.workflow = None
         if self.trigger != Trigger.SURVEY:
@@ -339,8 +342,11 @@ class Webhook(models.Model):
         # An inactive webhook may lack its context (its workflow was deleted): it stays editable
         # until an administrator points it elsewhere; activate() requires the context again.
         errors = self.missing_context() if self.is_active else {}
+        saved_code = getattr(self, "_saved_code", None)
         duplicate = Webhook.objects.for_company(self.company_id).filter(code=self.code).exclude(pk=self.pk)
-        if self.code and duplicate.exists():
+        if saved_code is not None and self.code != saved_code:
+            errors["code"] = ValidationError(rules.CODE_IMMUTABLE, code="immutable")
+        elif self.code and duplicate.exists():
             errors["code"] = ValidationError(rules.CODE_TAKEN, code="unique")
         for name in ("workflow", "survey", "group"):
             related = getattr(self, name)
