@@ -350,3 +350,16 @@ def test_the_panel_moves_to_a_new_host_with_a_new_value(staff_client, make_webho
     assert response.status_code == 302
     webhook.refresh_from_db()
     assert webhook.receiver_headers() == {"Authorization": "Bearer for-the-new-host"}
+
+
+def test_the_panel_offers_two_blank_rows_below_the_stored_headers(staff_client, make_webhook):
+    webhook = make_webhook("https://erp.example.com/hook")
+    new = staff_client.get(reverse("webhooks:create")).content.decode()
+    services.webhook_update(webhook=webhook, headers={"Authorization": TOKEN})
+
+    html = staff_client.get(edit_url(webhook)).content.decode()
+
+    assert 'name="header_name_0"' in new and 'name="header_name_1"' in new
+    assert 'name="header_name_2"' not in new
+    assert 'name="header_remove_0"' in html and 'name="header_name_2"' in html
+    assert 'name="header_remove_1"' not in html and 'name="header_name_3"' not in html

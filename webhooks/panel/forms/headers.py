@@ -79,6 +79,12 @@ class HeaderFormSet(forms.BaseFormSet):
         form.full_clean()
         return form
 
+    def total_form_count(self) -> int:
+        return self.rows
+
+    def initial_form_count(self) -> int:
+        return len(self.stored_names)
+
     def get_form_kwargs(self, index: int) -> dict:
         return {"index": index, "stored": index < len(self.stored_names)}
 
