@@ -212,7 +212,8 @@ def field_errors_worded(field: str, errors: list[ValidationError]) -> list[Valid
     """A field's errors from Django's own checks, each said once, in the rules' words."""
     worded, seen = [], set()
     for error in errors:
-        message = _BY_FIELD_AND_CODE.get((field, error.code)) or _BY_CODE.get(error.code)
+        code = error.code or ""
+        message = _BY_FIELD_AND_CODE.get((field, code)) or _BY_CODE.get(code)
         if message is not None:
             error = ValidationError(message, code=error.code, params=error.params)
         said = (error.code, str(error.message))

@@ -85,7 +85,9 @@ class HeaderFormSet(forms.BaseFormSet):
     def initial_form_count(self) -> int:
         return len(self.stored_names)
 
-    def get_form_kwargs(self, index: int) -> dict:
+    def get_form_kwargs(self, index: int | None) -> dict:
+        if index is None:  # the empty form (a template for new rows): a blank row
+            return {"index": len(self.stored_names), "stored": False}
         return {"index": index, "stored": index < len(self.stored_names)}
 
     def headers(self) -> dict[str, str | None]:
