@@ -68,7 +68,10 @@ def url_origin(url: str) -> tuple | str:
 
 
 # --- the context each trigger needs (a task webhook its workflow; a survey one its survey and group)
-REQUIRED_CONTEXT = {Trigger.TASK: ("workflow",), Trigger.SURVEY: ("survey", "group")}
+REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
+    Trigger.TASK: ("workflow",),
+    Trigger.SURVEY: ("survey", "group"),
+}
 CONTEXT_REQUIRED = {
     "workflow": _("A workflow is required for this trigger."),
     "survey": _("A survey is required for this trigger."),

@@ -1,7 +1,7 @@
 """A delivery (the log row of the panel and API) and its attempts."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +24,7 @@ class DeliveryQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.pending().filter(next_attempt_at__lte=now, webhook__is_active=True)
 
-    def queue(self, webhook_id: str) -> "DeliveryQuerySet":
+    def queue(self, webhook_id: "str | OuterRef") -> "DeliveryQuerySet":
         """A webhook's unfinished deliveries in the order they must be sent; the first is the head."""
         return self.pending().filter(webhook_id=webhook_id).order_by("id")
 
@@ -38,7 +38,7 @@ class DeliveryQuerySet(models.QuerySet):
         rows = list(
             failed.exclude(kind=Delivery.Kind.TEST).order_by("id").values_list("object_id", "event_id")
         )
-        settled = set()
+        settled: set[int] = set()
         event_ids = sorted({event_id for _, event_id in rows})
         for start in range(0, len(event_ids), 1000):
             chunk = event_ids[start : start + 1000]

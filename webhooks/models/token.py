@@ -1,6 +1,6 @@
 """REST API tokens (django-rest-knox's model, stored as digests)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -13,8 +13,10 @@ class ApiToken(AbstractAuthToken):
     """A REST API token (django-rest-knox's model, swapped in by KNOX_TOKEN_MODEL): only the
     SHA-512 digest of the token and its first characters (`token_key`, to find it) are stored."""
 
-    name = models.CharField(max_length=100, verbose_name=_("name"))
-    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    name: "models.CharField[str, str]" = models.CharField(max_length=100, verbose_name=_("name"))
+    last_used_at: "models.DateTimeField[datetime | None, datetime | None]" = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("last used at")
+    )
 
     objects = ApiTokenManager()
 

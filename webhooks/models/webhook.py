@@ -3,6 +3,7 @@
 
 import json
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -148,6 +149,12 @@ ENGINE_FIELDS = QUEUE_FIELDS + HEALTH_FIELDS
 
 
 class Webhook(models.Model):
+    # Not columns: what clean() compares with (the URL and code it was saved with; the header
+    # values given since, by lower-cased name).
+    _saved_url: str | None
+    _saved_code: str | None
+    _header_values_given: set[str]
+
     id = models.CharField(primary_key=True, max_length=24, default=new_object_id, editable=False)
     company = models.ForeignKey(
         Company, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("company")
@@ -341,7 +348,7 @@ class Webhook(models.Model):
             self.survey = self.group = None
         # An inactive webhook may lack its context (its workflow was deleted): it stays editable
         # until an administrator points it elsewhere; activate() requires the context again.
-        errors = self.missing_context() if self.is_active else {}
+        errors: dict[str, Any] = self.missing_context() if self.is_active else {}
         saved_code = getattr(self, "_saved_code", None)
         duplicate = Webhook.objects.for_company(self.company_id).filter(code=self.code).exclude(pk=self.pk)
         if saved_code is not None and self.code != saved_code:
@@ -373,7 +380,9 @@ class Webhook(models.Model):
             return errors
         try:
             self.fields = subscription.fields_normalized(
-                self.fields, event_type=EVENT_TYPE_BY_TRIGGER.get(self.trigger), events=self.events
+                self.fields,
+                event_type=EVENT_TYPE_BY_TRIGGER.get(self.trigger),  # type: ignore[call-overload]
+                events=self.events,
             )
         except ValidationError as error:
             errors["fields"] = error.error_list
@@ -387,7 +396,7 @@ class Webhook(models.Model):
     def wants_everything(self) -> bool:
         return subscription.wants_everything(self.events, self.fields)
 
-    def missing_context(self) -> dict[str, str]:
+    def missing_context(self) -> dict[str, Any]:
         """The context fields its trigger requires and it lacks, with their messages."""
         required = rules.REQUIRED_CONTEXT.get(self.trigger, ())
         return {
@@ -439,7 +448,7 @@ class Webhook(models.Model):
         saved_url = getattr(self, "_saved_url", None)
         if saved_url is None or rules.url_origin(saved_url) == rules.url_origin(self.url):
             return []
-        given = getattr(self, "_header_values_given", set())
+        given: set[str] = getattr(self, "_header_values_given", set())
         return [name for name in self.receiver_headers() if name.lower() not in given]
 
     def header_names(self) -> list[str]:
