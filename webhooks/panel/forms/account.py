@@ -1,5 +1,7 @@
 """The account pages' forms: API tokens and the time zone."""
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -64,12 +66,12 @@ class TimeZoneForm(forms.Form):
     def __init__(self, *args, current: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         listed = set(timezones.zone_names())
-        choices = [("", _("Detect from this browser")), _zone_choice("UTC")]
+        choices: list[Any] = [("", _("Detect from this browser")), _zone_choice("UTC")]
         if current and current not in listed and timezones.zone_from(current):
             choices.append(_zone_choice(current))
         for area, names in timezones.zone_groups():
             choices.append((REGION_LABELS[area], [_zone_choice(name) for name in names]))
-        self.fields["zone"].choices = choices
+        cast(forms.ChoiceField, self.fields["zone"]).choices = choices
 
     def zone_to_remember(self) -> str | None:
         """The chosen zone; with detection, the browser's zone if it sent a known one, else None

@@ -23,6 +23,7 @@ def date_input_format() -> tuple[str, str]:
 
 
 def use_date_input_format(field: forms.Field, typed: str, placeholder: str, iso: str) -> None:
+    assert isinstance(field, forms.DateField | forms.DateTimeField)
     field.input_formats = [typed, iso]
     field.widget.format = typed
     field.widget.attrs.update({"placeholder": placeholder, "autocomplete": "off", "spellcheck": "false"})

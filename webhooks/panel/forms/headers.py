@@ -3,6 +3,7 @@ stored), posted as header_name_N, header_value_N and header_remove_N."""
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -96,7 +97,7 @@ class HeaderFormSet(forms.BaseFormSet):
         return dict(row for row in rows if row is not None)
 
 
-HeaderRows = forms.formset_factory(HeaderForm, formset=HeaderFormSet, extra=0)
+HeaderRows = cast(type[HeaderFormSet], forms.formset_factory(HeaderForm, formset=HeaderFormSet, extra=0))
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """The list's forms: the rows checked for bulk deactivation, and the resume dialog of a
 paused webhook."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +17,8 @@ class WebhookSelectionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any id may be posted; the service only touches the company's own webhooks.
-        self.fields["ids"].valid_value = lambda value: isinstance(value, str) and len(value) <= 24
+        ids = cast(forms.MultipleChoiceField, self.fields["ids"])
+        ids.valid_value = lambda value: isinstance(value, str) and len(value) <= 24  # type: ignore[method-assign]
 
 
 class ResumeForm(forms.Form):

@@ -43,7 +43,7 @@ class ObjectIdSearchField(forms.CharField):
     default_validators = [object_id_validator]
 
     def to_python(self, value) -> str:
-        return super().to_python(value).lower()
+        return (super().to_python(value) or "").lower()
 
 
 class LogFilterForm(forms.Form):
@@ -110,7 +110,8 @@ class LogFilterForm(forms.Form):
         return self.PARAMS.get(field_name, field_name)
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("date_from", "date_to"):
             if data.get(name) and not FIRST_YEAR <= data[name].year <= LAST_YEAR:
                 self.add_error(name, ValidationError(YEAR_OUT_OF_RANGE, code="invalid", params=YEARS))
@@ -166,7 +167,8 @@ class RedeliverFailedForm(forms.Form):
             use_date_input_format(self.fields[name], f"{typed} %H:%M", f"{placeholder} HH:MM", ISO_MINUTE)
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("created_from", "created_to"):
             if data.get(name) and not FIRST_YEAR <= data[name].year <= LAST_YEAR:
                 self.add_error(name, ValidationError(YEAR_OUT_OF_RANGE, code="invalid", params=YEARS))

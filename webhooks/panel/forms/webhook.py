@@ -1,6 +1,8 @@
 """The settings page's form of a webhook (create and edit): a ModelForm whose errors are
 Webhook.full_clean()'s (webhooks.rules), next to their fields."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.text import format_lazy
@@ -161,14 +163,14 @@ class WebhookForm(forms.ModelForm):
             data = args[0] if args else kwargs.get("data")
             active = data is None or data.get("is_active", "1") == "1"
             instance = Webhook(company_id=company_id, is_active=active)
-        super().__init__(*args, instance=instance, **kwargs)
+        super().__init__(*args, instance=instance, **kwargs)  # type: ignore[misc]
         self.company_id = company_id
         self.webhook = webhook
-        self.fields["workflow"].queryset = Workflow.objects.filter(company_id=company_id, is_active=True)
-        self.fields["survey"].queryset = Survey.objects.filter(company_id=company_id, is_active=True)
-        self.fields["group"].queryset = Group.objects.filter(company_id=company_id, is_active=True)
+        for name, model in (("workflow", Workflow), ("survey", Survey), ("group", Group)):
+            choice = cast(forms.ModelChoiceField, self.fields[name])
+            choice.queryset = model.objects.filter(company_id=company_id, is_active=True)
         for name in MARKED_REQUIRED:
-            self.fields[name].marked_required = True
+            self.fields[name].marked_required = True  # type: ignore[attr-defined]  # read by _field.html
             self.fields[name].widget.attrs["aria-required"] = "true"
         if webhook is not None:
             self.fields["code"].disabled = True
@@ -178,7 +180,9 @@ class WebhookForm(forms.ModelForm):
             self.fields["code"].widget.attrs["data-code-suggest"] = "true"
             self.fields["name"].widget.attrs["data-code-source"] = "true"
         self.fields["trigger"].widget.attrs["data-trigger"] = "true"
-        self.fields["field_paths"].choices = [(path, path) for path in self.offered_paths]
+        cast(forms.MultipleChoiceField, self.fields["field_paths"]).choices = [
+            (p, p) for p in self.offered_paths
+        ]
         self.header_formset = HeaderRows(
             self.data if self.is_bound else None,
             stored_names=webhook.header_names() if webhook else [],
@@ -222,7 +226,7 @@ class WebhookForm(forms.ModelForm):
     def offered_paths(self) -> list[str]:
         """The trigger's fields an edit can change, plus any path below a free-form object
         that the webhook already has (set through the API)."""
-        event_type = EVENT_TYPE_BY_TRIGGER.get(self.trigger_value)
+        event_type = EVENT_TYPE_BY_TRIGGER.get(self.trigger_value)  # type: ignore[call-overload]
         paths = list(subscription.trigger_paths(event_type))
         stored = self.webhook.fields if self.webhook else []
         return paths + sorted(
@@ -256,7 +260,8 @@ class WebhookForm(forms.ModelForm):
         return self.cleaned_data.get("url", "").strip()
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self.header_formset.is_valid()
         data["headers"] = self.header_formset.headers()
         self._clean_subscription(data)
@@ -290,7 +295,7 @@ class WebhookForm(forms.ModelForm):
             self.instance.fields = data["field_paths"]
         if not self.header_formset.total_error_count():
             self.instance.replace_receiver_headers(data["headers"])
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
 
     def is_valid(self) -> bool:
         return super().is_valid() and not self.header_formset.total_error_count()
