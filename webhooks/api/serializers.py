@@ -7,6 +7,7 @@ boolean, so a wrong type is a 400 rather than a silent conversion.
 """
 
 import json
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -46,7 +47,7 @@ MAX_IN_FLIGHT_HELP = (
     f"(1-{MAX_IN_FLIGHT_LIMIT}, {MAX_IN_FLIGHT_DEFAULT} by default); unused in `webhook` ordering."
 )
 
-RESULT_BY_STATE = {
+RESULT_BY_STATE: dict[str, str] = {
     Delivery.State.SUCCESS: "SUCCESS",
     Delivery.State.FAILED: "FAILED",
     Delivery.State.PENDING: "PENDING",
@@ -68,6 +69,8 @@ class ModelRuleMixin:
     its validators, and they run as Webhook.full_clean() runs them, in the same words, so the API
     says what the panel says, and says it along with the body's other errors. Parsing the JSON
     type stays the field's own work."""
+
+    validators: list[Any]
 
     def __init__(self, *, model_field: str, **kwargs):
         super().__init__(**kwargs)
@@ -223,7 +226,9 @@ class WebhookSerializer(serializers.Serializer):
     name = serializers.CharField()
     code = serializers.CharField()
     description = serializers.CharField()
-    context = WebhookContextSerializer()
+    # The API's keys `context` and `fields`: DRF's metaclass moves declared fields into
+    # self.fields, so the attributes keep their base classes' types.
+    context: Any = WebhookContextSerializer()
     createdAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
     modifiedAt = serializers.CharField(help_text="ISO-8601 UTC, milliseconds, Z.")
     inactiveReason = serializers.CharField(
@@ -238,7 +243,7 @@ class WebhookSerializer(serializers.Serializer):
         "write-only (stored encrypted, never returned)."
     )
     events = serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS), help_text=EVENTS_HELP)
-    fields = serializers.ListField(child=serializers.CharField(), help_text=FIELDS_HELP)
+    fields: Any = serializers.ListField(child=serializers.CharField(), help_text=FIELDS_HELP)
     ordering = serializers.ChoiceField(choices=Ordering.values, help_text=ORDERING_HELP)
     maxInFlight = ModelRuleIntegerField(model_field="max_in_flight", help_text=MAX_IN_FLIGHT_HELP)
 
@@ -391,7 +396,11 @@ class WebhookContextInputSerializer(serializers.Serializer):
     group = ObjectIdOrBlankField(help_text="Group ObjectId; required for the survey trigger.")
 
     # context key -> (model field on Webhook, model class)
-    TARGETS = {"taskGroup": ("workflow", Workflow), "survey": ("survey", Survey), "group": ("group", Group)}
+    TARGETS: dict[str, tuple[str, type[Workflow | Survey | Group]]] = {
+        "taskGroup": ("workflow", Workflow),
+        "survey": ("survey", Survey),
+        "group": ("group", Group),
+    }
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -401,13 +410,14 @@ class WebhookContextInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         """Resolve each id to a row of the caller's company (else a field error)."""
         company_id = self.context["company_id"]
-        resolved, errors = {}, {}
+        resolved: dict[str, Any] = {}
+        errors: dict[str, list] = {}
         for key, value in attrs.items():
             field, model = self.TARGETS[key]
             if not value:
                 resolved[field] = None
                 continue
-            row = model.objects.filter(company_id=company_id, pk=value).first()
+            row = model._default_manager.filter(company_id=company_id, pk=value).first()
             if row is None:
                 errors[key] = [NOT_IN_COMPANY[key]]
             elif not row.is_active:
@@ -436,7 +446,7 @@ class WebhookInputSerializer(serializers.Serializer):
     description = ModelRuleCharField(model_field="description", allow_blank=True, required=False, default="")
     trigger = serializers.ChoiceField(choices=PUBLIC_TRIGGER_CHOICES)
     isActive = StrictBooleanField(required=False, default=True)
-    context = WebhookContextInputSerializer(
+    context: Any = WebhookContextInputSerializer(
         required=False,
         allow_null=True,
         help_text='Unused keys may be omitted, null or ""; keys not used by the trigger are stored as "".',
@@ -454,7 +464,7 @@ class WebhookInputSerializer(serializers.Serializer):
         required=False,
         help_text=EVENTS_HELP + " Omitted: all on create, kept on PUT and PATCH.",
     )
-    fields = ActionListField(
+    fields: Any = ActionListField(
         child=StrictCharField(max_length=300),
         max_length=FIELDS_MAX,
         required=False,
