@@ -37,7 +37,9 @@ TRIGGER_BY_EVENT_TYPE = {
     "COTNote": Trigger.NOTE,
     "Auth": Trigger.LOGOUT,
 }
-EVENT_TYPE_BY_TRIGGER = {trigger: event_type for event_type, trigger in TRIGGER_BY_EVENT_TYPE.items()}
+EVENT_TYPE_BY_TRIGGER: dict[str, str] = {
+    trigger: event_type for event_type, trigger in TRIGGER_BY_EVENT_TYPE.items()
+}
 # Alerts (webhooks.alert_signals.ALERT_KINDS) route to the company's operational webhook only;
 # a test event sent to it has the type "webhook.test".
 TRIGGER_BY_EVENT_TYPE.update({kind: Trigger.ALERTS for kind in ALERT_KINDS})
@@ -381,7 +383,7 @@ class Webhook(models.Model):
         try:
             self.fields = subscription.fields_normalized(
                 self.fields,
-                event_type=EVENT_TYPE_BY_TRIGGER.get(self.trigger),  # type: ignore[call-overload]
+                event_type=EVENT_TYPE_BY_TRIGGER.get(self.trigger),
                 events=self.events,
             )
         except ValidationError as error:

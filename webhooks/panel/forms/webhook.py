@@ -163,6 +163,8 @@ class WebhookForm(forms.ModelForm):
             data = args[0] if args else kwargs.get("data")
             active = data is None or data.get("is_active", "1") == "1"
             instance = Webhook(company_id=company_id, is_active=active)
+        # `instance` is also BaseModelForm.__init__'s ninth positional parameter, so mypy cannot tell
+        # that `args` (data, files) never reaches it.
         super().__init__(*args, instance=instance, **kwargs)  # type: ignore[misc]
         self.company_id = company_id
         self.webhook = webhook
@@ -226,7 +228,7 @@ class WebhookForm(forms.ModelForm):
     def offered_paths(self) -> list[str]:
         """The trigger's fields an edit can change, plus any path below a free-form object
         that the webhook already has (set through the API)."""
-        event_type = EVENT_TYPE_BY_TRIGGER.get(self.trigger_value)  # type: ignore[call-overload]
+        event_type = EVENT_TYPE_BY_TRIGGER.get(self.trigger_value)
         paths = list(subscription.trigger_paths(event_type))
         stored = self.webhook.fields if self.webhook else []
         return paths + sorted(
@@ -295,7 +297,7 @@ class WebhookForm(forms.ModelForm):
             self.instance.fields = data["field_paths"]
         if not self.header_formset.total_error_count():
             self.instance.replace_receiver_headers(data["headers"])
-        super()._post_clean()  # type: ignore[misc]
+        super()._post_clean()  # type: ignore[misc]  # the stubs do not declare ModelForm._post_clean
 
     def is_valid(self) -> bool:
         return super().is_valid() and not self.header_formset.total_error_count()
