@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from webhooks.panel.views import DEMO_RECEIVED_KEY
+from webhooks.panel.demo import DEMO_RECEIVED_KEY
 
 URL = "/demo/receiver/"
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from webhooks.models import ApiToken
 from webhooks.panel import timezones
 from webhooks.panel.forms import ApiTokenForm, TimeZoneForm
-from webhooks.panel.views import _fragment, staff_required
+from webhooks.panel.shared import is_fragment, staff_required
 from webhooks.staff import PanelRequest
 
 # --- API tokens ------------------------------------------------------------
@@ -24,7 +24,7 @@ from webhooks.staff import PanelRequest
 def _tokens_page(request: PanelRequest, form: ApiTokenForm, created: str = "") -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user)
     context = {"tokens": tokens, "form": form, "created_token": created}
-    template = "webhooks/token.html#tokens" if _fragment(request) else "webhooks/token.html"
+    template = "webhooks/token.html#tokens" if is_fragment(request) else "webhooks/token.html"
     return render(request, template, context)
 
 
@@ -52,7 +52,7 @@ def api_token_revoke(request: PanelRequest, key: str) -> HttpResponse:
     revoked, _by_model = ApiToken.objects.filter(user=request.user, token_key=key).delete()
     if not revoked:
         raise Http404
-    if _fragment(request):
+    if is_fragment(request):
         return _tokens_page(request, ApiTokenForm())
     messages.success(request, _("Token revoked: scripts using it can no longer call the API."))
     return redirect("webhooks:token")

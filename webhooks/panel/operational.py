@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from webhooks import alerts
 from webhooks.panel import queries
 from webhooks.panel.forms import AlertsUrlForm
-from webhooks.panel.views import staff_required
+from webhooks.panel.shared import staff_required
 from webhooks.staff import PanelRequest, staff_company, staff_company_id
 
 

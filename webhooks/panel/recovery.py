@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from webhooks import services
 from webhooks.models import Delivery
 from webhooks.panel.forms import RedeliverFailedForm, local_midnight
-from webhooks.panel.views import _company_webhook, _fragment, staff_required
+from webhooks.panel.shared import company_webhook, is_fragment, staff_required
 from webhooks.staff import PanelRequest
 
 TEMPLATE = "webhooks/redeliver_failed.html"
@@ -58,7 +58,7 @@ def _queued_notice(batch: services.RedeliveryBatch) -> str:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def logs_redeliver_failed(request: PanelRequest, pk: str) -> HttpResponse:
-    webhook = _company_webhook(request, pk)
+    webhook = company_webhook(request, pk)
     bound = (
         request.POST if request.method == "POST" else (request.GET if "created_from" in request.GET else None)
     )
@@ -72,4 +72,4 @@ def logs_redeliver_failed(request: PanelRequest, pk: str) -> HttpResponse:
             return redirect(reverse("webhooks:edit", args=[webhook.pk]) + "#logs")
         count = len(Delivery.objects.failed_to_redeliver(webhook.pk, start, end))
     context = {"webhook": webhook, "form": form, "count": count, "cap": settings.WEBHOOK_REDELIVER_FAILED_MAX}
-    return render(request, f"{TEMPLATE}#recovery" if _fragment(request) else TEMPLATE, context)
+    return render(request, f"{TEMPLATE}#recovery" if is_fragment(request) else TEMPLATE, context)

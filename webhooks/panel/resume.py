@@ -16,7 +16,7 @@ from webhooks import services
 from webhooks.models import Webhook
 from webhooks.panel import queries
 from webhooks.panel.forms import ResumeForm
-from webhooks.panel.views import _company_webhook, _fragment, staff_required
+from webhooks.panel.shared import company_webhook, is_fragment, staff_required
 from webhooks.staff import PanelRequest
 
 TEMPLATE = "webhooks/resume.html"
@@ -57,7 +57,7 @@ def _resumed_notice(skipped: int, backlog: str) -> str:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def webhook_resume(request: PanelRequest, pk: str) -> HttpResponse:
-    webhook = _company_webhook(request, pk)
+    webhook = company_webhook(request, pk)
     origin = _origin(request)
     form = ResumeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
@@ -78,4 +78,4 @@ def webhook_resume(request: PanelRequest, pk: str) -> HttpResponse:
         "banner": queries.health_banner(webhook),
         "waiting": queries.waiting_count(webhook),
     }
-    return render(request, f"{TEMPLATE}#resume" if _fragment(request) else TEMPLATE, context)
+    return render(request, f"{TEMPLATE}#resume" if is_fragment(request) else TEMPLATE, context)
