@@ -7,8 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from webhooks import alerts
+from webhooks.api.base import AUTH_ERRORS, ERROR_400, CompanyAPIView, api_errors
 from webhooks.api.serializers import AlertsInputSerializer, AlertsSerializer
-from webhooks.api.views import AUTH_ERRORS, ERROR_400, CompanyAPIView, _api_errors
 from webhooks.models import Webhook
 from webhooks.staff import staff_company
 
@@ -53,5 +53,5 @@ class AlertsView(CompanyAPIView):
                 company=staff_company(request.user), url=body.validated_data["url"]
             )
         except DjangoValidationError as error:
-            raise exceptions.ValidationError(_api_errors(error)) from error
+            raise exceptions.ValidationError(api_errors(error)) from error
         return Response(AlertsSerializer(_alerts_body(webhook)).data)

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
-from webhooks.api import alerts, docs, views
+from webhooks.api import alerts, docs, logs, views
 
 app_name = "api"
 
@@ -13,21 +13,21 @@ SUBSCRIPTION = "v3/webhook/subscription"
 urlpatterns = [
     path(SUBSCRIPTION, views.SubscriptionListView.as_view(), name="subscription-list"),
     # "logs/..." before "<id>/...": a webhook id is an ObjectId, never "logs".
-    path(f"{SUBSCRIPTION}/logs/<str:id>", views.SubscriptionLogsView.as_view(), name="subscription-logs"),
+    path(f"{SUBSCRIPTION}/logs/<str:id>", logs.SubscriptionLogsView.as_view(), name="subscription-logs"),
     # Before "logs/<id>/<log_id>", which would take "redeliver-failed" for a log id.
     path(
         f"{SUBSCRIPTION}/logs/<str:id>/redeliver-failed",
-        views.SubscriptionLogsRedeliverFailedView.as_view(),
+        logs.SubscriptionLogsRedeliverFailedView.as_view(),
         name="subscription-logs-redeliver-failed",
     ),
     path(
         f"{SUBSCRIPTION}/logs/<str:id>/<str:log_id>",
-        views.SubscriptionLogDetailView.as_view(),
+        logs.SubscriptionLogDetailView.as_view(),
         name="subscription-log",
     ),
     path(
         f"{SUBSCRIPTION}/logs/<str:id>/<str:log_id>/redeliver",
-        views.SubscriptionLogRedeliverView.as_view(),
+        logs.SubscriptionLogRedeliverView.as_view(),
         name="subscription-log-redeliver",
     ),
     path(f"{SUBSCRIPTION}/<str:id>", views.SubscriptionDetailView.as_view(), name="subscription-detail"),

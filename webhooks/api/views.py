@@ -1,4 +1,5 @@
-"""REST API for scripts (docs/api.md): Cotalker-compatible reads plus management.
+"""REST API for scripts (docs/api.md): Cotalker-compatible reads plus management of webhooks
+(their logs are in webhooks/api/logs.py).
 
 Paths and JSON shapes follow Cotalker's `/api/v3/webhook/subscription`
 (COTWebhook) and `/api/v3/webhook/subscription/logs/{id}` (COTWebhookLog[]).
@@ -8,16 +9,12 @@ Lists stay JSON arrays: `limit`/`offset` select the page, `X-Total-Count`
 and an RFC 8288 `Link` header describe it.
 """
 
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,10 +22,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webhooks import limits, services
-from webhooks.api.auth import BearerTokenAuthentication, IsCompanyStaff
+from webhooks.api.base import (
+    AUTH_ERRORS,
+    ERROR_400,
+    ERROR_404,
+    WEBHOOK_ID,
+    CompanyAPIView,
+    JSONOnly,
+    api_errors,
+)
 from webhooks.api.pagination import (
     PAGE_HEADERS,
-    LogListQuerySerializer,
     WebhookListQuerySerializer,
     created_between,
     paginated,
@@ -36,8 +40,6 @@ from webhooks.api.pagination import (
 )
 from webhooks.api.serializers import (
     ErrorSerializer,
-    QueuedSerializer,
-    RedeliverFailedSerializer,
     ResumeSerializer,
     WebhookInputSerializer,
     WebhookLogSerializer,
@@ -45,142 +47,7 @@ from webhooks.api.serializers import (
     WebhookSerializer,
 )
 from webhooks.engine import delivery as engine
-from webhooks.models import LOGS_ORDER, Delivery, DeliveryQuerySet, Webhook, WebhookQuerySet
-from webhooks.rules import OBJECT_ID_PATTERN, is_object_id
-from webhooks.staff import staff_company_id
-
-# Model field -> API field, for errors raised by Webhook.full_clean / services.
-_CONTEXT_ERROR_KEYS = {"workflow": "taskGroup", "survey": "survey", "group": "group"}
-_FIELD_ERROR_KEYS = {"is_active": "isActive", "max_in_flight": "maxInFlight", "__all__": "non_field_errors"}
-
-
-WEBHOOK_ID = OpenApiParameter(
-    "id",
-    {"type": "string", "pattern": OBJECT_ID_PATTERN},
-    OpenApiParameter.PATH,
-    description="The webhook's ObjectId (`_id`).",
-)
-LOG_ID = OpenApiParameter(
-    "log_id",
-    {"type": "string", "pattern": OBJECT_ID_PATTERN},
-    OpenApiParameter.PATH,
-    description="The log's ObjectId (`_id`).",
-)
-
-
-def _api_errors(error: DjangoValidationError) -> dict:
-    if not hasattr(error, "error_dict"):
-        return {"non_field_errors": list(error.messages)}
-    errors: dict = {}
-    for field, messages in error.message_dict.items():
-        if field in _CONTEXT_ERROR_KEYS:
-            errors.setdefault("context", {})[_CONTEXT_ERROR_KEYS[field]] = messages
-        else:
-            errors[_FIELD_ERROR_KEYS.get(field, field)] = messages
-    return errors
-
-
-ERROR_400 = OpenApiResponse(
-    OpenApiTypes.OBJECT,
-    description="Invalid input: an object of field name → list of messages (nested for `context`).",
-    examples=[
-        OpenApiExample(
-            "Field errors",
-            value={"code": ["The code cannot be changed once the webhook is saved."]},
-            response_only=True,
-        )
-    ],
-)
-ERROR_401 = OpenApiResponse(ErrorSerializer, description="No or invalid token.")
-ERROR_403 = OpenApiResponse(ErrorSerializer, description="The token's user is not staff of a company.")
-ERROR_404 = OpenApiResponse(ErrorSerializer, description="No such webhook (or log) in your company.")
-AUTH_ERRORS = {401: ERROR_401, 403: ERROR_403}
-WEBHOOK_NOT_FOUND = _("No webhook with this id in your company.")
-
-# ---------------------------------------------------------------------------
-# Views
-
-
-class SafeJSONParser(JSONParser):
-    """JSONParser whose too-deeply nested documents are a 400, not a RecursionError (500)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as error:
-            raise exceptions.ParseError(_("JSON parse error - the document is nested too deeply.")) from error
-
-
-class JSONOnly(DefaultContentNegotiation):
-    """JSON whatever `Accept` or `?format=` ask for: no browsable HTML, no 406 for scripts
-    that send a browser's Accept header."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-class CompanyAPIView(APIView):
-    authentication_classes = [BearerTokenAuthentication]
-    permission_classes = [IsCompanyStaff]
-    parser_classes = [SafeJSONParser]
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = JSONOnly
-
-    def handle_exception(self, exc):
-        if isinstance(exc, RequestDataTooBig):
-            exc = exceptions.ParseError(_("The request body is too large."))
-        return super().handle_exception(exc)
-
-    # Whether the view also finds the company's operational (alerts) webhook by its id: its logs,
-    # secret and test event are a webhook's like any; its URL is set at /alerts, and it is
-    # neither listed nor edited as a webhook.
-    finds_alerts_webhook = False
-
-    @property
-    def company_id(self) -> str:
-        return staff_company_id(self.request.user)
-
-    def webhooks(self) -> WebhookQuerySet:
-        return Webhook.objects.for_company(self.company_id).regular()
-
-    def get_webhook(self, webhook_id: str, *, for_update: bool = False) -> Webhook:
-        if not is_object_id(webhook_id):
-            raise exceptions.NotFound(WEBHOOK_NOT_FOUND)
-        queryset = (
-            Webhook.objects.for_company(self.company_id) if self.finds_alerts_webhook else self.webhooks()
-        )
-        if for_update:
-            queryset = queryset.select_for_update()
-        webhook = queryset.filter(pk=webhook_id).first()
-        if webhook is None:
-            raise exceptions.NotFound(WEBHOOK_NOT_FOUND)
-        return webhook
-
-    def logs(self) -> DeliveryQuerySet:
-        return (
-            Delivery.objects.filter(company_id=self.company_id)
-            .select_related("event")
-            .prefetch_related("attempt_set")
-            .order_by(*LOGS_ORDER)
-        )
-
-    def get_log(self, webhook_id: str, log_id: str) -> Delivery:
-        webhook = self.get_webhook(webhook_id)
-        log = None
-        if is_object_id(log_id):
-            log = self.logs().filter(webhook=webhook, object_id=log_id).first()
-        if log is None:
-            raise exceptions.NotFound(_("No log with this id for this webhook."))
-        return log
-
-    def log_response(self, delivery: Delivery, status_code: int) -> Response:
-        delivery = self.logs().get(pk=delivery.pk)
-        url = reverse("api:subscription-log", args=[delivery.webhook_id, delivery.object_id])
-        return Response(
-            WebhookLogSerializer(delivery).data,
-            status=status_code,
-            headers={"Location": self.request.build_absolute_uri(url)},
-        )
+from webhooks.models import Webhook
 
 
 def webhook_changes_state(webhook: Webhook, active: bool) -> bool:
@@ -238,7 +105,7 @@ class SubscriptionListView(CompanyAPIView):
                     **body.model_fields(),
                 )
         except DjangoValidationError as error:  # Webhook.full_clean()'s rules (webhooks.rules)
-            raise exceptions.ValidationError(_api_errors(error)) from error
+            raise exceptions.ValidationError(api_errors(error)) from error
         url = reverse("api:subscription-detail", args=[webhook.pk])
         return Response(
             WebhookSerializer(webhook).data,
@@ -272,7 +139,7 @@ class SubscriptionDetailView(CompanyAPIView):
                 if "isActive" in data and data["isActive"] != webhook.is_active:
                     services.webhook_set_active(webhook=webhook, active=data["isActive"])
         except DjangoValidationError as error:
-            raise exceptions.ValidationError(_api_errors(error)) from error
+            raise exceptions.ValidationError(api_errors(error)) from error
         return Response(WebhookSerializer(webhook).data)
 
     @extend_schema(
@@ -310,7 +177,7 @@ class _SetActiveView(CompanyAPIView):
                 if webhook_changes_state(webhook, active):
                     services.webhook_set_active(webhook=webhook, active=active)
         except DjangoValidationError as error:  # its workflow, survey or group is gone
-            raise exceptions.ValidationError(_api_errors(error)) from error
+            raise exceptions.ValidationError(api_errors(error)) from error
         return Response(WebhookSerializer(webhook).data)
 
 
@@ -376,7 +243,7 @@ class SubscriptionResumeView(CompanyAPIView):
         except DjangoValidationError as error:
             if getattr(error, "code", None) == "active":
                 return Response({"detail": error.messages[0]}, status=status.HTTP_409_CONFLICT)
-            raise exceptions.ValidationError(_api_errors(error)) from error
+            raise exceptions.ValidationError(api_errors(error)) from error
         webhook.refresh_from_db()
         return Response(WebhookSerializer(webhook).data)
 
@@ -445,121 +312,6 @@ class SubscriptionTestView(CompanyAPIView):
             )
         delivery = engine.webhook_send_test(webhook=webhook)
         return self.log_response(delivery, status.HTTP_201_CREATED)
-
-
-class SubscriptionLogsView(CompanyAPIView):
-    finds_alerts_webhook = True
-
-    @extend_schema(
-        operation_id="subscription_logs",
-        summary="List a webhook's logs (COTWebhookLog[])",
-        description="Cotalker-compatible, newest first. `retry` is the number of attempts made; "
-        "`status` is null while pending or when no HTTP response came. Filters, all optional and "
-        "combined: `result`, `status`, `createdAtFrom`/`createdAtTo` and `objectId`. A malformed "
-        "filter is a 400 naming the parameter. Paginated with `limit`/`offset`; the body stays a "
-        "JSON array.",
-        parameters=[WEBHOOK_ID, LogListQuerySerializer, *PAGE_HEADERS],
-        responses={200: WebhookLogSerializer(many=True), 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
-        tags=["logs"],
-    )
-    def get(self, request: Request, id: str) -> Response:
-        webhook = self.get_webhook(id)
-        query = query_params(LogListQuerySerializer, request)
-        logs = (
-            self.logs()
-            .filter(webhook=webhook)
-            .log_filter(
-                company_id=self.company_id,
-                result=query.get("result"),
-                status=query.get("status"),
-                created_from=query.get("createdAtFrom"),
-                created_to=query.get("createdAtTo"),
-                object_id=query.get("objectId"),
-            )
-        )
-        return paginated(request, logs, WebhookLogSerializer, query)
-
-
-class SubscriptionLogDetailView(CompanyAPIView):
-    finds_alerts_webhook = True
-
-    @extend_schema(
-        operation_id="subscription_log_retrieve",
-        summary="Read one log (COTWebhookLog)",
-        parameters=[WEBHOOK_ID, LOG_ID],
-        responses={200: WebhookLogSerializer, 404: ERROR_404, **AUTH_ERRORS},
-        tags=["logs"],
-    )
-    def get(self, request: Request, id: str, log_id: str) -> Response:
-        return Response(WebhookLogSerializer(self.get_log(id, log_id)).data)
-
-
-class SubscriptionLogRedeliverView(CompanyAPIView):
-    finds_alerts_webhook = True
-
-    @extend_schema(
-        operation_id="subscription_log_redeliver",
-        summary="Redeliver a logged event",
-        description="Queues the same event to the webhook again, behind what is already queued, "
-        "and returns the new (PENDING) log. A log that is still pending, or whose event is still "
-        "queued to the webhook (an earlier redelivery not sent yet), cannot be redelivered (409). "
-        "An inactive webhook keeps it queued until re-activated.",
-        parameters=[WEBHOOK_ID, LOG_ID],
-        request=None,
-        responses={
-            202: OpenApiResponse(WebhookLogSerializer, description="The new, queued log."),
-            404: ERROR_404,
-            409: OpenApiResponse(
-                ErrorSerializer, description="The log, or a redelivery of its event, is still pending."
-            ),
-            **AUTH_ERRORS,
-        },
-        tags=["logs"],
-    )
-    def post(self, request: Request, id: str, log_id: str) -> Response:
-        log = self.get_log(id, log_id)
-        if not log.is_final:
-            return Response(
-                {"detail": _("This log is still pending; redeliver it once it has succeeded or failed.")},
-                status=status.HTTP_409_CONFLICT,
-            )
-        try:
-            again = services.delivery_redeliver(delivery=log)
-        except DjangoValidationError as refused:  # a redelivery of its event is still queued
-            return Response({"detail": refused.messages[0]}, status=status.HTTP_409_CONFLICT)
-        return self.log_response(again, status.HTTP_202_ACCEPTED)
-
-
-class SubscriptionLogsRedeliverFailedView(CompanyAPIView):
-    finds_alerts_webhook = True
-
-    @extend_schema(
-        operation_id="subscription_logs_redeliver_failed",
-        summary="Redeliver the failed logs of a time range",
-        description="After a receiver's outage: queues again every FAILED log created in "
-        "[createdAtFrom, createdAtTo), in the original order and behind what is already queued; "
-        "each becomes a redelivery (kind `redelivery`) of its original. One per event: an event "
-        "the webhook has since received, or still has queued, is not sent again. At most "
-        "WEBHOOK_REDELIVER_FAILED_MAX (default 1,000) are queued per call; `remaining` says how many "
-        "are left: call again with the same range to continue where it stopped (what was queued "
-        "is not queued twice).",
-        parameters=[WEBHOOK_ID],
-        request=RedeliverFailedSerializer,
-        responses={202: QueuedSerializer, 400: ERROR_400, 404: ERROR_404, **AUTH_ERRORS},
-        tags=["logs"],
-    )
-    def post(self, request: Request, id: str) -> Response:
-        webhook = self.get_webhook(id)
-        body = RedeliverFailedSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        batch = services.deliveries_redeliver_failed(
-            webhook=webhook,
-            created_from=body.validated_data["createdAtFrom"],
-            created_to=body.validated_data.get("createdAtTo"),
-        )
-        return Response(
-            {"queued": batch.queued, "remaining": batch.remaining}, status=status.HTTP_202_ACCEPTED
-        )
 
 
 @extend_schema(exclude=True)
