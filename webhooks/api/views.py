@@ -44,7 +44,7 @@ from webhooks.api.serializers import (
     WebhookSecretSerializer,
     WebhookSerializer,
 )
-from webhooks.engine import delivery as engine
+from webhooks.engine import resend
 from webhooks.models import LOGS_ORDER, Delivery, DeliveryQuerySet, Webhook, WebhookQuerySet
 from webhooks.rules import OBJECT_ID_PATTERN, is_object_id
 from webhooks.staff import staff_company_id
@@ -443,7 +443,7 @@ class SubscriptionTestView(CompanyAPIView):
             raise exceptions.Throttled(
                 wait=wait, detail=_("Too many test events: try again in %(wait)s s.") % {"wait": wait}
             )
-        delivery = engine.webhook_send_test(webhook=webhook)
+        delivery = resend.webhook_send_test(webhook=webhook)
         return self.log_response(delivery, status.HTTP_201_CREATED)
 
 

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from webhooks import limits, services
-from webhooks.engine import delivery as engine
+from webhooks.engine import resend
 from webhooks.failure_reasons import failure_reason_display
 from webhooks.models import Delivery, Webhook
 from webhooks.panel import charts, destinations, queries
@@ -519,7 +519,7 @@ def webhook_send_test(request: PanelRequest, pk: str) -> HttpResponse:
     wait = limits.send_test_wait(webhook=webhook)
     if wait:
         return _send_test_limited(request, webhook, wait, to_resume=to_resume)
-    delivery = engine.webhook_send_test(webhook=webhook)
+    delivery = resend.webhook_send_test(webhook=webhook)
     if to_resume:
         return _resume_test_result(request, webhook, delivery)
     if not _fragment(request):
