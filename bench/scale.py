@@ -180,8 +180,9 @@ def drain_step(wid: str, meter: Meter) -> None:
     """What a drain does around one delivery, without the HTTP request."""
     from django.utils import timezone
 
-    from webhooks.engine.delivery import _next_batch, delivery_record, queue_lease, queue_release
+    from webhooks.engine.delivery import _next_batch, delivery_record
     from webhooks.engine.http import HttpResult
+    from webhooks.engine.leasing import queue_lease, queue_release
     from webhooks.models import Delivery
 
     ok = HttpResult(status_code=200, body="ok", truncated=False, error="", duration_ms=1)

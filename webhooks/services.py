@@ -12,8 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from webhooks.engine import delivery as engine
-from webhooks.engine import doorbell
+from webhooks.engine import doorbell, resend
 from webhooks.models import Delivery, InactiveReason, Webhook, routed
 
 REDELIVERY_QUEUED = _(
@@ -159,7 +158,7 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
         _webhook_lock(delivery.webhook_id)
         if Delivery.objects.event_queued(delivery.webhook_id, delivery.event_id):
             raise ValidationError(REDELIVERY_QUEUED, code="queued")
-        return engine.delivery_redeliver(delivery=delivery)
+        return resend.delivery_redeliver(delivery=delivery)
 
 
 @dataclass(frozen=True)
@@ -179,5 +178,5 @@ def deliveries_redeliver_failed(
         _webhook_lock(webhook.pk)
         originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
         # The engine's batch insert (multi-row INSERTs, one doorbell ring), on the capped list.
-        queued = engine.redeliveries_insert(webhook.company_id, webhook.pk, originals[:limit])
+        queued = resend.redeliveries_insert(webhook.company_id, webhook.pk, originals[:limit])
     return RedeliveryBatch(queued=len(queued), remaining=len(originals) - len(queued))

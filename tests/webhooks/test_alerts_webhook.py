@@ -19,6 +19,7 @@ from webhooks.alert_signals import (
     webhook_alert,
 )
 from webhooks.engine import delivery as engine
+from webhooks.engine import resend
 from webhooks.models import ALERTS_CODE, Delivery, Event, Trigger, Webhook
 
 DETAILS = {
@@ -239,7 +240,7 @@ def test_its_secret_rotates_like_any_webhooks_and_a_test_event_says_it_is_one(co
     old = own.secret
     services.webhook_rotate_secret(webhook=own)
 
-    log = engine.webhook_send_test(webhook=own)
+    log = resend.webhook_send_test(webhook=own)
 
     (request,) = receiver.on("/ops")
     sent = StandardWebhook(own.secret).verify(request.body, request.headers)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Task
-from webhooks.engine import delivery as engine
+from webhooks.engine import leasing
 from webhooks.engine.clock import queues_ring_due
 from webhooks.models import Delivery, Webhook
 
@@ -61,7 +61,7 @@ def test_it_does_not_sweep_a_queue_with_nothing_pending(delivery, rung, settings
 
 def test_it_leaves_a_leased_queue_alone_until_its_lease_expires(delivery, rung, settings):
     settings.WEBHOOK_SWEEP_AFTER = 60
-    engine.queue_lease(webhook_id=delivery.webhook_id)
+    leasing.queue_lease(webhook_id=delivery.webhook_id)
     leased_until = Webhook.objects.get(pk=delivery.webhook_id).leased_until
 
     assert queues_ring_due(now=leased_until - timedelta(seconds=1)) == []

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from events.models import Task
 from tests.receiver import Reply
 from webhooks import services
-from webhooks.engine import by_object
+from webhooks.engine import by_object, leasing
 from webhooks.engine import delivery as engine
 from webhooks.models import Delivery, Ordering, Webhook
 
@@ -193,7 +193,7 @@ def test_a_delivery_queued_while_the_drain_finishes_is_picked_up_by_the_same_dra
 ):
     webhook = make_webhook(receiver.url("/hook"), ordering=Ordering.OBJECT, max_in_flight=4)
     tasks_with_edits(workflow_a, objects=2, edits=0)
-    real_release = engine.queue_release
+    real_release = leasing.queue_release
     arrived = []
 
     def a_delivery_arrives_before_the_release(**kwargs):
@@ -201,7 +201,7 @@ def test_a_delivery_queued_while_the_drain_finishes_is_picked_up_by_the_same_dra
             arrived.append(Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="late"))
         return real_release(**kwargs)
 
-    monkeypatch.setattr(engine, "queue_release", a_delivery_arrives_before_the_release)
+    monkeypatch.setattr(leasing, "queue_release", a_delivery_arrives_before_the_release)
     monkeypatch.setattr(engine.doorbell, "ring_on_commit", lambda **kwargs: None)  # its doorbell lost
 
     assert engine.webhook_drain(webhook_id=webhook.pk) == 3

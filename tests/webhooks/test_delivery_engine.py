@@ -16,7 +16,7 @@ from events.models import Task
 from tests.receiver import Reply
 from webhooks import services
 from webhooks.engine import delivery as engine
-from webhooks.engine import http
+from webhooks.engine import http, leasing, resend
 from webhooks.models import Attempt, Delivery, Webhook
 
 
@@ -163,28 +163,28 @@ def test_only_one_drain_leases_the_queue_until_it_releases_it(db, receiver, make
     webhook = make_webhook(receiver.url("/hook"))
     create_tasks(workflow_a, 2)
 
-    first = engine.queue_lease(webhook_id=webhook.pk)
+    first = leasing.queue_lease(webhook_id=webhook.pk)
     assert first is not None and first.webhook.url == webhook.url
     # A second drain neither gets the queue nor sends anything while the first holds it.
-    assert engine.queue_lease(webhook_id=webhook.pk) is None
+    assert leasing.queue_lease(webhook_id=webhook.pk) is None
     assert engine.webhook_drain(webhook_id=webhook.pk) == 0
     assert receiver.on("/hook") == []
 
-    engine.queue_release(lease=first, wake_at=None)
+    leasing.queue_release(lease=first, wake_at=None)
     assert engine.webhook_drain(webhook_id=webhook.pk) == 2
 
 
 def test_an_expired_lease_lets_another_drain_take_the_queue(db, receiver, make_webhook, workflow_a):
     webhook = make_webhook(receiver.url("/hook"))
     create_tasks(workflow_a, 1)
-    crashed = engine.queue_lease(webhook_id=webhook.pk)
+    crashed = leasing.queue_lease(webhook_id=webhook.pk)
     Webhook.objects.filter(pk=webhook.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
 
     assert engine.webhook_drain(webhook_id=webhook.pk) == 1
 
     # The crashed drain's late release cannot free the new holder's lease (it was fenced
     # by its token), and the new drain released its own.
-    engine.queue_release(lease=crashed, wake_at=None)
+    leasing.queue_release(lease=crashed, wake_at=None)
     assert Webhook.objects.get(pk=webhook.pk).leased_until is None
 
 
@@ -193,7 +193,7 @@ def test_an_attempt_recorded_by_another_drain_first_is_kept_as_an_attempt_only(
 ):
     webhook = make_webhook(receiver.url("/hook"))
     create_tasks(workflow_a, 1)
-    lease = engine.queue_lease(webhook_id=webhook.pk)
+    lease = leasing.queue_lease(webhook_id=webhook.pk)
     stale = Delivery.objects.select_related("event").get()
     Delivery.objects.filter(pk=stale.pk).update(attempts=1, state="success")
 
@@ -241,7 +241,7 @@ def test_a_redelivery_sends_the_same_event_again_behind_the_queue(db, receiver, 
     engine.webhook_drain(webhook_id=webhook.pk)
     original = Delivery.objects.get()
 
-    again = engine.delivery_redeliver(delivery=original)
+    again = resend.delivery_redeliver(delivery=original)
     engine.webhook_drain(webhook_id=webhook.pk)
 
     first, second = receiver.on("/hook")
@@ -254,7 +254,7 @@ def test_a_redelivery_sends_the_same_event_again_behind_the_queue(db, receiver, 
 def test_a_test_event_is_sent_at_once_and_logged(db, receiver, make_webhook):
     webhook = make_webhook(receiver.url("/hook"))
 
-    delivery = engine.webhook_send_test(webhook=webhook)
+    delivery = resend.webhook_send_test(webhook=webhook)
 
     (request,) = receiver.on("/hook")
     body = json.loads(request.body)
@@ -295,7 +295,7 @@ def test_a_hung_dns_lookup_fails_each_attempt_at_the_deadline_and_the_next_deliv
             raise socket.gaierror(socket.EAI_AGAIN, "released by the test")
         return real_getaddrinfo(host, *args, **kwargs)
 
-    monkeypatch.setattr("webhooks.engine.http.socket.getaddrinfo", getaddrinfo)
+    monkeypatch.setattr("webhooks.engine.addresses.socket.getaddrinfo", getaddrinfo)
     webhook = make_webhook("http://hangs.example.com/hook")
     create_tasks(workflow_a, 2)
     try:
@@ -318,7 +318,7 @@ def test_a_configuration_save_never_writes_back_the_queue_state(db, receiver, ma
     webhook = make_webhook(receiver.url("/hook"))
     create_tasks(workflow_a, 1)
     loaded = Webhook.objects.get(pk=webhook.pk)  # e.g. the panel's form, before the drain starts
-    lease = engine.queue_lease(webhook_id=webhook.pk)
+    lease = leasing.queue_lease(webhook_id=webhook.pk)
 
     services.webhook_update(webhook=loaded, name="Renamed")
 
@@ -328,7 +328,7 @@ def test_a_configuration_save_never_writes_back_the_queue_state(db, receiver, ma
         lease.token,
         lease.webhook.leased_until,
     )
-    assert engine.queue_lease(webhook_id=webhook.pk) is None  # still held by the first drain
+    assert leasing.queue_lease(webhook_id=webhook.pk) is None  # still held by the first drain
 
 
 def test_a_drain_past_its_budget_rings_again_for_a_head_that_arrived_while_it_held_the_queue(

@@ -15,6 +15,7 @@ from django_q.signing import SignedPackage
 from events.models import Task
 from tests.pg_faults import own_session_cut
 from webhooks.engine import delivery as engine
+from webhooks.engine import leasing
 from webhooks.models import Attempt, Delivery, Ordering, Webhook
 
 
@@ -107,7 +108,7 @@ def test_a_drain_that_cannot_lease_while_the_database_is_away_rings_its_queue_ag
     webhook = make_webhook("http://127.0.0.1:9/hook")
     create_tasks(workflow_a, 1)
     OrmQ.objects.all().delete()
-    monkeypatch.setattr(engine, "queue_lease", failing(engine.queue_lease, times=10**6))
+    monkeypatch.setattr(leasing, "queue_lease", failing(leasing.queue_lease, times=10**6))
 
     with pytest.raises(OperationalError):
         engine.webhook_drain(webhook_id=webhook.pk)

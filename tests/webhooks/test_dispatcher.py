@@ -15,6 +15,7 @@ from tests.receiver import Reply
 from tests.waiting import wait_until
 from webhooks.engine import delivery as engine
 from webhooks.engine import dispatcher as dispatching
+from webhooks.engine import leasing
 from webhooks.engine.dispatcher import DatabaseThread, Dispatcher, FairQueue, HostLimits, _Job
 from webhooks.models import Attempt, Delivery
 
@@ -71,7 +72,7 @@ def test_records_that_wait_together_are_committed_in_one_transaction(make_webhoo
     Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="T")
     database = DatabaseThread().start()
     holder, gate = hold(database)  # the database thread, busy while the records queue up
-    leases = [engine.queue_lease(webhook_id=webhook.pk) for webhook in webhooks]
+    leases = [leasing.queue_lease(webhook_id=webhook.pk) for webhook in webhooks]
     sent = {}
 
     def record(lease):
@@ -104,7 +105,7 @@ def test_a_record_batched_with_a_ring_that_fails_is_committed_once_not_taken_for
 
     webhook = make_webhook(receiver.url("/h"))
     Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="T")
-    lease = engine.queue_lease(webhook_id=webhook.pk)
+    lease = leasing.queue_lease(webhook_id=webhook.pk)
     delivery = Delivery.objects.filter(webhook_id=webhook.pk).select_related("event").get()
     sent = engine.attempt_send(lease=lease, delivery=delivery)
     database = DatabaseThread().start()

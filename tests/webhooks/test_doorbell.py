@@ -12,7 +12,7 @@ from django_q.models import OrmQ
 from events.models import Task
 from tests.webhooks.conftest import queued_drains
 from webhooks.engine import delivery as engine
-from webhooks.engine import doorbell
+from webhooks.engine import doorbell, leasing
 from webhooks.models import Delivery, Event, Trigger, Webhook
 
 
@@ -48,7 +48,7 @@ def test_orm_a_webhook_with_a_drain_queued_is_not_rung_again_until_the_drain_sta
     Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Second")
     assert drain_tasks_in_orm_queue() == [(hook.pk,)]
 
-    engine.queue_lease(webhook_id=hook.pk)  # another drain holds the queue
+    leasing.queue_lease(webhook_id=hook.pk)  # another drain holds the queue
     assert engine.webhook_drain(webhook_id=hook.pk) == 0  # this one answered the doorbell
     Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Third")
 
@@ -134,7 +134,7 @@ def test_redis_rings_once_until_the_drain_starts_then_again(hook, workflow_a, re
     Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Second")
     assert queued_drains(redis_broker) == [(hook.pk,)]
 
-    engine.queue_lease(webhook_id=hook.pk)  # another drain holds the queue
+    leasing.queue_lease(webhook_id=hook.pk)  # another drain holds the queue
     assert engine.webhook_drain(webhook_id=hook.pk) == 0  # this one answered the doorbell
     Task.objects.create(company=workflow_a.company, workflow=workflow_a, name="Third")
 

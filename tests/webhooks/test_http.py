@@ -11,8 +11,8 @@ import tracemalloc
 import pytest
 
 from tests.receiver import Drip, DrippingReceiver, Receiver, Reply
-from webhooks.engine import http
-from webhooks.engine.delivery import webhook_send_test
+from webhooks.engine import addresses, http
+from webhooks.engine.resend import webhook_send_test
 
 # Room on top of attempt_max_seconds() for a loaded machine; every hostile receiver below would
 # keep an attempt open for 30 s or more without the deadline, so this margin cannot hide one.
@@ -69,7 +69,7 @@ def test_it_refuses_non_public_addresses_without_connecting(
 )
 def test_it_allows_public_addresses_in_every_form(private_networks_blocked, address):
     # A public IPv4 address, a global IPv6 one, and the same IPv4 through NAT64 and 6to4.
-    assert http.address_is_allowed(address)
+    assert addresses.address_is_allowed(address)
 
 
 class _Recorded(logging.Handler):
@@ -102,7 +102,7 @@ def test_it_checks_the_address_it_resolves_at_connect_time(private_networks_bloc
     def rebinding_getaddrinfo(host, port, *args, **kwargs):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
 
-    monkeypatch.setattr(http.socket, "getaddrinfo", rebinding_getaddrinfo)
+    monkeypatch.setattr(addresses.socket, "getaddrinfo", rebinding_getaddrinfo)
 
     with _Recorded("webhooks.http") as log:
         result = http.post_json("http://hooks.example.com/hook", b"{}", {})
@@ -354,7 +354,7 @@ def test_a_hung_dns_lookup_ends_the_attempt_at_the_deadline(settings, monkeypatc
         release.wait(60)
         raise socket.gaierror(socket.EAI_AGAIN, "released by the test")
 
-    monkeypatch.setattr(http.socket, "getaddrinfo", hung_getaddrinfo)
+    monkeypatch.setattr(addresses.socket, "getaddrinfo", hung_getaddrinfo)
     try:
         result, elapsed = timed_post("http://hooks.example.com/hook")
     finally:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from events.models import Task
 from webhooks import services
 from webhooks.engine import delivery as engine
-from webhooks.engine import http
+from webhooks.engine import http, resend
 from webhooks.models import Attempt, Delivery, Trigger, Webhook
 
 BASE = "/api/v3/webhook/subscription"
@@ -127,7 +127,7 @@ def test_the_send_test_sends_them_too(db, receiver, make_webhook):
     webhook = make_webhook(receiver.url("/test"))
     services.webhook_update(webhook=webhook, headers={"X-Api-Key": "key-42"})
 
-    engine.webhook_send_test(webhook=webhook)
+    resend.webhook_send_test(webhook=webhook)
 
     (request,) = receiver.on("/test")
     assert request.headers["x-api-key"] == "key-42"

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from webhooks import services
-from webhooks.engine import delivery as engine
+from webhooks.engine import resend
 from webhooks.models import ApiToken, Delivery, Event, Webhook
 
 BASE = "/api/v3/webhook/subscription"
@@ -44,7 +44,7 @@ def test_it_queues_the_failed_deliveries_of_the_range_in_order_behind_the_queue(
     log(webhook, minutes=12, state="success")
     log(webhook, minutes=70)  # after the range
 
-    queued = engine.deliveries_redeliver_failed(
+    queued = resend.deliveries_redeliver_failed(
         webhook=webhook, created_from=T0, created_to=T0 + timedelta(hours=1)
     )
 
@@ -66,7 +66,7 @@ def test_an_event_is_sent_once_even_if_it_failed_twice_and_never_if_it_got_throu
     log(webhook, minutes=6, state="pending", kind="redelivery", event=still_queued.event)
     log(webhook, minutes=7, kind="test")
 
-    queued = engine.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
+    queued = resend.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
 
     assert queued == 1
     (again,) = Delivery.objects.filter(webhook=webhook, kind="redelivery", state="pending").exclude(
@@ -79,7 +79,7 @@ def test_it_touches_only_this_webhook(webhook, make_webhook):
     other = make_webhook("https://other.example.com/", code="other")
     log(other, minutes=1)
 
-    assert engine.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None) == 0
+    assert resend.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None) == 0
     assert not Delivery.objects.filter(kind="redelivery").exists()
 
 
@@ -95,7 +95,7 @@ def test_a_thousand_failed_deliveries_are_written_in_batches_not_one_statement_e
     )
 
     with CaptureQueriesContext(connection) as queries:
-        queued = engine.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
+        queued = resend.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
 
     assert queued == 1000
     # The webhook row (locked on PostgreSQL), two reads, then multi-row INSERTs (SQLite caps a
@@ -176,7 +176,7 @@ def test_two_bulk_redeliveries_at_once_queue_each_event_once(make_webhook):
         start.wait()
         try:
             results.append(
-                engine.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
+                resend.deliveries_redeliver_failed(webhook=webhook, created_from=T0, created_to=None)
             )
         finally:
             connection.close()

@@ -21,7 +21,7 @@ from webhooks.alert_signals import (
     webhook_alert,
 )
 from webhooks.engine import delivery as engine
-from webhooks.engine import failing
+from webhooks.engine import failing, leasing, resend
 from webhooks.models import Delivery, DeliveryPolicy, InactiveReason, Webhook
 
 
@@ -125,7 +125,7 @@ def test_a_successful_delivery_of_a_healthy_webhook_costs_no_statement_more(
 ):
     webhook = make_webhook(receiver.url("/hook"))
     tasks(workflow_a, 1)
-    lease = engine.queue_lease(webhook_id=webhook.pk)
+    lease = leasing.queue_lease(webhook_id=webhook.pk)
     (delivery,) = engine._next_batch(webhook.pk)
     sent = engine.attempt_send(lease=lease, delivery=delivery)
 
@@ -146,7 +146,7 @@ def test_a_success_that_ends_a_run_costs_one_conditional_update(
     tasks(workflow_a, 1)
     run_started(webhook, 5)
     Webhook.objects.filter(pk=webhook.pk).update(failed_in_a_row=1)
-    lease = engine.queue_lease(webhook_id=webhook.pk)
+    lease = leasing.queue_lease(webhook_id=webhook.pk)
     (delivery,) = engine._next_batch(webhook.pk)
     sent = engine.attempt_send(lease=lease, delivery=delivery)
 
@@ -400,7 +400,7 @@ def test_a_test_event_goes_out_from_a_paused_webhook_and_leaves_its_health_alone
     pause(webhook)
     webhook.refresh_from_db()
 
-    delivery = engine.webhook_send_test(webhook=webhook)
+    delivery = resend.webhook_send_test(webhook=webhook)
 
     assert delivery.state == "success" and len(receiver.on("/hook")) == 1
     webhook.refresh_from_db()

@@ -46,7 +46,7 @@ from webhooks.api.serializers import (
     WebhookSecretSerializer,
     WebhookSerializer,
 )
-from webhooks.engine import delivery as engine
+from webhooks.engine import resend
 from webhooks.models import Webhook
 
 
@@ -310,7 +310,7 @@ class SubscriptionTestView(CompanyAPIView):
             raise exceptions.Throttled(
                 wait=wait, detail=_("Too many test events: try again in %(wait)s s.") % {"wait": wait}
             )
-        delivery = engine.webhook_send_test(webhook=webhook)
+        delivery = resend.webhook_send_test(webhook=webhook)
         return self.log_response(delivery, status.HTTP_201_CREATED)
 
 

@@ -16,11 +16,14 @@ import time
 from typing import Any
 
 import redis
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django_q.brokers import Broker
 from django_q.brokers.orm import ORM
 from django_q.brokers.redis_broker import Redis
 from django_q.conf import Conf
+
+# What a lost database connection raises (a server restart, a cut, a refused connection).
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 logger = logging.getLogger("webhooks.brokers")
 

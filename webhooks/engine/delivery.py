@@ -13,158 +13,34 @@ other webhooks' drains; so too, after its current attempt, when its cluster
 is stopping: webhooks.engine.shutdown). Then it releases the lease and looks once more for
 a due head, so that a doorbell which found the queue leased is never lost.
 
-The lease lasts the drain budget plus the longest possible attempt
-(`http.attempt_max_seconds()`) plus WEBHOOK_LEASE_MARGIN, so a live drain
-always finishes its last attempt before anyone else may take the queue; a
-drain killed mid-request leaves a lease that expires, and the delivery is
-sent again (at-least-once; the drain that takes the queue over marks its first
-attempts as possible resends). A drain whose database connection fails waits
-for the database, within its lease, and goes on where it was: an attempt it has
-sent is recorded, not sent again; if the database does not answer in time it
-gives the lease back (fenced by its token) and rings the queue as soon as it
-can. No transaction is open during a request. See docs/delivery.md.
+The lease, and waiting for the database within it, are webhooks.engine.leasing's; the
+deliveries a person asks for (redeliveries, the test event), webhooks.engine.resend's. No
+transaction is open during a request. See docs/delivery.md.
 """
 
-import json
 import logging
 import math
-import secrets
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import transaction
 from django.utils import timezone
 
-from events.cot import iso
-from webhooks.engine import by_object, dispatcher, doorbell, failing, http, shutdown
-from webhooks.engine.brokers import connection_forget
+from webhooks.engine import by_object, dispatcher, doorbell, failing, http, leasing, shutdown
+from webhooks.engine.brokers import CONNECTION_ERRORS
 from webhooks.engine.dispatcher import db
+from webhooks.engine.leasing import Lease
 from webhooks.engine.record import attempt_record_write
 from webhooks.engine.signing import signature_header
-from webhooks.models import (
-    EVENT_TYPE_BY_TRIGGER,
-    Delivery,
-    Event,
-    Ordering,
-    Trigger,
-    Webhook,
-    queue_free,
-)
+from webhooks.models import Delivery, Ordering, Webhook
 
 logger = logging.getLogger("webhooks.delivery")
 
 BATCH = 16
 HIDDEN = "(hidden)"
-# While the database does not answer, a drain tries it again this often (within its lease).
-DATABASE_RETRY_SECONDS = 0.25
-# What a lost database connection raises (a server restart, a cut, a refused connection).
-CONNECTION_ERRORS = (OperationalError, InterfaceError)
-
-T = TypeVar("T")
-
-
-def lease_seconds() -> float:
-    return settings.WEBHOOK_DRAIN_BUDGET + http.attempt_max_seconds() + settings.WEBHOOK_LEASE_MARGIN
-
-
-@dataclass
-class Lease:
-    webhook: Webhook
-    token: str
-    secrets: list[str]
-    # The custom request headers, decrypted once per drain like the secrets.
-    headers: dict[str, str]
-    # time.monotonic() when the lease runs out (read before it was taken: never later).
-    expires: float = 0.0
-    # Taken over from a drain whose lease ran out unreleased: this many of the first
-    # attempts may be resends (the dead drain had at most this many in flight).
-    maybe_sent_before: int = 0
-    _marks: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def resend_mark(self) -> bool:
-        """Whether the attempt about to start may repeat one the dead drain had in flight."""
-        with self._marks:
-            if self.maybe_sent_before <= 0:
-                return False
-            self.maybe_sent_before -= 1
-            return True
-
-
-def queue_lease(*, webhook_id: str) -> Lease | None:
-    """Take the webhook's queue if it is active and free; None if another drain holds it.
-
-    Also answers an ORM doorbell (`ring_queued`), whether or not the lease is won.
-    """
-    now, expires = timezone.now(), time.monotonic() + lease_seconds()
-    token = secrets.token_hex(16)
-    # Conditions on the row's own columns, no subquery: PostgreSQL re-checks them on the
-    # locked row, so of two drains racing for the queue exactly one wins.
-    won = queue_free(now)
-    # A lease still set when won ran out unreleased: its drain stopped answering. (SET reads
-    # the row's values from before the update, on PostgreSQL and SQLite alike.)
-    taken_over = won & Q(leased_until__isnull=False)
-    Webhook.objects.filter(pk=webhook_id).update(
-        ring_queued=False,
-        lease_token=Case(When(won, then=Value(token)), default=F("lease_token")),
-        leased_until=Case(
-            When(won, then=Value(now + timedelta(seconds=lease_seconds()))), default=F("leased_until")
-        ),
-        lease_taken_over=Case(
-            When(taken_over, then=Value(True)), When(won, then=Value(False)), default=F("lease_taken_over")
-        ),
-        wake_at=Case(When(won, then=Value(None)), default=F("wake_at")),
-    )
-    webhook = Webhook.objects.filter(pk=webhook_id, lease_token=token).first()
-    if webhook is None:
-        return None
-    in_flight = webhook.max_in_flight if webhook.ordering == Ordering.OBJECT else 1
-    return Lease(
-        webhook,
-        token,
-        webhook.signing_secrets(),
-        webhook.receiver_headers(),
-        expires=expires,
-        maybe_sent_before=in_flight if webhook.lease_taken_over else 0,
-    )
-
-
-def queue_release(*, lease: Lease, wake_at: datetime | None, rerung: bool = False) -> None:
-    changes = {"leased_until": None, "lease_token": "", "lease_taken_over": False, "wake_at": wake_at}
-    if rerung:
-        changes["rung_at"] = timezone.now()
-    Webhook.objects.filter(pk=lease.webhook.pk, lease_token=lease.token).update(**changes)
-
-
-def database_patiently(call: Callable[[], T], *, until: float) -> T:
-    """`call()` (a read, or one fenced transaction), tried again while the database connection
-    fails, until time.monotonic() passes `until`; then the error is raised.
-
-    Each failure closes the connection, so the next try opens a new one. Safe for what the
-    drain calls it with: reads, and records fenced on the attempt count (a record whose commit
-    went through unacknowledged is refused by its fence when tried again).
-    """
-    failing_since = None
-    while True:
-        try:
-            result = call()
-        except CONNECTION_ERRORS as error:
-            connection_forget(DEFAULT_DB_ALIAS)
-            if time.monotonic() + DATABASE_RETRY_SECONDS >= until:
-                raise
-            if failing_since is None:  # one line per outage, not one per try
-                failing_since = time.monotonic()
-                logger.warning("database unreachable during a drain, waiting for it: %s", error)
-            time.sleep(DATABASE_RETRY_SECONDS)
-            continue
-        if failing_since is not None:
-            logger.warning("database back after %.1f s; the drain goes on", time.monotonic() - failing_since)
-        return result
 
 
 def webhook_drain(*, webhook_id: str) -> int:
@@ -176,15 +52,16 @@ def webhook_drain(*, webhook_id: str) -> int:
         try:
             outcome = _drain_leased(lease, deadline=deadline)
             # Fenced by the token: a no-op if the lease was taken from this drain meanwhile.
-            db(lambda: queue_release(lease=lease, wake_at=outcome.wake_at, rerung=outcome.out_of_budget))  # noqa: B023
+            wake_at, rerung = outcome.wake_at, outcome.out_of_budget
+            db(lambda: leasing.queue_release(lease=lease, wake_at=wake_at, rerung=rerung))  # noqa: B023
         except CONNECTION_ERRORS:
-            lease_give_back(lease=lease)
+            leasing.lease_give_back(lease=lease)
             raise
         attempted += outcome.attempted
         if outcome.lost:
             break
         if outcome.out_of_budget:
-            _ring(webhook_id)
+            leasing.ring(webhook_id)
             break
         if outcome.wake_at is not None and lease.webhook.ordering == Ordering.WEBHOOK:
             break  # the head waits for its retry: nothing behind it may go before (the clock rings it)
@@ -192,15 +69,9 @@ def webhook_drain(*, webhook_id: str) -> int:
         if not db(lambda: _more_to_send(webhook_id, outcome)):  # noqa: B023
             break
         if _out_of_budget(deadline):
-            _ring(webhook_id)  # behind the other webhooks' drains
+            leasing.ring(webhook_id)  # behind the other webhooks' drains
             break
     return attempted
-
-
-def _ring(webhook_id: str, *, force: bool = False) -> None:
-    # Through db(): with the ORM broker a ring is a database write.
-    options = {"force": True} if force else {}
-    db(lambda: doorbell.ring(webhook_ids=[webhook_id], **options))
 
 
 def _lease_or_ring(webhook_id: str) -> Lease | None:
@@ -209,28 +80,16 @@ def _lease_or_ring(webhook_id: str) -> Lease | None:
     (the next drain waits in turn) rather than just ending: nothing else would ring it before
     the lost-doorbell sweep."""
     try:
-        lease = database_patiently(
-            lambda: db(lambda: queue_lease(webhook_id=webhook_id)), until=time.monotonic() + lease_seconds()
+        lease = leasing.database_patiently(
+            lambda: db(lambda: leasing.queue_lease(webhook_id=webhook_id)),
+            until=time.monotonic() + leasing.lease_seconds(),
         )
     except CONNECTION_ERRORS:
-        _ring(webhook_id, force=True)
+        leasing.ring(webhook_id, force=True)
         raise
     if lease is not None and (running := dispatcher.in_drain_thread()) is not None:
         running.note_company(webhook_id, lease.webhook.company_id)
     return lease
-
-
-def lease_give_back(*, lease: Lease) -> None:
-    """After the database failed mid-drain: release the lease as soon as the database answers
-    (fenced by the token: a no-op if another drain took the queue meanwhile) and ring the queue,
-    so that a new drain goes on where this one stopped instead of waiting for the lease to run
-    out. Past the lease, the clock rings the queue as for a dead drain."""
-    try:
-        database_patiently(lambda: db(lambda: queue_release(lease=lease, wake_at=None)), until=lease.expires)
-    except CONNECTION_ERRORS:
-        logger.warning("webhook %s: lease left to run out (the database did not answer)", lease.webhook.pk)
-        return
-    _ring(lease.webhook.pk, force=True)
 
 
 def _out_of_budget(deadline: float) -> bool:
@@ -265,7 +124,9 @@ def _drain_leased(lease: Lease, *, deadline: float) -> DrainOutcome:
     if lease.webhook.ordering == Ordering.OBJECT:
         return _drain_by_object(lease, deadline=deadline)
     outcome = DrainOutcome()
-    while batch := database_patiently(lambda: db(lambda: _next_batch(lease.webhook.pk)), until=lease.expires):
+    while batch := leasing.database_patiently(
+        lambda: db(lambda: _next_batch(lease.webhook.pk)), until=lease.expires
+    ):
         if batch[0].attempts:  # a retry: its receiver failed the last time
             dispatcher.receiver_failing(webhook_id=lease.webhook.pk, failing=True)
         for delivery in batch:
@@ -309,7 +170,7 @@ def _drain_by_object(lease: Lease, *, deadline: float) -> DrainOutcome:
                 if delivery is None:
                     queue.make_room(now)
                 if delivery is None and queue.can_read():
-                    database_patiently(lambda: db(queue.read), until=lease.expires)  # noqa: B023
+                    leasing.database_patiently(lambda: db(queue.read), until=lease.expires)  # noqa: B023
                     continue
                 if delivery is None:
                     break
@@ -415,7 +276,7 @@ def attempt_record(*, lease: Lease, delivery: Delivery, sent: dict[str, Any]) ->
     that was sent is recorded rather than sent again). In a dispatcher's drain thread, with the
     records of other drains that are ready at the same time: one commit for all of them."""
     dispatcher.receiver_failing(webhook_id=lease.webhook.pk, failing=not sent["result"].ok)
-    return database_patiently(
+    return leasing.database_patiently(
         lambda: db(lambda: delivery_record(delivery=delivery, webhook=lease.webhook, **sent)),
         until=lease.expires,
     )
@@ -552,87 +413,3 @@ def _log_attempt(
         state,
         "" if retry_after is None else f" retry_after={retry_after}",
     )
-
-
-def delivery_redeliver(*, delivery: Delivery) -> Delivery:
-    """Queue the same event to the same webhook again, behind what is already queued."""
-    with transaction.atomic(savepoint=False):
-        (again,) = redeliveries_insert(
-            delivery.company_id, delivery.webhook_id, [(delivery.object_id, delivery.event_id)]
-        )
-    return again
-
-
-def deliveries_redeliver_failed(
-    *, webhook: Webhook, created_from: datetime, created_to: datetime | None
-) -> int:
-    """Queue again, in their original order and behind what is already queued, the failed
-    deliveries created in [from, to) (Delivery.objects.failed_to_redeliver); each new one is a
-    redelivery linked to its original. Returns how many were queued."""
-    with transaction.atomic(savepoint=False):
-        # One bulk redelivery of a webhook at a time (a double click, a retried request): the
-        # second waits for the first's commit, then finds its events queued and skips them.
-        # (On SQLite every write transaction is IMMEDIATE: they already run one at a time.)
-        Webhook.objects.select_for_update().filter(pk=webhook.pk).values_list("pk").first()
-        originals = Delivery.objects.failed_to_redeliver(webhook.pk, created_from, created_to)
-        return len(redeliveries_insert(webhook.company_id, webhook.pk, originals))
-
-
-def redeliveries_insert(company_id: str, webhook_id: str, originals: list[tuple[str, int]]) -> list[Delivery]:
-    """A redelivery of each (original's ObjectId, event id), queued in this order; rings on commit."""
-    now = timezone.now()
-    again = [
-        Delivery(
-            company_id=company_id,
-            webhook_id=webhook_id,
-            event_id=event_id,
-            kind=Delivery.Kind.REDELIVERY,
-            redelivery_of=original_id,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for original_id, event_id in originals
-    ]
-    # One INSERT a batch: ids are handed out in list order, so the queue keeps the order.
-    Delivery.objects.bulk_create(again, batch_size=500)
-    if again:
-        doorbell.ring_on_commit(webhook_ids=[webhook_id])
-    return again
-
-
-def test_event_payload(*, webhook: Webhook) -> dict[str, Any]:
-    return {
-        "company": webhook.company_id,
-        "type": EVENT_TYPE_BY_TRIGGER[Trigger(webhook.trigger)],
-        "event": "test",
-        "data": None,
-        "diff": {},
-        "extraData": {"test": True, "webhook": webhook.pk},
-        "createdAt": iso(timezone.now()),
-    }
-
-
-def webhook_send_test(*, webhook: Webhook) -> Delivery:
-    """Send a test event now, outside the queue, and log it like any delivery (one attempt)."""
-    payload = test_event_payload(webhook=webhook)
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    delivery = Delivery(company_id=webhook.company_id, webhook=webhook, kind=Delivery.Kind.TEST)
-    signed = signed_headers(webhook.signing_secrets(), delivery.object_id, body.encode())
-    sent, headers = request_headers(webhook.receiver_headers(), signed)
-    started_at = timezone.now()
-    result = http.post_json(webhook.url, body.encode(), sent)
-    # Written pending and recorded in one transaction: no drain ever sees it in the queue.
-    with transaction.atomic():
-        delivery.event = Event.objects.create(
-            company_id=webhook.company_id,
-            type=payload["type"],
-            action="test",
-            body=body,
-            created_at=started_at,
-        )
-        delivery.created_at = started_at
-        delivery.save()
-        delivery_record(
-            delivery=delivery, started_at=started_at, result=result, headers=headers, max_attempts=1
-        )
-    return delivery

@@ -35,10 +35,10 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 
 from webhooks.engine import doorbell
-from webhooks.engine.brokers import connection_forget
+from webhooks.engine.brokers import CONNECTION_ERRORS, connection_forget
 
 logger = logging.getLogger("webhooks.dispatcher")
 
@@ -47,7 +47,6 @@ T = TypeVar("T")
 # statements of drains whose receivers fail, this many (DatabaseThread).
 GROUP_MAX = 256
 BEHIND_GROUP_MAX = 8
-CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 _local = threading.local()
 

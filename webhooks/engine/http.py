@@ -1,27 +1,21 @@
 """The one place that sends HTTP requests to webhook URLs.
 
-Guards: redirects are never followed, proxies from the environment are
-ignored, at most WEBHOOK_RESPONSE_MAX_BYTES of the body is read (the rest
-is never downloaded), and destinations that are not globally routable are
-refused at connect time, on the address actually dialled, so DNS
-rebinding cannot slip past the check. An IPv6 address must be global
-unicast, and one that carries an IPv4 address (IPv4-mapped or -compatible,
-NAT64, 6to4, Teredo) is judged by that IPv4 address.
+Guards: redirects are never followed, proxies from the environment are ignored, at most
+WEBHOOK_RESPONSE_MAX_BYTES of the body is read (the rest is never downloaded), and destinations
+that are not globally routable are refused at connect time, on the address actually dialled, so
+DNS rebinding cannot slip past the check (the policy: webhooks.engine.addresses).
 
-Errors: what an attempt records (and tenants see) is a short, generic
-reason ("connection refused", "blocked: the URL does not resolve to a public
-address"); the full detail, addresses included, goes to the server log only
-(docs/security.md).
+Errors: what an attempt records (and tenants see) is a short, generic reason ("connection
+refused", "blocked: the URL does not resolve to a public address"); the full detail, addresses
+included, goes to the server log only (docs/security.md).
 
-Deadline: an attempt ends within WEBHOOK_TIMEOUT seconds of its start,
-whatever the receiver or the resolver does (a hung DNS lookup, a slow
-connect, headers or a body trickled a byte at a time, an endless body).
-Every socket operation gets only what is left of the attempt as its
-timeout, and DNS runs in a helper thread that the attempt stops waiting
-for. WEBHOOK_CONNECT_TIMEOUT stays a shorter limit for connecting (and
-the TLS handshake). Closing sockets and a busy host's thread scheduling
-may add up to DEADLINE_SLACK seconds: attempt_max_seconds() is the hard
-upper bound the delivery engine sizes its lease with.
+Deadline: an attempt ends within WEBHOOK_TIMEOUT seconds of its start, whatever the receiver or
+the resolver does (a hung DNS lookup, a slow connect, headers or a body trickled a byte at a time,
+an endless body). Every socket operation gets only what is left of the attempt as its timeout, and
+DNS runs in a helper thread that the attempt stops waiting for (webhooks.engine.addresses).
+WEBHOOK_CONNECT_TIMEOUT stays a shorter limit for connecting (and the TLS handshake). Closing
+sockets and a busy host's thread scheduling may add up to DEADLINE_SLACK seconds:
+attempt_max_seconds() is the hard upper bound the delivery engine sizes its lease with.
 """
 
 import email.utils
@@ -29,14 +23,12 @@ import errno
 import functools
 import http.client
 import io
-import ipaddress
 import logging
 import math
 import os
 import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +45,8 @@ from requests.utils import check_header_validity, default_headers, get_encoding_
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
+
+from webhooks.engine import addresses
 
 USER_AGENT = "CotalkerWebhooks/1.0"
 
@@ -130,41 +124,6 @@ class HttpResult:
         return self.status_code is not None and 200 <= self.status_code <= 209
 
 
-_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the last 32 bits are the IPv4 address
-_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # where the IPv4 sits depends on the prefix
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
-    """The IPv4 addresses an IPv6 address carries (None: it carries none)."""
-    if ip.ipv4_mapped is not None:
-        return [ip.ipv4_mapped]
-    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
-        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
-    if ip.sixtofour is not None:
-        return [ip.sixtofour]
-    if ip.teredo is not None:
-        return list(ip.teredo)  # the Teredo server and the client's (de-obfuscated) address
-    return None
-
-
-def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return ip.is_global and not ip.is_multicast
-
-
-def address_is_allowed(address: str) -> bool:
-    if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
-        return True
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv4Address):
-        return _is_public(ip)
-    embedded = _embedded_ipv4(ip)
-    if embedded is not None:
-        return all(_is_public(ipv4) for ipv4 in embedded)
-    return ip in _GLOBAL_UNICAST and ip not in _NAT64_LOCAL and _is_public(ip)
-
-
 class _Deadline:
     """The attempt in progress in this thread: when it must end, and what it was doing."""
 
@@ -199,47 +158,6 @@ class _Deadline:
 
 # Set by post_json for the duration of one attempt; the connection classes below read it.
 _attempt: ContextVar[_Deadline] = ContextVar("webhook_attempt")
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
-
-
-# getaddrinfo's answers: (family, type, proto, canonname, sockaddr).
-_AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
-
-
-def _resolve(host: str, port: int, deadline: _Deadline) -> list[_AddrInfo]:
-    """getaddrinfo, given up on at the deadline.
-
-    getaddrinfo has no timeout of its own, so it runs in a helper thread; one that hangs
-    is left behind to finish (or fail) on its own while the attempt returns.
-    """
-    deadline.doing = Step.RESOLVING
-    if _is_ip_literal(host):
-        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # nothing to look up: no thread
-    outcome: dict[str, Any] = {}
-
-    def look_up() -> None:
-        try:
-            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except BaseException as error:  # handed to the waiting attempt, which re-raises it
-            outcome["error"] = error
-
-    thread = threading.Thread(target=look_up, name=f"webhook-dns-{host}", daemon=True)
-    thread.start()
-    thread.join(max(deadline.remaining(), 0))
-    if thread.is_alive():
-        deadline.expired = True
-        raise TimeoutError("timed out")
-    if "error" in outcome:
-        raise outcome["error"]
-    infos: list[_AddrInfo] = outcome["infos"]
-    return infos
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -298,12 +216,13 @@ class _GuardedConnectionMixin(_ConnectionBase):
 
     def _new_conn(self) -> socket.socket:
         deadline = _attempt.get()
+        deadline.doing = Step.RESOLVING
         try:
-            infos = _resolve(self._dns_host, self.port, deadline)
+            infos = addresses.resolve(self._dns_host, self.port, deadline)
         except OSError as error:
             raise NewConnectionError(self, Reason.UNRESOLVED) from error
         for *_, sockaddr in infos:
-            if not address_is_allowed(sockaddr[0]):
+            if not addresses.address_is_allowed(sockaddr[0]):
                 logger.warning(
                     "webhook request blocked: %s resolves to %s, which is not a public address "
                     "(WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)",

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from webhooks import limits
-from webhooks.engine import delivery as engine
+from webhooks.engine import resend
 from webhooks.failure_reasons import failure_reason_display
 from webhooks.models import Delivery, Webhook
 from webhooks.panel import queries
@@ -25,7 +25,7 @@ def webhook_send_test(request: PanelRequest, pk: str) -> HttpResponse:
     wait = limits.send_test_wait(webhook=webhook)
     if wait:
         return _send_test_limited(request, webhook, wait, to_resume=to_resume)
-    delivery = engine.webhook_send_test(webhook=webhook)
+    delivery = resend.webhook_send_test(webhook=webhook)
     if to_resume:
         return _resume_test_result(request, webhook, delivery)
     if not is_fragment(request):
