@@ -111,11 +111,11 @@ def log_rows_insert(webhook, rows: int) -> None:
         # One attempt per delivery, its response time spread over 20 ms - 1.8 s.
         cursor.execute(
             f"""INSERT INTO {Attempt._meta.db_table} (delivery_id, number, started_at, duration_ms,
-                    status_code, response_body, response_truncated, error, request_headers)
+                    status_code, response_body, response_truncated, error, request_headers, after_lost_lease)
                 SELECT id, 1, created_at, 20 + (id * 37) %% 900 + (id %% 7) * 120, status_code, '', %s, '',
-                    '{{}}'
+                    '{{}}', %s
                 FROM {table} WHERE webhook_id = %s""",
-            [False, webhook.pk],
+            [False, False, webhook.pk],
         )
         if is_postgres():
             # What autovacuum does to an insert-heavy table (PostgreSQL 13+): statistics, and a
