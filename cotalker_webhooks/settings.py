@@ -138,6 +138,8 @@ TEMPLATES = [
 WSGI_APPLICATION = "cotalker_webhooks.wsgi.application"
 
 _SQLITE_DEFAULT = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+# The delivery engine's database threads prepare their statements on PostgreSQL (see below).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _SQLITE_DEFAULT) or _SQLITE_DEFAULT)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions let the web process and qcluster workers
@@ -156,14 +158,14 @@ else:
     # A persistent connection is checked before a request (or a task) reuses it, so that after
     # a database restart no request pays for a connection the server has closed (a 500).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", default=True)
-    # Server-side parameters and prepared statements (psycopg prepares a statement on its fifth
-    # run on a connection): the delivery engine runs the same few statements for every attempt,
-    # and planning them anew cost PostgreSQL about as much as running them (docs/performance.md).
-    # Off behind a transaction-pooling PgBouncer older than 1.21 (docs/production.md).
-    if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 5}
-        )
+    # Server-side parameters, so that the delivery engine's database threads can prepare the few
+    # statements they run for every attempt: planning them anew cost PostgreSQL about as much as
+    # running them (webhooks.engine.dispatcher, docs/performance.md). Only those threads prepare:
+    # a web request's plan depends on its parameters (a small company's filtered Logs planned for
+    # a large one's took 266 ms instead of 17). Off behind a transaction-pooling PgBouncer older
+    # than 1.21 (docs/production.md).
+    if DATABASE_PREPARED_STATEMENTS:
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "events.User"

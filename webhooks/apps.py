@@ -20,6 +20,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
         from django_q.signals import post_spawn
 
@@ -54,4 +55,6 @@ class WebhooksConfig(AppConfig):
         user_logged_in.connect(user_language_signed_in, dispatch_uid="webhooks.user_language")
         post_spawn.connect(clock.clock_start, dispatch_uid="webhooks.clock")
         post_spawn.connect(dispatcher.dispatcher_spawned, dispatch_uid="webhooks.dispatcher")
+        # PostgreSQL: the engine's database threads prepare their statements; nothing else does.
+        connection_created.connect(dispatcher.database_connection_created, dispatch_uid="webhooks.prepared")
         import webhooks.schedules  # noqa: F401  (connects post_migrate: prune schedule, cache table)

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from webhooks.engine import doorbell
 from webhooks.engine.brokers import CONNECTION_ERRORS, connection_forget
@@ -47,6 +48,8 @@ T = TypeVar("T")
 # statements of drains whose receivers fail, this many (DatabaseThread).
 GROUP_MAX = 256
 BEHIND_GROUP_MAX = 8
+# On PostgreSQL a database thread's connection prepares a statement the fifth time it runs it.
+PREPARE_THRESHOLD = 5
 
 _local = threading.local()
 
@@ -151,6 +154,7 @@ class DatabaseThread:
                 self.ready.wait()
 
     def _run(self) -> None:
+        _local.prepares = True  # this thread's connections prepare (database_connection_created)
         while True:
             batch, behind_only = self._take()
             if not batch:
@@ -221,6 +225,18 @@ class DatabaseThread:
         else:
             self.commits += 1
             job.done.set_result(result)
+
+
+def database_connection_created(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+    """A new connection of a database thread prepares the statements it runs often
+    (DATABASE_PREPARED_STATEMENTS, PostgreSQL only). The engine runs the same few statements for
+    every attempt, and planning them cost the server as much as running them. No other connection
+    prepares: PostgreSQL may then keep one generic plan for every parameter, and a web request's
+    best plan depends on them (a small company's filtered Logs, planned for a large company's,
+    took 266 ms instead of 17)."""
+    on_a_database_thread = getattr(_local, "prepares", False)
+    if on_a_database_thread and connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS:
+        connection.connection.prepare_threshold = PREPARE_THRESHOLD
 
 
 class FairQueue:
