@@ -261,7 +261,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Unordered: how many rows there are up to the cap does not depend on their order, and
+        # without one the database may count from any index, e.g. one that holds every filter.
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
