@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.webhooks.test_api_logs import hook, make_log  # noqa: F401  (hook: a fixture)
-from webhooks.models import Delivery
+from tests.webhooks.test_api_logs import make_log
+from webhooks.models import Delivery, Trigger, Webhook
 from webhooks.panel.queries import CappedPaginator, deliveries_for
 
 
@@ -39,7 +39,15 @@ def count_plan(paginator: CappedPaginator) -> str:
 
 
 @pytest.fixture
-def logs(hook):  # noqa: F811
+def logs(company_a, workflow_a):
+    hook = Webhook.objects.create(
+        company=company_a,
+        name="Orders",
+        code="orders",
+        url="https://www.server.com",
+        trigger=Trigger.TASK,
+        workflow=workflow_a,
+    )
     now = timezone.now()
     for days in (10, 3, 1):
         make_log(hook, statuses=(500,), at=now - timedelta(days=days))

@@ -88,15 +88,14 @@ class DeliveryQuerySet(models.QuerySet):
             logs = logs.filter(state=result)
         if status is not None:
             logs = logs.filter(status_code=status)
-        dated = created_from is not None or created_to is not None
-        if result == Delivery.State.FAILED and dated:
-            # LOGS_ORDER, kept: the failed deliveries' (webhook, created_at, status_code) index
-            # walks the range newest first, and the capped count reads it alone.
-            pass
-        elif result or status is not None:
+        failed_within_dates = result == Delivery.State.FAILED and (
+            created_from is not None or created_to is not None
+        )
+        if (result or status is not None) and not failed_within_dates:
             # Newest first by id, the order of the (webhook, state, id) and (webhook, status_code,
             # id) indexes, so the matches are never sorted: LOGS_ORDER's order but for rows
-            # created in the same instant by concurrent changes (docs/api.md).
+            # created in the same instant by concurrent changes (docs/api.md). FAILED within
+            # dates keeps LOGS_ORDER, the order of the failed deliveries' index (delivery_failed).
             logs = logs.order_by("-id")
         if created_from is not None:
             logs = logs.filter(created_at__gte=created_from)
